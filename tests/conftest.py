@@ -1,0 +1,93 @@
+"""Session fixtures: a throw-away PostGIS cluster and Mosquitto broker, real, on free ports.
+
+Nothing here is a mock. Each test that needs a database gets its own, cloned from a migrated
+template (a file copy inside PostgreSQL, a fraction of a second), so tests never see each
+other's rows. Without the server binaries a test skips with the reason, except under CI=true,
+where a missing service is a failure: CI must prove the real thing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from twin.errors import ServiceError
+from twin.services import MosquittoBroker, PostgresCluster
+from twin.services.system import free_port
+
+_counter = itertools.count()
+
+
+def _unavailable(what: str, exc: Exception) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is required under CI=true: {exc}")
+    pytest.skip(f"{what} unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def service_root() -> Iterator[Path]:
+    """A world-traversable temporary folder, so service users (postgres, mosquitto) can enter it."""
+    root = Path(tempfile.mkdtemp(prefix="twin-test-"))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class BrokerInfo:
+    """Where the test broker listens, and the handle to stop or kill it mid-test."""
+
+    host: str
+    port: int
+    broker: MosquittoBroker
+
+    @property
+    def url(self) -> str:
+        """The broker URL as the settings spell it."""
+        return self.broker.url
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker(service_root: Path) -> Iterator[BrokerInfo]:
+    """A real Mosquitto on a free port, with persistence and unbounded queues."""
+    broker = MosquittoBroker(service_root / "mqtt", free_port())
+    try:
+        broker.start()
+    except ServiceError as exc:
+        _unavailable("Mosquitto", exc)
+    yield BrokerInfo(broker.host, broker.port, broker)
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgis(service_root: Path) -> Iterator[PostgresCluster]:
+    """A real PostgreSQL + PostGIS cluster on a free port, with the migrated template database."""
+    cluster = PostgresCluster(service_root / "pg" / "data", free_port(), database="twin_template",
+                              fast_and_unsafe=True)
+    (service_root / "pg").mkdir()
+    (service_root / "pg").chmod(0o755)
+    try:
+        cluster.start()
+    except ServiceError as exc:
+        _unavailable("PostgreSQL with PostGIS", exc)
+    from twin.db import upgrade
+
+    upgrade(cluster.url("twin_template"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def db_url(postgis: PostgresCluster) -> Iterator[str]:
+    """A fresh database, migrated to head, private to this test."""
+    name = f"twin_t{os.getpid()}_{next(_counter)}"
+    postgis.ensure_database(name, template="twin_template")
+    yield postgis.url(name)
+    postgis.drop_database(name)

@@ -1,0 +1,95 @@
+"""The only reader of the environment: every setting of the server, from env, twin.toml or defaults.
+
+Environment variables are prefixed ``TWIN_`` (``TWIN_DATABASE_URL``); an optional ``twin.toml`` in
+the working directory (or the file named by ``TWIN_CONFIG``) holds the same keys. Without a
+database URL or broker URL the embedded services under ``var/`` are used: that is the demo path.
+Production names its own PostGIS and broker (docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Effective settings; secrets are ``SecretStr`` so that printing them masks them."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_", extra="forbid", validate_default=True)
+
+    home: Path = Field(default=Path("var"), description="Where embedded services and files live.")
+    database_url: SecretStr | None = Field(
+        default=None, description="External PostGIS (postgresql+psycopg://…); unset = embedded cluster."
+    )
+    mqtt_url: str | None = Field(default=None, description="External broker (mqtt://host:port); unset = embedded.")
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    pg_port: int = Field(default=55432, description="Port of the embedded PostgreSQL cluster.")
+    mqtt_port: int = Field(default=18830, description="Port of the embedded Mosquitto broker.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: SecretStr | None = Field(default=None, description="Signs tokens; unset = generated under home.")
+    web_dist: Path = Field(default=Path("web/dist"), description="The built front end the server serves.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read init arguments, then the environment, then twin.toml: the environment wins over the file."""
+        toml_file = Path(os.environ.get("TWIN_CONFIG", "twin.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+    @property
+    def embedded_database(self) -> bool:
+        """Tell whether the private cluster under ``home`` is the database."""
+        return self.database_url is None
+
+    @property
+    def embedded_broker(self) -> bool:
+        """Tell whether the private Mosquitto under ``home`` is the broker."""
+        return self.mqtt_url is None
+
+    def signing_key(self) -> str:
+        """Return the token signing key, generating one under ``home`` on first use so restarts keep sessions."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.home / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def masked(self) -> dict[str, Any]:
+        """Return the effective settings as plain values with every secret masked."""
+        out: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                out[name] = "**********"
+            elif isinstance(value, Path):
+                out[name] = str(value)
+            else:
+                out[name] = value
+        return out
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return Settings()
