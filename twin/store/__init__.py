@@ -1,0 +1,1 @@
+"""The PostGIS store: ORM tables, engine and sessions. SQLAlchemy and GeoAlchemy2 live here."""

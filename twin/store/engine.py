@@ -1,0 +1,91 @@
+"""Engines, sessions and the schema version check.
+
+The server refuses to start on a database whose schema is behind the code: running against a
+half-migrated store corrupts it quietly, so the refusal names the command that fixes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from twin.errors import ServiceError
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """Return the pooled engine of a database URL (one per URL per process)."""
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session maker whose objects stay readable after commit (events read them)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """Run a unit of work: committed as a whole on success, rolled back as a whole on any error."""
+    with session_factory(engine)() as session, session.begin():
+        yield session
+
+
+def alembic_config(url: str) -> Config:
+    """Return an Alembic config pointing at the twin's migrations, with no ini file needed."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("twin") / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Migrate a database to the newest schema."""
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise ServiceError(f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`") from exc
+
+
+def schema_state(url: str) -> tuple[str | None, str]:
+    """Return the database's schema revision and the code's newest one."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
+    with engine_for(url).connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head
+
+
+def check_schema(url: str) -> None:
+    """Refuse a database whose schema is not the code's, naming the fix."""
+    try:
+        current, head = schema_state(url)
+    except OperationalError as exc:
+        raise ServiceError(f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`") from exc
+    if current != head:
+        raise ServiceError(
+            f"the database schema is at revision {current or 'none'}, the code needs {head}",
+            "run `twin db upgrade`",
+        )
+
+
+def postgis_version(engine: Engine) -> str:
+    """Return the PostGIS library version, proving the database answers and has the extension."""
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())
+
+
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
