@@ -1,0 +1,116 @@
+/**
+ * The REST client: every request carries the bearer token, a 401 ends the session (the page
+ * then shows the login form), and any other failure becomes an `ApiError` naming the request.
+ */
+import type { Auth } from "./auth";
+import { t } from "./i18n";
+import type {
+  Catalogue,
+  DeviceDetail,
+  FloorPlan,
+  History,
+  Scene,
+  SearchHit,
+  SiteSummary,
+  TokenPair,
+} from "./types";
+
+/** A failed request, with the method and path it was for so the message says where. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly what: string,
+    detail: string,
+  ) {
+    super(status === 0 ? t("error.network", { what: `${what} ${detail}` }) : t("error.http", { status, what: `${what} ${detail}` }));
+    this.name = "ApiError";
+  }
+}
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** Typed calls to the twin server. */
+export class Api {
+  constructor(
+    private readonly auth: Auth,
+    private readonly fetcher: Fetch = (input, init) => fetch(input, init),
+    private readonly base = "",
+  ) {}
+
+  /** Send one request and decode its JSON answer. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    const token = this.auth.token;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const what = `${method} ${path}`;
+    let response: Response;
+    try {
+      response = await this.fetcher(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new ApiError(0, what, error instanceof Error ? error.message : String(error));
+    }
+    if (response.status === 401 && !path.startsWith("/api/auth/")) this.auth.expire();
+    if (!response.ok) throw new ApiError(response.status, what, await detailOf(response));
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  /** Sign in with a username and password and keep the tokens. */
+  async login(username: string, password: string): Promise<void> {
+    this.auth.save(await this.request<TokenPair>("POST", "/api/auth/login", { username, password }));
+  }
+
+  /** Exchange an emergency link's key for a token, for the responder who has no account. */
+  async emergency(key: string): Promise<void> {
+    this.auth.save(await this.request<TokenPair>("POST", "/api/auth/emergency", { key }));
+  }
+
+  catalogue(): Promise<Catalogue> {
+    return this.request("GET", "/api/catalogue");
+  }
+
+  async sites(): Promise<SiteSummary[]> {
+    return (await this.request<{ items: SiteSummary[] }>("GET", "/api/sites")).items;
+  }
+
+  scene(siteId: string | number): Promise<Scene> {
+    return this.request("GET", `/api/sites/${enc(siteId)}/scene`);
+  }
+
+  plan(floorId: string | number): Promise<FloorPlan> {
+    return this.request("GET", `/api/floors/${enc(floorId)}/plan`);
+  }
+
+  device(deviceId: string | number): Promise<DeviceDetail> {
+    return this.request("GET", `/api/devices/${enc(deviceId)}`);
+  }
+
+  history(deviceId: string | number, quantity: string, fromS: number, toS: number, stepS: number): Promise<History> {
+    const q = new URLSearchParams({ quantity, from: String(fromS), to: String(toS), step: String(stepS) });
+    return this.request("GET", `/api/devices/${enc(deviceId)}/history?${q.toString()}`);
+  }
+
+  async search(query: string): Promise<SearchHit[]> {
+    const q = new URLSearchParams({ q: query });
+    return (await this.request<{ items: SearchHit[] }>("GET", `/api/search?${q.toString()}`)).items;
+  }
+}
+
+/** Percent-encode one path segment of an id. */
+export function enc(id: string | number): string {
+  return encodeURIComponent(String(id));
+}
+
+async function detailOf(response: Response): Promise<string> {
+  try {
+    const body = (await response.json()) as { detail?: unknown };
+    return typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail ?? body);
+  } catch {
+    return response.statusText;
+  }
+}
