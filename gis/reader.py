@@ -26,7 +26,14 @@ from gis.gcj02 import gcj02_to_wgs84
 from gis.kinds import DEFAULT_MAPPING, FeatureKind, KindMapping, LayerKind
 from gis.model import GisFeature, GisLayer, Issue, IssueCode, Severity
 from gis.sources import OpenedSource, open_source, read_frame
-from gis.validate import check_geometries, distance_km, far_from_site, looks_swapped_geographic, mixed_types
+from gis.validate import (
+    check_geometries,
+    distance_km,
+    far_from_site,
+    looks_swapped_geographic,
+    mixed_types,
+    repair,
+)
 
 Progress = Callable[[int, int], None]
 """Called with (features done, features in the layer) while a layer is read."""
@@ -129,7 +136,8 @@ def _origin(site_origin: LocalFrame | tuple[float, float] | None) -> tuple[float
     return site_origin
 
 
-def _refuse_rejected(file: Path, rejected: Sequence[Issue], skip: bool) -> None:
+def _refuse_rejected(file: Path, issues: Sequence[Issue], skip: bool) -> None:
+    rejected = [i for i in issues if i.code is IssueCode.REJECTED]
     if rejected and not skip:
         listed = "; ".join(i.message for i in rejected[:_MAX_LISTED])
         more = f" (and {len(rejected) - _MAX_LISTED} more)" if len(rejected) > _MAX_LISTED else ""
@@ -188,7 +196,7 @@ def _transformer(crs: CRS) -> Transformer:
 def _to_wgs84(
     geometries: list[BaseGeometry | None], source: OpenedSource
 ) -> tuple[list[BaseGeometry | None], list[Issue]]:
-    """Reproject every geometry; one that lands outside the target's domain is rejected by index."""
+    """Reproject every geometry, repairing again; one outside the target's domain is rejected by index."""
     if source.crs is None:
 
         def convert(xy: np.ndarray) -> np.ndarray:
@@ -215,6 +223,11 @@ def _to_wgs84(
                 )
             )
             projected = None
+        if projected is not None:
+            # A polygon valid where it was drawn can touch itself once its vertices move a little.
+            projected, issue = repair(projected, index, when=" after reprojection")
+            if issue is not None:
+                lost.append(issue)
         result.append(projected)
     return result, lost
 

@@ -61,24 +61,9 @@ def check_geometries(geometries: Sequence[BaseGeometry | None], indices: Sequenc
         if shapely.has_z(geometry):
             with_z.append(index)
             geometry = shapely.force_2d(geometry)
-        if not shapely.is_valid(geometry):
-            why = shapely.is_valid_reason(geometry)
-            repaired = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
-            if repaired.is_empty:
-                issues.append(
-                    Issue(
-                        IssueCode.REJECTED,
-                        Severity.ERROR,
-                        f"feature {index}: invalid ({why}), nothing left after repair",
-                        index,
-                    )
-                )
-                kept.append(None)
-                continue
-            issues.append(
-                Issue(IssueCode.REPAIRED, Severity.WARNING, f"feature {index}: repaired ({why})", index)
-            )
-            geometry = repaired
+        geometry, issue = repair(geometry, index)
+        if issue is not None:
+            issues.append(issue)
         kept.append(geometry)
     if with_z:
         issues.append(
@@ -91,6 +76,23 @@ def check_geometries(geometries: Sequence[BaseGeometry | None], indices: Sequenc
             )
         )
     return CheckedGeometries(tuple(kept), tuple(issues))
+
+
+def repair(geometry: BaseGeometry, index: int, when: str = "") -> tuple[BaseGeometry | None, Issue | None]:
+    """Return a valid geometry of the same dimension and the issue saying what was done, if anything.
+
+    None comes back, with a rejection, when nothing of the geometry survives the repair.
+    """
+    if shapely.is_valid(geometry):
+        return geometry, None
+    why = shapely.is_valid_reason(geometry)
+    repaired = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+    if repaired.is_empty:
+        message = f"feature {index}: invalid{when} ({why}), nothing left after repair"
+        return None, Issue(IssueCode.REJECTED, Severity.ERROR, message, index)
+    return repaired, Issue(
+        IssueCode.REPAIRED, Severity.WARNING, f"feature {index}: repaired{when} ({why})", index
+    )
 
 
 def _rejection(geometry: BaseGeometry | None) -> str | None:

@@ -1,0 +1,1 @@
+"""Tests of gis/: reading, validation, CRS, the local frame, linking, alignment and GeoJSON out."""
