@@ -1,0 +1,57 @@
+/**
+ * `window.__twin`: what the browser tests and the benchmark read, so they never scrape the DOM
+ * for numbers. First-frame time is measured from navigation start.
+ */
+export interface TwinHooks {
+  page: string;
+  firstFrameMs: number | null;
+  frameMedianMs: number;
+  buildings: number;
+  devices: number;
+  spaces: number;
+  connection: string;
+  dataAgeMs: number | null;
+  floor: string | null;
+  panel: string | null;
+  alarms: number;
+  errors: string[];
+}
+
+const state: TwinHooks = {
+  page: "",
+  firstFrameMs: null,
+  frameMedianMs: 0,
+  buildings: 0,
+  devices: 0,
+  spaces: 0,
+  connection: "idle",
+  dataAgeMs: null,
+  floor: null,
+  panel: null,
+  alarms: 0,
+  errors: [],
+};
+
+export const hooks = {
+  /** Merge figures into the hook object. */
+  set(patch: Partial<TwinHooks>): void {
+    Object.assign(state, patch);
+  },
+  /** Record the first frame that drew site content; later calls change nothing. */
+  firstFrame(): void {
+    if (state.firstFrameMs === null) state.firstFrameMs = Math.round(performance.now());
+  },
+  /** Keep an error the page showed, for tests to report. */
+  error(message: string): void {
+    state.errors.push(message);
+  },
+  state,
+};
+
+declare global {
+  interface Window {
+    __twin: TwinHooks;
+  }
+}
+
+if (typeof window !== "undefined") window.__twin = state;

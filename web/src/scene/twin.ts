@@ -1,0 +1,293 @@
+/**
+ * The 3D twin as the pages use it: the site, one building opened into floors, one floor in
+ * detail with its spaces and devices, live colours, picking and camera flights.
+ */
+import { Group } from "three";
+import type { Api } from "../api";
+import { colourOf, worstSeverity } from "../catalogue";
+import { hooks } from "../hooks";
+import { type LayerName, layerMaxima, type SpaceStats, spaceColour } from "../layers";
+import type { LiveClient } from "../live";
+import type { LiveStore } from "../store";
+import type { Catalogue, FloorPlan, FloorSummary, PlacedDevice, Scene, Space, XYZ } from "../types";
+import { flyTo, viewOf } from "./camera";
+import { DeviceLayer } from "./devices";
+import { type FloorMode, FloorStack, stepFloor } from "./floors";
+import { centreOf } from "./geometry";
+import { Pulse } from "./pulse";
+import { buildSite, type SiteView, tintBuilding } from "./site";
+import { SpaceLayer } from "./spaces";
+import { Viewer } from "./viewer";
+
+export type Pick =
+  | { type: "device"; device: PlacedDevice }
+  | { type: "space"; space: Space }
+  | { type: "building"; id: string };
+
+interface FloorDetail {
+  plan: FloorPlan;
+  spaces: SpaceLayer;
+  devices: DeviceLayer;
+  group: Group;
+  sub: string | null;
+}
+
+export interface TwinContext {
+  api: Api;
+  catalogue: Catalogue;
+  store: LiveStore;
+  live: LiveClient;
+}
+
+/** Everything the 3D pages share. */
+export class TwinView {
+  readonly viewer: Viewer;
+  scene: Scene | null = null;
+  site: SiteView | null = null;
+  building: string | null = null;
+  detail: FloorDetail | null = null;
+  layer: LayerName = "kind";
+  mode: FloorMode = "ghost";
+  /** Which device kinds to draw; the responder shows only fire equipment. */
+  deviceFilter: (device: PlacedDevice) => boolean = () => true;
+  private readonly stacks = new Map<string, FloorStack>();
+  private readonly plans = new Map<string, Promise<FloorPlan>>();
+  private layerStats: Record<string, SpaceStats> = {};
+  private pulse: Pulse | null = null;
+  private readonly floorListeners = new Set<(floor: FloorSummary | null) => void>();
+
+  constructor(
+    container: HTMLElement,
+    private readonly ctx: TwinContext,
+  ) {
+    this.viewer = new Viewer(container);
+    this.viewer.onFrame((now) => this.pulse?.tick(now));
+    ctx.store.onDevices((changed) => this.detail?.devices.recolour(changed));
+    ctx.store.onAlarm(() => {
+      this.detail?.devices.recolour();
+      this.recolourSpaces();
+    });
+  }
+
+  /** Draw a site and frame it. */
+  showScene(scene: Scene): void {
+    if (this.site) this.viewer.root.remove(this.site.group);
+    this.scene = scene;
+    this.site = buildSite(scene, this.ctx.catalogue);
+    this.viewer.root.add(this.site.group);
+    hooks.set({ buildings: this.site.buildings.size });
+    void this.flyHome(0);
+  }
+
+  /** Repaint the buildings from fresh counters. */
+  updateCounters(counters: Scene["counters"]): void {
+    if (!this.scene || !this.site) return;
+    this.scene.counters = counters;
+    for (const [id, view] of this.site.buildings) tintBuilding(view, this.ctx.catalogue, counters[id]?.worst_severity ?? null);
+  }
+
+  /** Return the camera to the whole site. */
+  flyHome(durationMs = 1200): Promise<void> {
+    this.closeBuilding();
+    const [minX, minY, maxX, maxY] = this.site?.extent ?? [-100, -100, 100, 100];
+    const size = Math.max(maxX - minX, maxY - minY, 60);
+    return flyTo(this.viewer, viewOf([(minX + maxX) / 2, (minY + maxY) / 2, 0], size * 1.1, 25, 38), durationMs);
+  }
+
+  /** Return the floor summary and building id of a floor id. */
+  floorById(floorId: string): { floor: FloorSummary; buildingId: string } | null {
+    for (const b of this.scene?.buildings ?? []) {
+      const floor = b.floors.find((f) => String(f.id) === floorId);
+      if (floor) return { floor, buildingId: String(b.id) };
+    }
+    return null;
+  }
+
+  /** Open a building: its floors replace its shell; the camera frames it. */
+  openBuilding(buildingId: string, fly = true): void {
+    if (this.building === buildingId) return;
+    this.closeBuilding();
+    const view = this.site?.buildings.get(buildingId);
+    if (!view) return;
+    let stack = this.stacks.get(buildingId);
+    if (!stack) {
+      stack = new FloorStack(view);
+      this.stacks.set(buildingId, stack);
+    }
+    stack.mode = this.mode;
+    stack.open();
+    this.building = buildingId;
+    if (fly) {
+      const [x, y] = view.centre;
+      void flyTo(this.viewer, viewOf([x, y, view.data.height / 2], Math.max(60, view.data.height * 1.6), 30, 25));
+    }
+  }
+
+  /** Focus a floor: load its plan if needed, draw its rooms and devices, subscribe to it. */
+  async openFloor(floorId: string, fly = true): Promise<FloorPlan | null> {
+    const found = this.floorById(floorId);
+    if (!found) return null;
+    this.openBuilding(found.buildingId, false);
+    const plan = await this.plan(floorId);
+    if (this.detail?.plan.floor.id === plan.floor.id) return plan;
+    this.clearDetail();
+    const stack = this.stacks.get(found.buildingId);
+    stack?.focus(floorId);
+    const elevation = plan.floor.elevation;
+    const spaces = new SpaceLayer(plan.spaces, elevation, (s) => this.spaceColour(s));
+    const shown = plan.devices.filter((d) => this.deviceFilter(d));
+    const devices = new DeviceLayer(
+      shown,
+      (kind) => colourOf(this.ctx.catalogue, "device_kinds", kind),
+      (d) => this.deviceColour(d),
+      elevation,
+    );
+    const group = new Group();
+    group.add(spaces.group, devices.group);
+    group.position.z = stack?.offsetOf(floorId) ?? 0;
+    this.site?.buildings.get(found.buildingId)?.group.add(group);
+    const sub = this.ctx.live.subscribe(`floor:${floorId}`, ["telemetry", "status", "alarm", "ticket"]);
+    this.detail = { plan, spaces, devices, group, sub };
+    hooks.set({ devices: devices.count, spaces: plan.spaces.length, floor: floorId });
+    void this.loadLayerStats(floorId);
+    for (const listener of this.floorListeners) listener(found.floor);
+    if (fly) await this.flyToFloor(found.buildingId, found.floor);
+    return plan;
+  }
+
+  /** Move the focus one floor up or down. */
+  async step(direction: 1 | -1): Promise<void> {
+    const building = this.scene?.buildings.find((b) => String(b.id) === this.building);
+    if (!building) return;
+    const next = stepFloor(building.floors, this.detail ? String(this.detail.plan.floor.id) : null, direction);
+    if (next) await this.openFloor(next);
+  }
+
+  /** Show the other floors another way. */
+  setMode(mode: FloorMode): void {
+    this.mode = mode;
+    const stack = this.building ? this.stacks.get(this.building) : undefined;
+    stack?.setMode(mode);
+    if (stack && this.detail) this.detail.group.position.z = stack.offsetOf(String(this.detail.plan.floor.id));
+  }
+
+  /** Colour the rooms by another layer. */
+  setLayer(layer: LayerName): void {
+    this.layer = layer;
+    this.recolourSpaces();
+  }
+
+  /** Find what is under the pointer: a device first, then a room, then a building. */
+  pick(clientX: number, clientY: number): Pick | null {
+    const ray = this.viewer.raycaster(clientX, clientY);
+    const device = this.detail?.devices.pick(ray);
+    if (device) return { type: "device", device };
+    const space = this.detail?.spaces.pick(ray);
+    if (space) return { type: "space", space };
+    const shells = [...(this.site?.buildings.values() ?? [])].map((b) => b.shell).filter((s) => s.visible);
+    const hit = ray.intersectObjects(shells, false)[0];
+    const id = hit?.object.userData.buildingId as string | undefined;
+    return id ? { type: "building", id } : null;
+  }
+
+  /** Fly to a device of the focused floor and mark it with a pulse. */
+  async focusDevice(deviceId: string, pulseColour?: string): Promise<void> {
+    if (!this.detail) return;
+    const elevation = this.detail.plan.floor.elevation;
+    const at = this.detail.devices.positionOf(deviceId, elevation);
+    if (!at) return;
+    this.markAt([at[0], at[1], elevation], pulseColour);
+    await flyTo(this.viewer, viewOf([at[0], at[1], at[2] + this.detail.group.position.z], 35, 30, 50));
+  }
+
+  /** Pulse a place of the focused floor, or stop pulsing with null. */
+  markAt(at: XYZ | null, colour = "#ff3b3b"): void {
+    if (this.pulse) this.pulse.mesh.removeFromParent();
+    this.pulse = null;
+    if (!at || !this.detail) return;
+    this.pulse = new Pulse(at, colour);
+    this.detail.group.add(this.pulse.mesh);
+  }
+
+  /** Fly to a point of the site (a search hit). */
+  flyToPoint(at: XYZ, distance = 40): Promise<void> {
+    return flyTo(this.viewer, viewOf(at, distance, 30, 45));
+  }
+
+  /** Be told when the focused floor changes. */
+  onFloor(listener: (floor: FloorSummary | null) => void): () => void {
+    this.floorListeners.add(listener);
+    return () => this.floorListeners.delete(listener);
+  }
+
+  /** Return the colour of a device: its worst alarm, else its live health. */
+  deviceColour(device: PlacedDevice): string {
+    const id = String(device.id);
+    const severities = this.ctx.store.alarmsOf(id).map((a) => a.severity);
+    const worst = worstSeverity(this.ctx.catalogue, severities);
+    if (worst !== null) return colourOf(this.ctx.catalogue, "alarm_severity", worst);
+    const health = this.ctx.store.devices.get(id)?.health ?? device.health;
+    return colourOf(this.ctx.catalogue, "device_health", health);
+  }
+
+  /** Return the colour of a room under the current layer. */
+  spaceColour(space: Space): string {
+    const devices = (this.detail?.plan.devices ?? []).filter((d) => String(d.space_id) === String(space.id));
+    const alarmSeverities = devices.flatMap((d) => this.ctx.store.alarmsOf(String(d.id)).map((a) => a.severity));
+    const deviceHealth = devices.map((d) => this.ctx.store.devices.get(String(d.id))?.health ?? d.health);
+    const facts = { space, alarmSeverities, deviceHealth, stats: this.layerStats[String(space.id)] };
+    return spaceColour(this.ctx.catalogue, this.layer, facts, layerMaxima(Object.values(this.layerStats)));
+  }
+
+  private recolourSpaces(): void {
+    this.detail?.spaces.recolour((s) => this.spaceColour(s));
+  }
+
+  private async loadLayerStats(floorId: string): Promise<void> {
+    try {
+      const answer = await this.ctx.api.request<{ spaces: Record<string, SpaceStats> }>("GET", `/api/floors/${encodeURIComponent(floorId)}/layers`);
+      if (this.detail && String(this.detail.plan.floor.id) === floorId) {
+        this.layerStats = answer.spaces;
+        this.recolourSpaces();
+      }
+    } catch {
+      // The server may not offer these layers yet: tickets, billing and energy then stay quiet.
+      this.layerStats = {};
+    }
+  }
+
+  private plan(floorId: string): Promise<FloorPlan> {
+    let plan = this.plans.get(floorId);
+    if (!plan) {
+      plan = this.ctx.api.plan(floorId);
+      plan.catch(() => this.plans.delete(floorId));
+      this.plans.set(floorId, plan);
+    }
+    return plan;
+  }
+
+  private async flyToFloor(buildingId: string, floor: FloorSummary): Promise<void> {
+    const view = this.site?.buildings.get(buildingId);
+    if (!view) return;
+    const [x, y] = centreOf(view.data.footprint);
+    const z = floor.elevation + (this.stacks.get(buildingId)?.offsetOf(String(floor.id)) ?? 0);
+    const radius = Math.max(25, ...view.data.footprint.map(([px, py]) => Math.hypot(px - x, py - y)));
+    await flyTo(this.viewer, viewOf([x, y, z], radius * 2.2, 20, 55));
+  }
+
+  private clearDetail(): void {
+    if (!this.detail) return;
+    this.detail.group.removeFromParent();
+    if (this.detail.sub) this.ctx.live.unsubscribe(this.detail.sub);
+    this.detail = null;
+    this.pulse = null;
+    hooks.set({ devices: 0, spaces: 0, floor: null });
+  }
+
+  private closeBuilding(): void {
+    this.clearDetail();
+    if (this.building) this.stacks.get(this.building)?.close();
+    if (this.building) for (const listener of this.floorListeners) listener(null);
+    this.building = null;
+  }
+}

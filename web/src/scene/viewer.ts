@@ -1,0 +1,123 @@
+/**
+ * The renderer, the camera and its orbit controls, and the frame loop. Site content hangs
+ * under `root`, a group in the site's local frame (see frame.ts), so nothing else ever
+ * swaps axes.
+ */
+import {
+  ACESFilmicToneMapping,
+  AmbientLight,
+  Color,
+  DirectionalLight,
+  Fog,
+  Group,
+  HemisphereLight,
+  PerspectiveCamera,
+  Raycaster,
+  Scene,
+  SRGBColorSpace,
+  Vector2,
+  WebGLRenderer,
+} from "three";
+import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
+import { FRAME_MATRIX } from "../frame";
+import { hooks } from "../hooks";
+
+export type FrameCallback = (nowMs: number, dtMs: number) => void;
+
+const BACKGROUND = "#0b1220";
+
+/** One WebGL view filling its container. */
+export class Viewer {
+  readonly renderer: WebGLRenderer;
+  readonly scene = new Scene();
+  readonly camera = new PerspectiveCamera(45, 1, 0.5, 20_000);
+  readonly controls: OrbitControls;
+  readonly root = new Group();
+  private readonly callbacks = new Set<FrameCallback>();
+  private readonly frameTimes: number[] = [];
+  private last = 0;
+  private stopped = false;
+
+  constructor(readonly container: HTMLElement) {
+    this.renderer = new WebGLRenderer({ antialias: true, powerPreference: "high-performance" });
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
+    this.renderer.outputColorSpace = SRGBColorSpace;
+    this.renderer.toneMapping = ACESFilmicToneMapping;
+    container.appendChild(this.renderer.domElement);
+    this.renderer.domElement.classList.add("viewer-canvas");
+
+    this.scene.background = new Color(BACKGROUND);
+    this.scene.fog = new Fog(BACKGROUND, 800, 4000);
+    this.root.matrixAutoUpdate = false;
+    this.root.matrix.copy(FRAME_MATRIX);
+    this.scene.add(this.root);
+    this.scene.add(new HemisphereLight("#bcd4ff", "#1a2233", 1.1));
+    this.scene.add(new AmbientLight("#ffffff", 0.25));
+    const sun = new DirectionalLight("#fff4e0", 1.6);
+    sun.position.set(300, 600, 200);
+    this.scene.add(sun);
+
+    this.camera.position.set(300, 300, 300);
+    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.controls.enableDamping = true;
+    this.controls.dampingFactor = 0.08;
+    this.controls.maxPolarAngle = Math.PI * 0.495;
+    this.controls.screenSpacePanning = false;
+
+    new ResizeObserver(() => this.resize()).observe(container);
+    this.resize();
+    requestAnimationFrame((t) => this.frame(t));
+  }
+
+  /** Run `callback` before every frame; returns the function that stops it. */
+  onFrame(callback: FrameCallback): () => void {
+    this.callbacks.add(callback);
+    return () => this.callbacks.delete(callback);
+  }
+
+  /** Cast a ray from a pointer position on the canvas. */
+  raycaster(clientX: number, clientY: number): Raycaster {
+    const rect = this.renderer.domElement.getBoundingClientRect();
+    const ndc = new Vector2(((clientX - rect.left) / rect.width) * 2 - 1, -((clientY - rect.top) / rect.height) * 2 + 1);
+    const raycaster = new Raycaster();
+    raycaster.setFromCamera(ndc, this.camera);
+    return raycaster;
+  }
+
+  /** Return the median and 95th percentile frame times of the last few seconds, in ms. */
+  frameStats(): { median: number; p95: number; frames: number } {
+    const sorted = [...this.frameTimes].sort((a, b) => a - b);
+    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    return { median: at(0.5), p95: at(0.95), frames: sorted.length };
+  }
+
+  /** Stop the loop, for pages that tear the view down. */
+  dispose(): void {
+    this.stopped = true;
+    this.renderer.dispose();
+  }
+
+  private resize(): void {
+    const { clientWidth: w, clientHeight: h } = this.container;
+    if (w === 0 || h === 0) return;
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+    this.renderer.setSize(w, h, false);
+  }
+
+  private frame(now: number): void {
+    if (this.stopped) return;
+    const dt = this.last === 0 ? 16 : now - this.last;
+    this.last = now;
+    const started = performance.now();
+    for (const callback of this.callbacks) callback(now, dt);
+    this.controls.update();
+    this.renderer.render(this.scene, this.camera);
+    const spent = performance.now() - started;
+    this.frameTimes.push(spent);
+    if (this.frameTimes.length > 240) this.frameTimes.shift();
+    if (this.root.children.length > 0) hooks.firstFrame();
+    hooks.set({ frameMedianMs: this.frameStats().median });
+    requestAnimationFrame((t) => this.frame(t));
+  }
+}
