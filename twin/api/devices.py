@@ -1,0 +1,119 @@
+"""Devices: the filtered list (place, kind, health, polygon, bbox, radius, nearest), one device, its links."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, status
+
+from twin.api.deps import SessionDep
+from twin.errors import ValidationError
+from twin.graph import devices as uc
+from twin.graph import queries
+from twin.graph.views import devices_public, places_public
+from twin.schemas import DeviceCreate, DevicePublic, DeviceUpdate, Page, PlacePublic, RelationCreate, RelationPublic
+
+router = APIRouter(prefix="/api", tags=["devices"])
+
+
+def _floats(field: str, text: str | None, count: int) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError as exc:
+        raise ValidationError(field, f"must be {count} comma-separated numbers") from exc
+    if len(values) != count:
+        raise ValidationError(field, f"must be {count} comma-separated numbers")
+    return values
+
+
+def _polygon(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError("polygon", "must be a GeoJSON Polygon in the site frame") from exc
+    if not isinstance(value, dict):
+        raise ValidationError("polygon", "must be a GeoJSON Polygon in the site frame")
+    return value
+
+
+@router.get("/devices")
+def list_devices(
+    session: SessionDep,
+    under: Annotated[int | None, Query(description="A site, building, floor or space id: its whole subtree.")] = None,
+    kind: Annotated[list[str] | None, Query()] = None,
+    health: Annotated[list[str] | None, Query()] = None,
+    polygon: Annotated[str | None, Query(description="GeoJSON Polygon in the site frame (metres).")] = None,
+    bbox: Annotated[str | None, Query(description="min_x,min_y,max_x,max_y in the site frame.")] = None,
+    near: Annotated[str | None, Query(description="x,y in the site frame.")] = None,
+    near_device: int | None = None,
+    radius: Annotated[float | None, Query(description="Metres around near or near_device.")] = None,
+    nearest: Annotated[int | None, Query(description="The N closest to near or near_device.")] = None,
+    include_retired: bool = False,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 100,
+) -> Page:
+    """List devices by place, kind, health and geometry; cursor-paginated (pass ``next`` as ``cursor``)."""
+    centre = _floats("near", near, 2)
+    q = queries.DeviceQuery(
+        under=under, kinds=kind or [], health=health or [], polygon=_polygon(polygon),
+        bbox=_floats("bbox", bbox, 4),  # type: ignore[arg-type]
+        near=centre,  # type: ignore[arg-type]
+        near_device=near_device, radius=radius, nearest=nearest, include_retired=include_retired,
+        cursor=cursor, limit=limit,
+    )
+    rows, distances, next_cursor = queries.find_devices(session, q)
+    return Page(items=devices_public(session, rows, distances), next=next_cursor)
+
+
+@router.post("/devices", status_code=status.HTTP_201_CREATED)
+def create_device(session: SessionDep, body: DeviceCreate) -> DevicePublic:
+    """Place a new device."""
+    return devices_public(session, [uc.create_device(session, body)])[0]
+
+
+@router.get("/devices/{device_id}")
+def get_device(session: SessionDep, device_id: int) -> DevicePublic:
+    """Read a device with its place."""
+    return devices_public(session, [uc.get_device(session, device_id)])[0]
+
+
+@router.patch("/devices/{device_id}")
+def update_device(session: SessionDep, device_id: int, body: DeviceUpdate) -> DevicePublic:
+    """Rename, re-tag or move a device."""
+    return devices_public(session, [uc.update_device(session, device_id, body)])[0]
+
+
+@router.delete("/devices/{device_id}")
+def retire_device(session: SessionDep, device_id: int) -> DevicePublic:
+    """Retire a device; its history, alarms and tickets stay."""
+    return devices_public(session, [uc.retire_device(session, device_id)])[0]
+
+
+@router.get("/devices/{device_id}/relations")
+def list_relations(session: SessionDep, device_id: int) -> dict[str, list[RelationPublic]]:
+    """List the typed links from and to a device."""
+    rows = queries.relations_of(session, device_id)
+    return {"items": [RelationPublic.model_validate(row, from_attributes=True) for row in rows]}
+
+
+@router.get("/devices/{device_id}/households")
+def list_households(session: SessionDep, device_id: int) -> dict[str, list[PlacePublic]]:
+    """List the household units a device feeds (through the places and devices it feeds)."""
+    return {"items": places_public(session, queries.households_fed_by(session, device_id))}
+
+
+@router.post("/relations", status_code=status.HTTP_201_CREATED)
+def create_relation(session: SessionDep, body: RelationCreate) -> RelationPublic:
+    """Link a device to a place or another device (feeds, serves, monitors, via)."""
+    return RelationPublic.model_validate(uc.add_relation(session, body), from_attributes=True)
+
+
+@router.delete("/relations/{relation_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_relation(session: SessionDep, relation_id: int) -> None:
+    """Remove a typed link."""
+    uc.delete_relation(session, relation_id)

@@ -1,0 +1,30 @@
+"""Domain errors to HTTP answers: 404 naming the id, 422 naming the field and the rule."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from twin.errors import NotFoundError, ServiceError, TwinError, ValidationError
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every TwinError with its message, never a traceback."""
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=404)
+
+    @app.exception_handler(ValidationError)
+    async def invalid(request: Request, exc: ValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": [{"loc": ["body", exc.field], "msg": exc.rule, "type": "twin.rule"}]}, status_code=422
+        )
+
+    @app.exception_handler(ServiceError)
+    async def unavailable(request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(TwinError)
+    async def refused(request: Request, exc: TwinError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)

@@ -1,0 +1,78 @@
+"""Finding one's way: walking routes between spaces, search, and the catalogue the legend reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+
+from twin.api.deps import SessionDep
+from twin.catalogue import DEVICE_HEALTH, DEVICE_KINDS, SPACE_KINDS
+from twin.graph import queries, walking
+from twin.graph.geometry import point_xyz
+from twin.graph.paths import PathNamer
+from twin.schemas import Route, SearchHit
+from twin.store.models import DeviceRow, FloorRow, SpaceRow
+
+router = APIRouter(prefix="/api", tags=["navigation"])
+
+
+class WalkEdgeCreate(BaseModel):
+    """A declared walking connection between two spaces."""
+
+    from_space_id: int
+    to_space_id: int
+    kind: str = Field(pattern="^(door|opening|stair|elevator)$")
+    length: float | None = Field(default=None, ge=0)
+    via: str | None = None
+
+
+@router.get("/routes")
+def get_route(
+    session: SessionDep,
+    from_: Annotated[int, Query(alias="from", description="Start space id.")],
+    to: Annotated[int, Query(description="Destination space id.")],
+) -> Route:
+    """Return the shortest walking route between two spaces, with its length in metres."""
+    return walking.route(session, from_, to)
+
+
+@router.post("/walk-edges", status_code=status.HTTP_201_CREATED)
+def create_walk_edge(session: SessionDep, body: WalkEdgeCreate) -> dict[str, Any]:
+    """Declare a door, opening, stair or elevator between two spaces."""
+    row = walking.add_walk_edge(session, body.from_space_id, body.to_space_id, body.kind, body.length, body.via)
+    return {"id": row.id, "length": row.length}
+
+
+@router.get("/search")
+def search(
+    session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=100)], limit: int = 20
+) -> dict[str, list[SearchHit]]:
+    """Find units by address (3-2-1801), devices by tag or name, buildings and floors by name."""
+    hits = queries.search(session, q, min(max(limit, 1), 100))
+    namer = PathNamer(session, [hit.path for hit in hits])
+    items = []
+    for hit in hits:
+        if isinstance(hit, DeviceRow):
+            items.append(SearchHit(type="device", id=hit.id, name=hit.name, path=namer.items(hit.path),
+                                   floor_id=hit.floor_id, position=point_xyz(hit.position_local)))
+            continue
+        kind = hit.kind
+        floor_id = hit.id if isinstance(hit, FloorRow) else hit.floor_id if isinstance(hit, SpaceRow) else None
+        if isinstance(hit, SpaceRow) and hit.space_kind == "unit":
+            kind = "unit"
+        items.append(SearchHit(type=kind, id=hit.id, name=hit.name, path=namer.items(hit.path),  # type: ignore[arg-type]
+                               floor_id=floor_id, position=None))
+    return {"items": items}
+
+
+@router.get("/catalogue")
+def catalogue() -> dict[str, Any]:
+    """Return the declared kinds and statuses with their zh-CN and English labels and colours."""
+    return {
+        "device_kinds": {k.value: {"zh": v.label.zh, "en": v.label.en, "colour": v.label.colour,
+                                   "fire_safety": v.fire_safety} for k, v in DEVICE_KINDS.items()},
+        "space_kinds": {k.value: {"zh": v.zh, "en": v.en, "colour": v.colour} for k, v in SPACE_KINDS.items()},
+        "device_health": {k.value: {"zh": v.zh, "en": v.en, "colour": v.colour} for k, v in DEVICE_HEALTH.items()},
+    }

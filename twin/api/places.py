@@ -1,0 +1,132 @@
+"""Sites, buildings, floors and spaces: read them with their paths, create and change them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy import select
+
+from twin.api.deps import SessionDep
+from twin.graph import places as uc
+from twin.graph import queries
+from twin.graph.views import places_public
+from twin.schemas import (
+    BuildingCreate,
+    BuildingPublic,
+    FloorCreate,
+    FloorPublic,
+    PlacePublic,
+    PlaceUpdate,
+    SiteCreate,
+    SitePublic,
+    SpaceCreate,
+    SpacePublic,
+)
+from twin.store.models import BuildingRow, FloorRow, PlaceRow, SiteRow, SpaceRow
+
+router = APIRouter(prefix="/api", tags=["places"])
+
+
+@router.get("/sites")
+def list_sites(session: SessionDep) -> dict[str, list[PlacePublic]]:
+    """List the communities."""
+    rows = list(session.scalars(select(SiteRow).where(SiteRow.retired_at.is_(None)).order_by(SiteRow.id)))
+    return {"items": places_public(session, rows)}
+
+
+@router.post("/sites", status_code=status.HTTP_201_CREATED)
+def create_site(session: SessionDep, body: SiteCreate) -> SitePublic:
+    """Create a community."""
+    return places_public(session, [uc.create_site(session, body)])[0]  # type: ignore[return-value]
+
+
+@router.get("/sites/{site_id}")
+def get_site(session: SessionDep, site_id: int) -> SitePublic:
+    """Read a community."""
+    return places_public(session, [uc.get_place(session, SiteRow, site_id, "site")])[0]  # type: ignore[return-value]
+
+
+@router.post("/buildings", status_code=status.HTTP_201_CREATED)
+def create_building(session: SessionDep, body: BuildingCreate) -> BuildingPublic:
+    """Put a building on a site."""
+    return places_public(session, [uc.create_building(session, body)])[0]  # type: ignore[return-value]
+
+
+@router.get("/buildings/{building_id}")
+def get_building(session: SessionDep, building_id: int) -> BuildingPublic:
+    """Read a building."""
+    row = uc.get_place(session, BuildingRow, building_id, "building")
+    return places_public(session, [row])[0]  # type: ignore[return-value]
+
+
+@router.post("/floors", status_code=status.HTTP_201_CREATED)
+def create_floor(session: SessionDep, body: FloorCreate) -> FloorPublic:
+    """Add a storey to a building."""
+    return places_public(session, [uc.create_floor(session, body)])[0]  # type: ignore[return-value]
+
+
+@router.get("/floors/{floor_id}")
+def get_floor(session: SessionDep, floor_id: int) -> FloorPublic:
+    """Read a storey."""
+    return places_public(session, [uc.get_place(session, FloorRow, floor_id, "floor")])[0]  # type: ignore[return-value]
+
+
+@router.post("/spaces", status_code=status.HTTP_201_CREATED)
+def create_space(session: SessionDep, body: SpaceCreate) -> SpacePublic:
+    """Add a space to a floor."""
+    return places_public(session, [uc.create_space(session, body)])[0]  # type: ignore[return-value]
+
+
+@router.get("/spaces/{space_id}")
+def get_space(session: SessionDep, space_id: int) -> SpacePublic:
+    """Read a space."""
+    return places_public(session, [uc.get_place(session, SpaceRow, space_id, "space")])[0]  # type: ignore[return-value]
+
+
+@router.get("/places/{place_id}/children")
+def list_children(session: SessionDep, place_id: int) -> dict[str, list[PlacePublic]]:
+    """List the places directly under a place."""
+    return {"items": places_public(session, queries.children(session, place_id))}
+
+
+@router.get("/places/{place_id}/subtree")
+def list_subtree(
+    session: SessionDep, place_id: int, kind: Annotated[list[str] | None, Query()] = None
+) -> dict[str, list[PlacePublic]]:
+    """List every place under a place, optionally of some levels only."""
+    return {"items": places_public(session, queries.subtree(session, place_id, kind or []))}
+
+
+@router.get("/places/{place_id}/ancestors")
+def list_ancestors(session: SessionDep, place_id: int) -> dict[str, list[PlacePublic]]:
+    """List the places above a place, site first."""
+    return {"items": places_public(session, queries.ancestors(session, place_id))}
+
+
+@router.get("/floors/{floor_id}/space-at")
+def get_space_at(session: SessionDep, floor_id: int, x: float, y: float) -> SpacePublic | None:
+    """Return the space of a floor containing a point of the site frame, or null."""
+    row = queries.space_at(session, floor_id, x, y)
+    return None if row is None else places_public(session, [row])[0]  # type: ignore[return-value]
+
+
+@router.patch("/places/{place_id}")
+def update_place(session: SessionDep, place_id: int, body: PlaceUpdate) -> PlacePublic:
+    """Rename or move a place."""
+    row = uc.update_place(session, place_id, body)
+    session.refresh(row)
+    return places_public(session, [row])[0]
+
+
+@router.delete("/places/{place_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_place(session: SessionDep, place_id: int) -> None:
+    """Delete an empty place."""
+    uc.delete_place(session, place_id)
+
+
+@router.get("/units")
+def find_units(session: SessionDep, address: str, site_id: int | None = None) -> dict[str, list[PlacePublic]]:
+    """Find household units by their address, in any common spelling (3-2-1801, 3栋2单元1801室, 3#2-1801)."""
+    rows: list[PlaceRow] = list(queries.find_unit(session, address, site_id))
+    return {"items": places_public(session, rows)}

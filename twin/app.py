@@ -1,0 +1,68 @@
+"""The app factory: the composition root that wires the store, the API, the live path and the web view.
+
+Only this module and the CLI import the other packages (bim, gis, realtime); the rest of ``twin``
+knows them through the interfaces it declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from twin import __version__
+from twin.api import devices, health, navigation, places
+from twin.api.errors import install_error_handlers
+from twin.runtime import Runtime
+from twin.services.endpoints import broker_address, database_url
+from twin.settings import Settings, get_settings
+from twin.store.engine import check_schema, engine_for
+
+PAGES = {"/": "index.html", "/wall": "wall.html", "/inspect": "inspect.html", "/respond": "respond.html"}
+
+NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>孪生社区</title>
+<p>前端尚未构建 / The web view is not built: run <code>make web</code>.</p>"""
+
+
+def create_app(settings: Settings | None = None, *, db_url: str | None = None) -> FastAPI:
+    """Build the server for one database; the schema must be current or the app refuses to start."""
+    settings = settings or get_settings()
+    url = db_url or database_url(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_schema(url)
+        yield
+
+    app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan)
+    runtime = Runtime(settings=settings, engine=engine_for(url), broker=broker_address(settings))
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in (places, devices, navigation):
+        app.include_router(module.router)
+    _mount_web(app, settings.web_dist)
+    return app
+
+
+def _mount_web(app: FastAPI, dist: Path) -> None:
+    """Serve the built front end: one HTML page per mode, hashed assets cached for a long time."""
+    assets = dist / "assets"
+    if assets.is_dir():
+        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+    for route, page in PAGES.items():
+        app.add_api_route(route, _page_handler(dist / page), include_in_schema=False, methods=["GET"],
+                          response_model=None)
+
+
+def _page_handler(path: Path) -> Callable[[], Awaitable[Response]]:
+    async def page() -> Response:
+        if path.is_file():
+            return FileResponse(path, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(NOT_BUILT, status_code=503)
+
+    return page

@@ -1,0 +1,153 @@
+"""The ``twin`` command line: services, database, settings, the server and the demo.
+
+A composition root like the app factory. Every failure a person can act on is printed as one
+line with its fix, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from twin.errors import TwinError
+from twin.services.endpoints import database_url, embedded_broker, embedded_cluster, write_record
+from twin.settings import get_settings
+
+app = typer.Typer(help="孪生社区 · Community twin server.", no_args_is_help=True, pretty_exceptions_enable=False)
+services_app = typer.Typer(help="The embedded PostGIS cluster and Mosquitto broker under var/.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+config_app = typer.Typer(help="The effective settings.", no_args_is_help=True)
+app.add_typer(services_app, name="services")
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+console = Console()
+
+
+@services_app.command("start")
+def services_start() -> None:
+    """Start the embedded database and broker (those not replaced by external URLs)."""
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if settings.embedded_database:
+        with console.status("starting PostgreSQL + PostGIS…"):
+            embedded_cluster(settings).start()
+        console.print(f"[green]✓[/] PostgreSQL + PostGIS on 127.0.0.1:{settings.pg_port}")
+    if settings.embedded_broker:
+        embedded_broker(settings).start()
+        console.print(f"[green]✓[/] Mosquitto on 127.0.0.1:{settings.mqtt_port}")
+    write_record(settings)
+
+
+@services_app.command("stop")
+def services_stop() -> None:
+    """Stop the embedded database and broker cleanly; their data stays under var/."""
+    settings = get_settings()
+    embedded_broker(settings).stop()
+    embedded_cluster(settings).stop()
+    console.print("[green]✓[/] embedded services stopped")
+
+
+@services_app.command("status")
+def services_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Report whether each embedded service runs and answers; exit 1 when one does not."""
+    settings = get_settings()
+    rows = []
+    if settings.embedded_database:
+        rows.append(embedded_cluster(settings).status())
+    if settings.embedded_broker:
+        rows.append(embedded_broker(settings).status())
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        table = Table("service", "port", "running", "healthy", "detail")
+        for row in rows:
+            detail = str(row.get("postgis") or row.get("error") or "")
+            table.add_row(str(row["service"]), str(row["port"]), _mark(row["running"]), _mark(row["healthy"]), detail)
+        console.print(table)
+    if not all(row["healthy"] for row in rows):
+        raise typer.Exit(1)
+
+
+def _mark(value: object) -> str:
+    return "[green]yes[/]" if value else "[red]no[/]"
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the schema this code needs."""
+    from twin.store.engine import schema_state, upgrade
+
+    url = database_url(get_settings())
+    upgrade(url)
+    console.print(f"[green]✓[/] database schema at revision {schema_state(url)[0]}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show the database's schema revision against the code's."""
+    from twin.store.engine import schema_state
+
+    current, head = schema_state(database_url(get_settings()))
+    console.print(f"database: {current or 'empty'} · code: {head}")
+    if current != head:
+        console.print("run [bold]twin db upgrade[/]")
+        raise typer.Exit(1)
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective settings, secrets masked."""
+    for key, value in get_settings().masked().items():
+        console.print(f"{key} = {value!r}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the server against the configured (or embedded) database and broker."""
+    import uvicorn
+
+    from twin.app import create_app
+    from twin.services.system import port_is_free
+    from twin.store.engine import check_schema
+
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    check_schema(database_url(settings))
+    if not port_is_free(host, port):
+        raise TwinError(f"port {port} on {host} is already taken", "stop the other server or pass --port")
+    console.print(f"[bold green]twin server: http://{host}:{port}[/]")
+    uvicorn.run(create_app(settings), host=host, port=port, ws="websockets", log_level="info",
+                proxy_headers=False)
+
+
+@app.command()
+def demo(
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the whole system on its embedded defaults: services, schema, then the server."""
+    services_start()
+    db_upgrade()
+    serve(None, port)
+
+
+def main() -> None:
+    """Run the CLI, turning every TwinError into one readable line and exit status 1."""
+    try:
+        app()
+    except TwinError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}")
+        if exc.hint:
+            Console(stderr=True).print(f"  [yellow]→[/] {exc.hint}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

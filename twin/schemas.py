@@ -1,0 +1,249 @@
+"""The graph as the API speaks it: XCreate / XUpdate / XPublic, never ORM rows.
+
+Local-frame geometry (east, north, up in metres around the site origin) travels as GeoJSON
+geometry objects whose coordinates are metres; map geometry (``footprint``, ``boundary``) is RFC
+7946 GeoJSON in WGS84. Every node carries its location path, site first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from twin.catalogue import DeviceHealth, DeviceKind, RelationKind, SpaceKind
+
+GeoJSON = dict[str, Any]
+
+
+class Strict(BaseModel):
+    """Refuse unknown fields: a typo in a request is an error, not a silently ignored key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PathItem(BaseModel):
+    """One step of a location path."""
+
+    kind: Literal["site", "building", "floor", "space"]
+    id: int
+    name: str
+
+
+class Identifier(Strict):
+    """An external name: (namespace, value), e.g. ("ifc", GlobalId) or ("mqtt", "z2m/0x00158d…")."""
+
+    namespace: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_.-]*$")
+    value: str = Field(min_length=1, max_length=200)
+
+
+class SiteCreate(Strict):
+    """A new community and its geodetic origin."""
+
+    name: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(default=None, max_length=64)
+    origin_lat: float = Field(ge=-90, le=90)
+    origin_lon: float = Field(ge=-180, le=180)
+    origin_height: float = 0.0
+    boundary: GeoJSON | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    identifiers: list[Identifier] = Field(default_factory=list)
+
+
+class BuildingCreate(Strict):
+    """A new building on a site."""
+
+    site_id: int
+    name: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(default=None, max_length=64)
+    footprint_local: GeoJSON | None = None
+    height: float | None = Field(default=None, gt=0, le=1000)
+    address: str | None = None
+    floors_above: int | None = Field(default=None, ge=0, le=300)
+    floors_below: int | None = Field(default=None, ge=0, le=20)
+    properties: dict[str, Any] = Field(default_factory=dict)
+    identifiers: list[Identifier] = Field(default_factory=list)
+
+
+class FloorCreate(Strict):
+    """A new storey of a building."""
+
+    building_id: int
+    name: str = Field(min_length=1, max_length=200)
+    level: int = Field(ge=-20, le=300)
+    elevation: float
+    height: float = Field(default=3.0, gt=0, le=100)
+    outline_local: GeoJSON | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    identifiers: list[Identifier] = Field(default_factory=list)
+
+
+class SpaceCreate(Strict):
+    """A new space on a floor; a unit gives its address (any common spelling)."""
+
+    floor_id: int
+    name: str = Field(min_length=1, max_length=200)
+    kind: SpaceKind = SpaceKind.ROOM
+    polygon_local: GeoJSON | None = None
+    area: float | None = Field(default=None, ge=0)
+    address: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    identifiers: list[Identifier] = Field(default_factory=list)
+
+
+class PlaceUpdate(Strict):
+    """A change to any place: only the fields given change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    code: str | None = None
+    parent_id: int | None = None
+    properties: dict[str, Any] | None = None
+
+
+class DeviceCreate(Strict):
+    """A new device in a space, on a floor or on the site."""
+
+    place_id: int
+    kind: DeviceKind
+    name: str = Field(min_length=1, max_length=200)
+    tag: str | None = Field(default=None, max_length=64)
+    position: tuple[float, float, float] | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    identifiers: list[Identifier] = Field(default_factory=list)
+
+
+class DeviceUpdate(Strict):
+    """A change to a device: move it, rename it, change its properties."""
+
+    place_id: int | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    tag: str | None = None
+    position: tuple[float, float, float] | None = None
+    properties: dict[str, Any] | None = None
+
+
+class RelationCreate(Strict):
+    """A typed link from a device to a place or another device."""
+
+    kind: RelationKind
+    source_device_id: int
+    target_place_id: int | None = None
+    target_device_id: int | None = None
+
+
+class PlacePublic(BaseModel):
+    """Any place, with what every level has."""
+
+    id: int
+    kind: str
+    name: str
+    code: str | None
+    parent_id: int | None
+    path: list[PathItem]
+    properties: dict[str, Any]
+    identifiers: list[Identifier] = Field(default_factory=list)
+
+
+class SitePublic(PlacePublic):
+    """A community."""
+
+    origin: dict[str, float]
+    boundary: GeoJSON | None
+
+
+class BuildingPublic(PlacePublic):
+    """A building."""
+
+    footprint: GeoJSON | None
+    footprint_local: GeoJSON | None
+    height: float | None
+    address: str | None
+    floors_above: int | None
+    floors_below: int | None
+
+
+class FloorPublic(PlacePublic):
+    """A storey."""
+
+    building_id: int
+    level: int
+    elevation: float
+    height: float
+    outline_local: GeoJSON | None
+
+
+class SpacePublic(PlacePublic):
+    """A space; units carry their normalised address."""
+
+    floor_id: int
+    space_kind: str
+    polygon_local: GeoJSON | None
+    area: float | None
+    address: str | None
+
+
+class DevicePublic(BaseModel):
+    """A device with its place."""
+
+    id: int
+    kind: str
+    name: str
+    tag: str | None
+    place_id: int
+    floor_id: int | None
+    space_id: int | None
+    position: tuple[float, float, float] | None
+    path: list[PathItem]
+    health: DeviceHealth
+    last_seen: datetime | None
+    properties: dict[str, Any]
+    identifiers: list[Identifier] = Field(default_factory=list)
+    distance: float | None = None
+    """Metres from the query point, for radius and nearest queries."""
+
+
+class Page(BaseModel):
+    """One page of a cursor-paginated list; pass ``next`` as ``cursor`` for the next page."""
+
+    items: list[Any]
+    next: str | None
+
+
+class RelationPublic(BaseModel):
+    """A typed link."""
+
+    id: int
+    kind: str
+    source_device_id: int
+    target_place_id: int | None
+    target_device_id: int | None
+
+
+class RouteStep(BaseModel):
+    """One space on a walking route and how it was entered."""
+
+    space_id: int
+    name: str
+    floor_id: int
+    via: str | None
+    edge_kind: str | None
+    length: float
+
+
+class Route(BaseModel):
+    """A shortest walking route between two spaces."""
+
+    length: float
+    steps: list[RouteStep]
+
+
+class SearchHit(BaseModel):
+    """A place or device matching a search."""
+
+    type: Literal["unit", "space", "device", "building", "floor"]
+    id: int
+    name: str
+    path: list[PathItem]
+    floor_id: int | None
+    position: tuple[float, float, float] | None
