@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Pick the devices out of a model: distribution and transport elements, and look-alike proxies.
 
 Pipes, ducts, cable carriers and their fittings are IfcDistributionElements too, but they are

@@ -9,6 +9,7 @@ class IfcImportError(Exception):
     """Raise when a file cannot be imported at all; element-level problems become warnings instead."""
 
     def __init__(self, path: Path | str, message: str, *, entity: str | None = None) -> None:
+        """Keep the parts apart for the API, and join them for people."""
         self.path = Path(path)
         self.entity = entity
         self.reason = message

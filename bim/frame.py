@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """The world frame: file units to metres, placements to world points, elements to their storey.
 
 Kept apart so the reader, the walking graph and the geometry writer place things identically.
@@ -22,6 +23,7 @@ class Frame:
     """Convert one file's placements to world metres minus the re-centring offset."""
 
     def __init__(self, model: ifcopenshell.file, offset: Point3 = (0.0, 0.0, 0.0)) -> None:
+        """Read the file's length and area units once; every placement reuses them."""
         self.model = model
         self.scale = float(ifcopenshell.util.unit.calculate_unit_scale(model))
         self.area_scale = float(ifcopenshell.util.unit.calculate_unit_scale(model, "AREAUNIT"))
@@ -59,7 +61,9 @@ def spatial_parent(element: Entity) -> Entity | None:
 
 def storey_of(element: Entity) -> Entity | None:
     """Return the storey above a space or element in the spatial tree, if there is one."""
-    current: Entity | None = element if element.is_a("IfcSpatialStructureElement") else spatial_parent(element)
+    current: Entity | None = (
+        element if element.is_a("IfcSpatialStructureElement") else spatial_parent(element)
+    )
     for _ in range(32):
         if current is None or current.is_a("IfcBuilding") or current.is_a("IfcSite"):
             return None

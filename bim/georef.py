@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Where a model sits on Earth: the one home of IFC georeferencing in the project.
 
 Sources, most trusted first: a georeference given by the operator, ``IfcMapConversion`` with
@@ -46,7 +47,11 @@ class _MapConversion:
 
 
 def read_georef(
-    model: ifcopenshell.file, *, unit_scale: float, positions: Sequence[Point3], given: BimGeoref | None = None
+    model: ifcopenshell.file,
+    *,
+    unit_scale: float,
+    positions: Sequence[Point3],
+    given: BimGeoref | None = None,
 ) -> BimGeoref:
     """Return the georeference of the world frame, re-centred when the coordinates are large."""
     offset = recentring_offset(positions)
@@ -54,12 +59,16 @@ def read_georef(
     if offset != (0.0, 0.0, 0.0):
         warnings.append(f"model coordinates are far from the origin: re-centred by {offset} m")
     if given is not None:
-        return dataclasses.replace(given, source="given", offset=offset, warnings=(*given.warnings, *warnings))
+        return dataclasses.replace(
+            given, source="given", offset=offset, warnings=(*given.warnings, *warnings)
+        )
     site = _site_georef(model, unit_scale, offset)
     conversion = _map_conversion(model, unit_scale)
     if conversion is None:
         if site is None:
-            return BimGeoref(source="none", offset=offset, warnings=(*warnings, "the model carries no georeference"))
+            return BimGeoref(
+                source="none", offset=offset, warnings=(*warnings, "the model carries no georeference")
+            )
         return dataclasses.replace(site, offset=offset, warnings=(*site.warnings, *warnings))
     mapped = _mapped_georef(conversion, offset)
     warnings.extend(mapped.warnings)
@@ -127,7 +136,9 @@ def _map_conversion(model: ifcopenshell.file, unit_scale: float) -> _MapConversi
     if model.schema == "IFC2X3":
         # The buildingSMART guide puts the sets on the project; tools also put them on the site.
         holders = [*model.by_type("IfcProject"), *model.by_type("IfcSite")]
-        found = [p for p in (ifcopenshell.util.element.get_psets(h) for h in holders) if "ePSet_MapConversion" in p]
+        found = [
+            p for p in (ifcopenshell.util.element.get_psets(h) for h in holders) if "ePSet_MapConversion" in p
+        ]
         if not found:
             return None
         psets = found[0]
@@ -163,11 +174,15 @@ def _conversion(
         factor = declared / ratio
     elif math.isclose(declared * ratio, 1.0, rel_tol=0.01) and ratio != 1.0:
         factor = 1.0
-        warnings.append(f"{source}: Scale {declared:g} is the inverse of the unit ratio {ratio:g}; used {ratio:g}")
+        warnings.append(
+            f"{source}: Scale {declared:g} is the inverse of the unit ratio {ratio:g}; used {ratio:g}"
+        )
     elif math.isclose(declared, 1.0, rel_tol=0.01):
         factor = declared
         if ratio != 1.0:
-            warnings.append(f"{source}: Scale 1 ignores the unit difference; applied the unit ratio {ratio:g}")
+            warnings.append(
+                f"{source}: Scale 1 ignores the unit difference; applied the unit ratio {ratio:g}"
+            )
     else:
         factor = declared / ratio
         warnings.append(f"{source}: unusual Scale {declared:g}; taken as a survey scale factor {factor:g}")
@@ -190,7 +205,9 @@ def _mapped_georef(conversion: _MapConversion, offset: Point3) -> BimGeoref:
     latitude = longitude = None
     bearing = _normalise(-math.degrees(conversion.theta))
     try:
-        to_wgs84 = pyproj.Transformer.from_crs(pyproj.CRS.from_user_input(conversion.crs), 4326, always_xy=True)
+        to_wgs84 = pyproj.Transformer.from_crs(
+            pyproj.CRS.from_user_input(conversion.crs), 4326, always_xy=True
+        )
         longitude, latitude = to_wgs84.transform(easting, northing)
         # Grid north is not true north away from the central meridian: measure +Y on the ellipsoid.
         ahead = _to_map(conversion, offset[0], offset[1] + 100.0)
@@ -199,7 +216,9 @@ def _mapped_georef(conversion: _MapConversion, offset: Point3) -> BimGeoref:
         if not (math.isfinite(latitude) and math.isfinite(longitude)):
             raise ProjError("not finite")
     except (CRSError, ProjError):
-        warnings.append(f"{conversion.source}: CRS {conversion.crs!r} unknown to PROJ; latitude/longitude left empty")
+        warnings.append(
+            f"{conversion.source}: CRS {conversion.crs!r} unknown to PROJ; latitude/longitude left empty"
+        )
         latitude = longitude = None
     return BimGeoref(
         source=conversion.source,

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Read an IFC file into a :class:`BimModel`: structure, spaces, zones, devices, walks, georeference.
 
 The file is parsed once and checked before anything is built; a problem with the whole file
@@ -27,7 +28,9 @@ STAGES = ("open", "structure", "spaces", "devices", "walks")
 _AREA_QUANTITIES = ("NetFloorArea", "GrossFloorArea", "NetArea", "GrossArea", "Area")
 
 
-def read_ifc(path: Path | str, *, progress: Progress | None = None, georef: BimGeoref | None = None) -> BimModel:
+def read_ifc(
+    path: Path | str, *, progress: Progress | None = None, georef: BimGeoref | None = None
+) -> BimModel:
     """Return what the file at ``path`` says, in metres; ``georef`` overrides the file's own."""
     path = Path(path)
     report = progress or (lambda stage, done, total: None)
@@ -84,7 +87,9 @@ def check_model(model: ifcopenshell.file, path: Path) -> None:
     if not model.by_type("IfcProject"):
         raise IfcImportError(path, "the model has no IfcProject", entity="IfcProject")
     if not model.by_type("IfcSite"):
-        raise IfcImportError(path, "the model has no IfcSite: a twin needs to know where it stands", entity="IfcSite")
+        raise IfcImportError(
+            path, "the model has no IfcSite: a twin needs to know where it stands", entity="IfcSite"
+        )
     if not model.by_type("IfcBuildingStorey"):
         raise IfcImportError(path, "the model has no IfcBuildingStorey", entity="IfcBuildingStorey")
     counts = Counter(root.GlobalId for root in model.by_type("IfcRoot"))
@@ -93,7 +98,7 @@ def check_model(model: ifcopenshell.file, path: Path) -> None:
         first = [f"#{e.id()}={e.is_a()}" for e in model.by_type("IfcRoot") if e.GlobalId == duplicates[0]]
         raise IfcImportError(
             path,
-            f"GlobalId used by {len(first)} entities ({', '.join(first)}); {len(duplicates)} duplicated in all",
+            f"GlobalId used by {len(first)} entities ({', '.join(first)}); {len(duplicates)} duplicated",
             entity=f"GlobalId {duplicates[0]}",
         )
 
@@ -121,13 +126,17 @@ def _storeys(model: ifcopenshell.file, frame: Frame) -> tuple[BimStorey, ...]:
         placed = frame.position(storey)[2]
         # Elevation is relative to the building's base in the file's units; the placement is the
         # geometry's truth, so it wins unless the storey has no placement at all.
-        elevation = placed if storey.ObjectPlacement is not None else float(storey.Elevation or 0.0) * frame.scale
+        elevation = (
+            placed if storey.ObjectPlacement is not None else float(storey.Elevation or 0.0) * frame.scale
+        )
         rows.append((building.GlobalId if building is not None else None, elevation, storey))
     ordered: list[BimStorey] = []
     for building_id in sorted({r[0] for r in rows}, key=lambda b: b or ""):
         mine = sorted((r for r in rows if r[0] == building_id), key=lambda r: (r[1], r[2].GlobalId))
         for order, (_, elevation, storey) in enumerate(mine):
-            ordered.append(BimStorey(storey.GlobalId, str(storey.Name or ""), building_id, round(elevation, 6), order))
+            ordered.append(
+                BimStorey(storey.GlobalId, str(storey.Name or ""), building_id, round(elevation, 6), order)
+            )
     return tuple(ordered)
 
 

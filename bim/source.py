@@ -57,30 +57,32 @@ def _check_header(path: Path, head: bytes) -> None:
     schema = match.group(1).decode("ascii", "replace").upper()
     if not schema.startswith(SUPPORTED_SCHEMAS):
         raise IfcImportError(
-            path, f"unsupported schema {schema!r} (supported: {', '.join(SUPPORTED_SCHEMAS)})", entity="FILE_SCHEMA"
+            path,
+            f"unsupported schema {schema!r} (supported: {', '.join(SUPPORTED_SCHEMAS)})",
+            entity="FILE_SCHEMA",
         )
 
 
 def _check_ending(path: Path, data: mmap.mmap) -> None:
     tail = data[max(0, len(data) - 4096) :]
     if _END not in tail:
-        raise IfcImportError(path, "truncated: the file does not end with END-ISO-10303-21; (incomplete upload?)")
+        raise IfcImportError(
+            path, "truncated: the file does not end with END-ISO-10303-21; (incomplete upload?)"
+        )
 
 
 def _check_instance_numbers(path: Path, data: mmap.mmap) -> None:
-    counts = Counter(int(m.group(1)) for m in _INSTANCE.finditer(data))  # type: ignore[call-overload]
+    counts = Counter(int(m.group(1)) for m in _INSTANCE.finditer(data))
     duplicates = sorted(n for n, c in counts.items() if c > 1)
     if duplicates:
         shown = ", ".join(f"#{n}" for n in duplicates[:5])
         more = f" and {len(duplicates) - 5} more" if len(duplicates) > 5 else ""
         line = _line_of(data, duplicates[0])
-        raise IfcImportError(
-            path, f"entity instance number defined twice (line {line}){more}", entity=shown
-        )
+        raise IfcImportError(path, f"entity instance number defined twice (line {line}){more}", entity=shown)
 
 
 def _line_of(data: mmap.mmap, number: int) -> int:
     pattern = re.compile(rb"^[ \t]*#%d[ \t]*=" % number, re.MULTILINE)
-    matches = list(pattern.finditer(data))  # type: ignore[call-overload]
+    matches = list(pattern.finditer(data))
     offset = matches[-1].start() if matches else 0
     return data[:offset].count(b"\n") + 1

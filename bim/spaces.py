@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Space footprints from tessellated geometry, and the point-in-space test devices need.
 
 Space bodies are extrusions, breps or meshes depending on the authoring tool; projecting their
@@ -38,9 +39,7 @@ def space_shapes(
     if with_body:
         settings = ifcopenshell.geom.settings()
         settings.set("use-world-coords", True)
-        iterator = ifcopenshell.geom.iterator(
-            settings, model, multiprocessing.cpu_count(), include=with_body
-        )
+        iterator = ifcopenshell.geom.iterator(settings, model, multiprocessing.cpu_count(), include=with_body)
         if iterator.initialize():
             while True:
                 shape = iterator.get()

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """The walking graph a model implies: doors join spaces, stairs and lifts join storeys.
 
 Edges are undirected (``source`` < ``target``); lengths are metres a person walks, estimated:
@@ -45,7 +46,11 @@ def walking_edges(
     storey_ids = {s.global_id for s in storeys}
     for stair in _stairs(model):
         storey = storey_of(stair)
-        above = _next_storey(storeys, storey.GlobalId) if storey is not None and storey.GlobalId in storey_ids else None
+        above = (
+            _next_storey(storeys, storey.GlobalId)
+            if storey is not None and storey.GlobalId in storey_ids
+            else None
+        )
         if storey is None or above is None:
             warnings.append(f"{stair.is_a()} {stair.GlobalId} ({stair.Name}): no storey above it to join")
             continue

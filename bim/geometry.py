@@ -1,0 +1,206 @@
+# mypy: disable-error-code="no-untyped-call"
+"""Tessellate a model into one GLB per storey (and one for site-level elements).
+
+The ifcopenshell iterator runs on every core. Each element becomes a node whose ``extras`` carry
+its ``globalId`` and ``ifcClass``; elements that share a representation share one mesh. Files are
+written into a temporary sibling folder and swapped in only when every storey is written, so a
+failed run leaves the previous geometry in place.
+
+Axes: IFC is Z-up, glTF is Y-up. A world point (x, y, z) of :func:`bim.reader.read_ifc` becomes
+(x, z, -y) in the GLB; the swap is folded into each node's matrix, so meshes stay in the
+element's own coordinates and instancing survives.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import ifcopenshell
+import ifcopenshell.geom
+import numpy as np
+
+from bim.frame import Entity, storey_of
+from bim.glb import GlbBuilder, Primitive, Rgba
+from bim.model import Point3
+from bim.source import open_ifc
+
+SKIPPED_CLASSES = ("IfcOpeningElement", "IfcSpace")
+"""Openings are already cut from their hosts; spaces are drawn from their footprints instead."""
+Z_UP_TO_Y_UP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], dtype=np.float64)
+_GREY: Rgba = (0.8, 0.8, 0.8, 1.0)
+Progress = Callable[[str, int, int], None]
+
+
+class GlbFile(NamedTuple):
+    """One written GLB: the storey it draws (None for site-level elements), where, how much."""
+
+    storey_id: str | None
+    path: Path
+    element_count: int
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class GeometryResult:
+    """The GLB files written, and the elements whose geometry could not be built."""
+
+    files: list[GlbFile]
+    failed: list[str]
+    warnings: list[str]
+
+
+def write_glbs(
+    source: Path | ifcopenshell.file,
+    out_dir: Path,
+    *,
+    offset: Point3 = (0.0, 0.0, 0.0),
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> GeometryResult:
+    """Write ``out_dir`` (replacing it whole) with one GLB per storey; ``offset`` as in BimGeoref."""
+    model = source if isinstance(source, ifcopenshell.file) else open_ifc(source)
+    report = progress or (lambda stage, done, total: None)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        builders, produced = _tessellate(model, offset, report, threads or multiprocessing.cpu_count())
+        failed, warnings = _missing(model, produced)
+        files = []
+        for storey_id, builder in sorted(builders.items(), key=lambda kv: kv[0] or ""):
+            name = f"storey-{storey_id.replace('$', '-')}.glb" if storey_id else "site.glb"
+            size = builder.write(staging / name)
+            files.append(GlbFile(storey_id, out_dir / name, builder.node_count, size))
+        _swap(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return GeometryResult(files, failed, warnings)
+
+
+def _tessellate(
+    model: ifcopenshell.file, offset: Point3, report: Progress, threads: int
+) -> tuple[dict[str | None, GlbBuilder], set[int]]:
+    settings = ifcopenshell.geom.settings()
+    iterator = ifcopenshell.geom.iterator(settings, model, threads, exclude=list(SKIPPED_CLASSES))
+    builders: dict[str | None, GlbBuilder] = {}
+    meshes: dict[tuple[str | None, str], int] = {}
+    storeys: dict[int, str | None] = {}
+    produced: set[int] = set()
+    shift = np.eye(4)
+    shift[:3, 3] = [-v for v in offset]
+    if not iterator.initialize():
+        return builders, produced
+    done = 0
+    while True:
+        shape = iterator.get()
+        done += 1
+        element = model.by_id(shape.id)
+        storey_id = _storey_id(element, storeys)
+        builder = builders.setdefault(storey_id, GlbBuilder())
+        key = (storey_id, shape.geometry.id)
+        if key not in meshes:
+            primitives = _primitives(shape.geometry)
+            meshes[key] = builder.add_mesh(primitives, shape.geometry.id) if primitives else -1
+        if meshes[key] >= 0:
+            matrix = np.asarray(shape.transformation.matrix, dtype=np.float64).reshape(4, 4).T
+            builder.add_node(
+                meshes[key],
+                Z_UP_TO_Y_UP @ shift @ matrix,
+                str(element.Name or element.GlobalId),
+                {"globalId": element.GlobalId, "ifcClass": element.is_a()},
+            )
+            produced.add(shape.id)
+        if done % 200 == 0:
+            report("geometry", iterator.progress(), 100)
+        if not iterator.next():
+            break
+    report("geometry", 100, 100)
+    return builders, produced
+
+
+def _primitives(geometry: Any) -> list[Primitive]:
+    verts = np.frombuffer(geometry.verts_buffer, dtype=np.float64).reshape(-1, 3)
+    normals = np.frombuffer(geometry.normals_buffer, dtype=np.float64).reshape(-1, 3)
+    faces = np.frombuffer(geometry.faces_buffer, dtype=np.int32).reshape(-1, 3)
+    if len(faces) == 0:
+        return []
+    material_ids = np.frombuffer(geometry.material_ids_buffer, dtype=np.int32)
+    colours = [_colour(m) for m in geometry.materials]
+    primitives = []
+    for material in np.unique(material_ids) if len(material_ids) == len(faces) else [-1]:
+        chosen = faces if material == -1 else faces[material_ids == material]
+        used, remapped = np.unique(chosen, return_inverse=True)
+        colour = colours[material] if 0 <= material < len(colours) else _GREY
+        primitives.append(
+            Primitive(
+                positions=verts[used],
+                normals=normals[used] if len(normals) == len(verts) else None,
+                indices=remapped.reshape(-1, 3).astype(np.uint32),
+                colour=colour,
+            )
+        )
+    return primitives
+
+
+def _colour(material: Any) -> Rgba:
+    try:
+        diffuse = material.diffuse
+        transparency = float(material.transparency or 0.0)
+        alpha = 1.0 - transparency if 0.0 <= transparency <= 1.0 else 1.0
+        return (float(diffuse.r()), float(diffuse.g()), float(diffuse.b()), alpha)
+    except (AttributeError, TypeError, RuntimeError):
+        return _GREY
+
+
+def _storey_id(element: Entity, cache: dict[int, str | None]) -> str | None:
+    if element.id() not in cache:
+        storey = storey_of(element)
+        cache[element.id()] = storey.GlobalId if storey is not None else None
+    return cache[element.id()]
+
+
+def _missing(model: ifcopenshell.file, produced: set[int]) -> tuple[list[str], list[str]]:
+    failed, warnings = [], []
+    for product in model.by_type("IfcProduct"):
+        if product.id() in produced or product.Representation is None:
+            continue
+        if any(product.is_a(c) for c in SKIPPED_CLASSES) or not _has_body(product):
+            continue
+        failed.append(product.GlobalId)
+        warnings.append(
+            f"{product.is_a()} {product.GlobalId} ({product.Name}): geometry failed, element skipped"
+        )
+    return failed, warnings
+
+
+def _has_body(product: Entity) -> bool:
+    for representation in product.Representation.Representations:
+        context = representation.ContextOfItems
+        while context.is_a("IfcGeometricRepresentationSubContext"):
+            context = context.ParentContext
+        if context.ContextType in ("Model", None) and representation.RepresentationIdentifier in (
+            "Body",
+            "Facetation",
+            "Tessellation",
+            None,
+            "",
+        ):
+            return True
+    return False
+
+
+def _swap(staging: Path, out_dir: Path) -> None:
+    retired = None
+    if out_dir.exists():
+        retired = out_dir.with_name(f".{out_dir.name}.old-{staging.name}")
+        out_dir.rename(retired)
+    staging.rename(out_dir)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
