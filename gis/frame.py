@@ -4,6 +4,8 @@ The frame is a transverse Mercator projection centred on the origin with scale 1
 residential site (a few km) it differs from a true tangent-plane ENU by far less than a millimetre
 horizontally, it is conformal (angles and building outlines keep their shape), and, unlike a
 topocentric frame, "up" stays the ellipsoidal height above the origin, so a flat site stays flat.
+Its scale is the elevation factor ``1 + h/R``: at the origin's height, frame metres are true metres,
+as BIM models are drawn (in Kunming, 1,890 m up, ellipsoid metres are 0.3 mm/m short).
 Being one PROJ string, PostGIS applies the same transform with ``ST_Transform(geom, proj)``.
 """
 
@@ -21,6 +23,9 @@ from shapely.geometry.base import BaseGeometry
 from gis.errors import GisError
 
 Array = NDArray[np.float64]
+_A = 6378137.0
+_E2 = 0.00669437999014
+"""WGS84 semi-major axis and first eccentricity squared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +53,17 @@ class LocalFrame:
             self, "_inverse", Transformer.from_crs(self.proj_string(), "EPSG:4326", always_xy=True)
         )
 
+    @property
+    def scale(self) -> float:
+        """Return the elevation factor: frame metres per ellipsoid metre at the origin's height."""
+        sin_lat = math.sin(math.radians(self.lat))
+        gaussian_radius = _A * math.sqrt(1 - _E2) / (1 - _E2 * sin_lat * sin_lat)
+        return 1.0 + self.height / gaussian_radius
+
     def proj_string(self) -> str:
         """Return the PROJ definition of the frame (metres east/north of the origin), for PostGIS too."""
         return (
-            f"+proj=tmerc +lat_0={self.lat!r} +lon_0={self.lon!r} +k=1 +x_0=0 +y_0=0 "
+            f"+proj=tmerc +lat_0={self.lat!r} +lon_0={self.lon!r} +k={self.scale!r} +x_0=0 +y_0=0 "
             "+ellps=WGS84 +towgs84=0,0,0 +units=m +no_defs +type=crs"
         )
 
