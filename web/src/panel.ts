@@ -1,0 +1,210 @@
+/**
+ * The side panel: a device (live values, a history chart, its alarms and tickets, and the
+ * actions the role allows) or a household unit (address, kind, its devices).
+ */
+import { acknowledge, may, openTicket } from "./actions";
+import { ago, toMillis } from "./age";
+import { displayAddress } from "./address";
+import { colourOf, labelIn } from "./catalogue";
+import { historyChart } from "./chart";
+import { h, replace } from "./dom";
+import { hooks } from "./hooks";
+import { t } from "./i18n";
+import type { Shell } from "./shell";
+import type { DeviceDetail, PlacedDevice, Reading, Space } from "./types";
+
+const DAY_S = 86_400;
+
+/** The panel element and what is shown in it. */
+export class Panel {
+  readonly element = h("aside", { class: "panel", hidden: true, "aria-live": "polite" });
+  private stopLive: (() => void) | null = null;
+
+  constructor(
+    private readonly shell: Shell,
+    private readonly onDevice: (id: string) => void = () => undefined,
+  ) {}
+
+  /** Close the panel. */
+  close(): void {
+    this.stopLive?.();
+    this.stopLive = null;
+    this.element.hidden = true;
+    hooks.set({ panel: null });
+  }
+
+  /** Show a device, loading its details and following its live values. */
+  async showDevice(deviceId: string): Promise<void> {
+    this.open(h("p", { class: "muted" }, t("panel.loading")));
+    const { api, catalogue, store } = this.shell;
+    const detail = await api.device(deviceId);
+    const values = h("table", { class: "values" });
+    const healthBadge = h("span", { class: "badge" });
+    const lastSeen = h("span", { class: "muted" });
+    const paint = (): void => {
+      const live = store.devices.get(deviceId);
+      const state = { ...detail.state, ...(live?.state ?? {}) };
+      const health = live?.health ?? detail.health;
+      healthBadge.textContent = labelIn(catalogue, "device_health", health);
+      healthBadge.style.setProperty("--c", colourOf(catalogue, "device_health", health));
+      const seen = toMillis(live?.lastSeen ?? detail.last_seen);
+      lastSeen.textContent = `${t("panel.last_seen")} ${seen === null ? t("panel.never") : ago(seen, Date.now())}`;
+      replace(values, ...valueRows(state));
+    };
+    paint();
+    this.stopLive = store.onDevices((changed) => {
+      if (changed.has(deviceId)) paint();
+    });
+    const kindColour = colourOf(catalogue, "device_kinds", detail.kind);
+    const chartBox = h("div", { class: "chart" });
+    const quantities = Object.keys(detail.state).filter((q) => typeof detail.state[q]?.value === "number");
+    const picker = h("select", { class: "quantity", "aria-label": t("panel.history") }, ...quantities.map((q) => h("option", { value: q }, q)));
+    picker.addEventListener("change", () => void this.drawHistory(chartBox, deviceId, picker.value, kindColour));
+    replace(
+      this.element,
+      this.header(labelIn(catalogue, "device_kinds", detail.kind), detail.name, kindColour),
+      h("p", { class: "path" }, detail.path.map((p) => p.name).join(" › ")),
+      h("div", { class: "row" }, healthBadge, lastSeen),
+      h("p", { class: "muted" }, `${t("panel.tag")} ${detail.tag}`),
+      h("h3", {}, t("panel.live")),
+      values,
+      quantities.length > 0 && h("h3", {}, t("panel.history"), " ", picker),
+      quantities.length > 0 && chartBox,
+      h("h3", {}, t("panel.alarms")),
+      await this.alarmList(detail),
+      h("h3", {}, t("panel.tickets")),
+      await this.ticketList(detail),
+    );
+    hooks.set({ panel: `device:${deviceId}` });
+    const first = quantities[0];
+    if (first) await this.drawHistory(chartBox, deviceId, first, kindColour);
+  }
+
+  /** Show a unit or room of the plan and the devices in it. */
+  showSpace(space: Space, devices: readonly PlacedDevice[]): void {
+    const { catalogue } = this.shell;
+    const here = devices.filter((d) => String(d.space_id) === String(space.id));
+    const list = h(
+      "ul",
+      { class: "list" },
+      ...here.map((d) =>
+        h(
+          "li",
+          { class: "clickable", onclick: () => this.onDevice(String(d.id)) },
+          h("span", { class: "swatch", style: `--c:${colourOf(catalogue, "device_kinds", d.kind)}` }),
+          `${labelIn(catalogue, "device_kinds", d.kind)} · ${d.name}`,
+        ),
+      ),
+    );
+    this.open(
+      this.header(labelIn(catalogue, "space_kinds", space.kind), displayAddress(space.address) || space.name, colourOf(catalogue, "space_kinds", space.kind)),
+      space.address ? h("p", { class: "muted" }, `${t("panel.address")} ${space.address}`) : null,
+      h("h3", {}, t("panel.devices_here")),
+      here.length > 0 ? list : h("p", { class: "muted" }, t("panel.no_values")),
+    );
+    hooks.set({ panel: `space:${space.id}` });
+  }
+
+  private open(...children: (Node | null | false)[]): void {
+    this.stopLive?.();
+    this.stopLive = null;
+    replace(this.element, ...children);
+    this.element.hidden = false;
+  }
+
+  private header(kind: string, name: string, colour: string): HTMLElement {
+    return h(
+      "header",
+      { class: "panel-head" },
+      h("div", {}, h("span", { class: "kind", style: `--c:${colour}` }, kind), h("h2", {}, name)),
+      h("button", { class: "ghost close", type: "button", "aria-label": t("panel.close"), onclick: () => this.close() }, "×"),
+    );
+  }
+
+  private async drawHistory(box: HTMLElement, deviceId: string, quantity: string, colour: string): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    try {
+      const history = await this.shell.api.history(deviceId, quantity, now - DAY_S, now, 300);
+      replace(box);
+      historyChart(box, history, colour);
+    } catch (error) {
+      replace(box, h("p", { class: "muted" }, (error as Error).message));
+    }
+  }
+
+  private async alarmList(detail: DeviceDetail): Promise<HTMLElement> {
+    const { api, catalogue } = this.shell;
+    if (detail.alarms.length === 0) return h("p", { class: "muted" }, t("panel.no_alarms"));
+    const canAck = await may(api, "alarm.ack");
+    return h(
+      "ul",
+      { class: "list" },
+      ...detail.alarms.map((alarm) => {
+        const button = h("button", { type: "button", class: "small" }, t("panel.ack"));
+        button.addEventListener("click", () => {
+          button.disabled = true;
+          acknowledge(api, alarm.id).then(
+            () => (button.textContent = t("panel.acked")),
+            (e: unknown) => {
+              button.disabled = false;
+              button.title = (e as Error).message;
+            },
+          );
+        });
+        const acked = alarm.state === "acknowledged";
+        return h(
+          "li",
+          { class: "alarm", style: `--c:${colourOf(catalogue, "alarm_severity", alarm.severity)}` },
+          h("span", { class: "badge" }, labelIn(catalogue, "alarm_severity", alarm.severity)),
+          ` ${alarm.message ?? alarm.rule ?? ""} `,
+          acked ? h("span", { class: "muted" }, t("panel.acked")) : canAck && button,
+        );
+      }),
+    );
+  }
+
+  private async ticketList(detail: DeviceDetail): Promise<HTMLElement> {
+    const { api } = this.shell;
+    const list = h(
+      "ul",
+      { class: "list" },
+      ...detail.tickets.map((ticket) => h("li", {}, `#${ticket.id} ${ticket.title ?? ""} `, h("span", { class: "muted" }, ticket.status ?? ""))),
+    );
+    const box = h("div", {}, detail.tickets.length > 0 ? list : h("p", { class: "muted" }, t("panel.no_tickets")));
+    if (await may(api, "ticket.create")) {
+      const button = h("button", { type: "button", class: "small" }, t("panel.open_ticket"));
+      button.addEventListener("click", () => {
+        button.disabled = true;
+        openTicket(api, detail.id, t("panel.ticket_title", { device: detail.name })).then(
+          () => (button.textContent = t("panel.ticket_opened")),
+          (e: unknown) => {
+            button.disabled = false;
+            button.title = (e as Error).message;
+          },
+        );
+      });
+      box.appendChild(button);
+    }
+    return box;
+  }
+}
+
+function valueRows(state: Record<string, Reading>): HTMLElement[] {
+  const entries = Object.entries(state);
+  if (entries.length === 0) return [h("tr", {}, h("td", { class: "muted" }, t("panel.no_values")))];
+  return entries.map(([quantity, reading]) =>
+    h(
+      "tr",
+      { "data-quantity": quantity },
+      h("th", {}, quantity),
+      h("td", { class: "value" }, formatValue(reading.value), h("span", { class: "unit" }, reading.unit ? ` ${reading.unit}` : "")),
+    ),
+  );
+}
+
+/** Show a reading compactly: numbers to at most two decimals. */
+export function formatValue(value: Reading["value"]): string {
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0$/, "");
+  if (value === null) return "—";
+  return String(value);
+}
