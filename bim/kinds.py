@@ -75,6 +75,8 @@ _WORDS: tuple[tuple[str, DeviceKind], ...] = (
     (r"extinguisher|灭火器", K.FIRE_EXTINGUISHER),
     (r"exit sign|emergency exit|安全出口", K.EMERGENCY_EXIT),
     (r"transformer|变压器", K.TRANSFORMER),
+    # Switches and panels are named after what they serve ("Lighting Switches"): not lights.
+    (r"switch|receptacle|socket|outlet|panelboard|panel|开关|插座|配电箱", K.OTHER),
     (r"light|lamp|luminaire|sconce|灯", K.LIGHT),
 )
 _PATTERNS = tuple((re.compile(words, re.IGNORECASE), kind) for words, kind in _WORDS)
