@@ -91,6 +91,8 @@ class BrokerSettings:
     """Backoff between reconnect attempts doubles from the minimum up to the maximum."""
     receive_maximum: int = 1000
     """Unacknowledged messages the broker may send us at once (MQTT 5): bounds a batch."""
+    publish_inflight: int = 1000
+    """Our QoS 1 publications awaiting the broker's acknowledgement at once (paho's default is 20)."""
 
 
 class PahoTransport:
@@ -110,6 +112,7 @@ class PahoTransport:
         )
         self._client.reconnect_delay_set(settings.reconnect_min_s, settings.reconnect_max_s)
         self._client.max_queued_messages_set(0)
+        self._client.max_inflight_messages_set(settings.publish_inflight)
         if settings.username is not None:
             self._client.username_pw_set(settings.username, settings.password)
         if settings.tls is not None:
