@@ -69,8 +69,7 @@ def mqtt_broker(service_root: Path) -> Iterator[BrokerInfo]:
 @pytest.fixture(scope="session")
 def postgis(service_root: Path) -> Iterator[PostgresCluster]:
     """A real PostgreSQL + PostGIS cluster on a free port, with the migrated template database."""
-    cluster = PostgresCluster(service_root / "pg" / "data", free_port(), database="twin_template",
-                              fast_and_unsafe=True)
+    cluster = PostgresCluster(service_root / "pg" / "data", free_port(), database="twin_template", fast_and_unsafe=True)
     (service_root / "pg").mkdir()
     (service_root / "pg").chmod(0o755)
     try:

@@ -20,7 +20,7 @@ from twin.api.errors import install_error_handlers
 from twin.runtime import Runtime
 from twin.services.endpoints import broker_address, database_url
 from twin.settings import Settings, get_settings
-from twin.store.engine import check_schema, engine_for
+from twin.store.engine import check_schema, make_engine
 
 PAGES = {"/": "index.html", "/wall": "wall.html", "/inspect": "inspect.html", "/respond": "respond.html"}
 
@@ -36,10 +36,13 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_schema(url)
-        yield
+        try:
+            yield
+        finally:
+            runtime.engine.dispose()
 
     app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan)
-    runtime = Runtime(settings=settings, engine=engine_for(url), broker=broker_address(settings))
+    runtime = Runtime(settings=settings, engine=make_engine(url), broker=broker_address(settings))
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(health.router)
@@ -55,8 +58,9 @@ def _mount_web(app: FastAPI, dist: Path) -> None:
     if assets.is_dir():
         app.mount("/assets", StaticFiles(directory=assets), name="assets")
     for route, page in PAGES.items():
-        app.add_api_route(route, _page_handler(dist / page), include_in_schema=False, methods=["GET"],
-                          response_model=None)
+        app.add_api_route(
+            route, _page_handler(dist / page), include_in_schema=False, methods=["GET"], response_model=None
+        )
 
 
 def _page_handler(path: Path) -> Callable[[], Awaitable[Response]]:

@@ -124,8 +124,7 @@ def serve(
     if not port_is_free(host, port):
         raise TwinError(f"port {port} on {host} is already taken", "stop the other server or pass --port")
     console.print(f"[bold green]twin server: http://{host}:{port}[/]")
-    uvicorn.run(create_app(settings), host=host, port=port, ws="websockets", log_level="info",
-                proxy_headers=False)
+    uvicorn.run(create_app(settings), host=host, port=port, ws="websockets", log_level="info", proxy_headers=False)
 
 
 @app.command()

@@ -60,11 +60,18 @@ def list_devices(
     """List devices by place, kind, health and geometry; cursor-paginated (pass ``next`` as ``cursor``)."""
     centre = _floats("near", near, 2)
     q = queries.DeviceQuery(
-        under=under, kinds=kind or [], health=health or [], polygon=_polygon(polygon),
+        under=under,
+        kinds=kind or [],
+        health=health or [],
+        polygon=_polygon(polygon),
         bbox=_floats("bbox", bbox, 4),  # type: ignore[arg-type]
         near=centre,  # type: ignore[arg-type]
-        near_device=near_device, radius=radius, nearest=nearest, include_retired=include_retired,
-        cursor=cursor, limit=limit,
+        near_device=near_device,
+        radius=radius,
+        nearest=nearest,
+        include_retired=include_retired,
+        cursor=cursor,
+        limit=limit,
     )
     rows, distances, next_cursor = queries.find_devices(session, q)
     return Page(items=devices_public(session, rows, distances), next=next_cursor)

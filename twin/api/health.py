@@ -38,8 +38,10 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported, not raised
         checks["database"] = {"ok": False, "error": str(exc).strip().splitlines()[0]}
     broker = runtime.broker
-    connected = runtime.broker_connected() if runtime.broker_connected else await asyncio.to_thread(
-        accepts_connections, broker.host, broker.port
+    connected = (
+        runtime.broker_connected()
+        if runtime.broker_connected
+        else await asyncio.to_thread(accepts_connections, broker.host, broker.port)
     )
     checks["broker"] = {"ok": connected, "host": broker.host, "port": broker.port}
     ready = all(check["ok"] for check in checks.values())

@@ -55,15 +55,31 @@ def search(
     items = []
     for hit in hits:
         if isinstance(hit, DeviceRow):
-            items.append(SearchHit(type="device", id=hit.id, name=hit.name, path=namer.items(hit.path),
-                                   floor_id=hit.floor_id, position=point_xyz(hit.position_local)))
+            items.append(
+                SearchHit(
+                    type="device",
+                    id=hit.id,
+                    name=hit.name,
+                    path=namer.items(hit.path),
+                    floor_id=hit.floor_id,
+                    position=point_xyz(hit.position_local),
+                )
+            )
             continue
         kind = hit.kind
         floor_id = hit.id if isinstance(hit, FloorRow) else hit.floor_id if isinstance(hit, SpaceRow) else None
         if isinstance(hit, SpaceRow) and hit.space_kind == "unit":
             kind = "unit"
-        items.append(SearchHit(type=kind, id=hit.id, name=hit.name, path=namer.items(hit.path),  # type: ignore[arg-type]
-                               floor_id=floor_id, position=None))
+        items.append(
+            SearchHit(
+                type=kind,
+                id=hit.id,
+                name=hit.name,
+                path=namer.items(hit.path),
+                floor_id=floor_id,
+                position=None,
+            )
+        )
     return {"items": items}
 
 
@@ -71,8 +87,10 @@ def search(
 def catalogue() -> dict[str, Any]:
     """Return the declared kinds and statuses with their zh-CN and English labels and colours."""
     return {
-        "device_kinds": {k.value: {"zh": v.label.zh, "en": v.label.en, "colour": v.label.colour,
-                                   "fire_safety": v.fire_safety} for k, v in DEVICE_KINDS.items()},
+        "device_kinds": {
+            k.value: {"zh": v.label.zh, "en": v.label.en, "colour": v.label.colour, "fire_safety": v.fire_safety}
+            for k, v in DEVICE_KINDS.items()
+        },
         "space_kinds": {k.value: {"zh": v.zh, "en": v.en, "colour": v.colour} for k, v in SPACE_KINDS.items()},
         "device_health": {k.value: {"zh": v.zh, "en": v.en, "colour": v.colour} for k, v in DEVICE_HEALTH.items()},
     }

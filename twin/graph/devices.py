@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from twin.catalogue import DeviceKind, RelationKind
 from twin.errors import NotFoundError, ValidationError
-from twin.events import RegistryEvent, record
+from twin.events import Action, RegistryEvent, record
 from twin.graph.geometry import LOCAL_SRID, from_db, to_db
 from twin.graph.identifiers import bind_identifiers
 from twin.graph.paths import scopes
@@ -33,9 +33,17 @@ def get_device(session: Session, device_id: int) -> DeviceRow:
     return row
 
 
-def _announce(session: Session, action: str, row: DeviceRow) -> None:
-    record(session, RegistryEvent(action, "device", row.id, scopes(row.path, row.id),  # type: ignore[arg-type]
-                                  {"name": row.name, "kind": row.kind}))
+def _announce(session: Session, action: Action, row: DeviceRow) -> None:
+    record(
+        session,
+        RegistryEvent(
+            action,
+            "device",
+            row.id,
+            scopes(row.path, row.id),
+            {"name": row.name, "kind": row.kind},
+        ),
+    )
 
 
 def _place(session: Session, row: DeviceRow, place_id: int, position: tuple[float, float, float] | None) -> None:
@@ -43,10 +51,14 @@ def _place(session: Session, row: DeviceRow, place_id: int, position: tuple[floa
     place = get_place(session, PlaceRow, place_id, "place")
     if place.kind == "floor" and position is not None:
         inside = session.scalar(
-            select(SpaceRow.id).where(
-                SpaceRow.floor_id == place.id, SpaceRow.retired_at.is_(None),
+            select(SpaceRow.id)
+            .where(
+                SpaceRow.floor_id == place.id,
+                SpaceRow.retired_at.is_(None),
                 SpaceRow.polygon_local.ST_Intersects(func.ST_MakePoint(position[0], position[1])),
-            ).order_by(SpaceRow.area).limit(1)
+            )
+            .order_by(SpaceRow.area)
+            .limit(1)
         )
         if inside is not None:
             place = get_place(session, PlaceRow, inside, "space")
@@ -63,17 +75,23 @@ def _place(session: Session, row: DeviceRow, place_id: int, position: tuple[floa
     row.position_local = to_db(Point(*position), LOCAL_SRID) if position is not None else None
 
 
-def _check_inside(session: Session, place: PlaceRow, floor_id: int | None, position: tuple[float, float, float]) -> None:
+def _check_inside(
+    session: Session, place: PlaceRow, floor_id: int | None, position: tuple[float, float, float]
+) -> None:
     point = Point(position[0], position[1])
     if isinstance(place, SpaceRow):
         polygon = from_db(place.polygon_local)
         if polygon is not None and polygon.distance(point) > TOLERANCE_M:
-            raise ValidationError("position", f"({position[0]}, {position[1]}) is outside space {place.id} ({place.name})")
+            raise ValidationError(
+                "position", f"({position[0]}, {position[1]}) is outside space {place.id} ({place.name})"
+            )
     if floor_id is not None:
         floor = session.get(FloorRow, floor_id)
         outline = from_db(floor.outline_local) if floor is not None else None
         if floor is not None and outline is not None and outline.distance(point) > TOLERANCE_M:
-            raise ValidationError("position", f"({position[0]}, {position[1]}) is outside floor {floor.id} ({floor.name})")
+            raise ValidationError(
+                "position", f"({position[0]}, {position[1]}) is outside floor {floor.id} ({floor.name})"
+            )
 
 
 def create_device(session: Session, data: DeviceCreate) -> DeviceRow:
@@ -131,16 +149,21 @@ def add_relation(session: Session, data: RelationCreate) -> RelationRow:
         if data.kind is RelationKind.VIA and target.kind != DeviceKind.GATEWAY.value:
             raise ValidationError("target_device_id", f"device {target.id} is a {target.kind}, not a gateway")
         if data.kind is RelationKind.VIA and _reaches(session, target.id, source.id):
-            raise ValidationError("target_device_id", f"gateway {target.id} already reaches device {source.id}: a cycle")
+            raise ValidationError(
+                "target_device_id", f"gateway {target.id} already reaches device {source.id}: a cycle"
+            )
         target_site = target.site_id
     if target_site != source.site_id:
         raise ValidationError("target", "both ends of a relation must be in the same site")
-    row = RelationRow(kind=data.kind.value, source_device_id=source.id, target_place_id=data.target_place_id,
-                      target_device_id=data.target_device_id)
+    row = RelationRow(
+        kind=data.kind.value,
+        source_device_id=source.id,
+        target_place_id=data.target_place_id,
+        target_device_id=data.target_device_id,
+    )
     session.add(row)
     session.flush()
-    record(session, RegistryEvent("create", "relation", row.id, scopes(source.path, source.id),
-                                  {"kind": row.kind}))
+    record(session, RegistryEvent("create", "relation", row.id, scopes(source.path, source.id), {"kind": row.kind}))
     return row
 
 

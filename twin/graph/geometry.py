@@ -29,8 +29,10 @@ def parse(field: str, geojson: dict[str, Any] | None, expected: tuple[str, ...])
         raise ValidationError(field, f"must be a {' or '.join(expected)}, got {geom.geom_type}")
     if geom.is_empty:
         raise ValidationError(field, "is empty")
-    if not all(math.isfinite(c) for c in shapely.get_coordinates(geom, include_z=True).ravel()
-               if not math.isnan(c)) or shapely.get_coordinates(geom).size == 0:
+    if (
+        not all(math.isfinite(c) for c in shapely.get_coordinates(geom, include_z=True).ravel() if not math.isnan(c))
+        or shapely.get_coordinates(geom).size == 0
+    ):
         raise ValidationError(field, "has non-finite coordinates")
     if not geom.is_valid:
         raise ValidationError(field, f"is not a valid geometry: {shapely.is_valid_reason(geom)}")
@@ -52,7 +54,7 @@ def to_geojson(element: Any, digits: int = 3) -> dict[str, Any] | None:
     geom = from_db(element)
     if geom is None:
         return None
-    return dict(mapping(shapely.set_precision(geom, 10 ** -digits) if digits < 7 else geom))
+    return dict(mapping(shapely.set_precision(geom, 10**-digits) if digits < 7 else geom))
 
 
 def point_xyz(element: Any) -> tuple[float, float, float] | None:

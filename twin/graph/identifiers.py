@@ -32,9 +32,9 @@ def bind_identifiers(
     session.flush()
 
 
-def identifiers_of(session: Session, *, place_ids: Iterable[int] = (), device_ids: Iterable[int] = ()) -> dict[
-    tuple[str, int], list[Identifier]
-]:
+def identifiers_of(
+    session: Session, *, place_ids: Iterable[int] = (), device_ids: Iterable[int] = ()
+) -> dict[tuple[str, int], list[Identifier]]:
     """Return the identifiers of many places and devices in one query, keyed by ("place"|"device", id)."""
     place_ids, device_ids = list(place_ids), list(device_ids)
     out: dict[tuple[str, int], list[Identifier]] = {}

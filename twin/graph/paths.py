@@ -42,6 +42,6 @@ class PathNamer:
     def items(self, path: str) -> list[PathItem]:
         """Return the named steps of a path."""
         return [
-            PathItem(kind=LEVELS[depth], id=pid, name=self._names.get(pid, "?"))  # type: ignore[arg-type]
+            PathItem(kind=LEVELS[depth], id=pid, name=self._names.get(pid, "?"))
             for depth, pid in enumerate(ids_of(path))
         ]

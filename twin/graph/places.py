@@ -14,7 +14,7 @@ from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from twin.errors import NotFoundError, ValidationError
-from twin.events import RegistryEvent, record
+from twin.events import Action, RegistryEvent, record
 from twin.graph.addresses import parse_address
 from twin.graph.geometry import LOCAL_SRID, WGS84, parse, to_db
 from twin.graph.identifiers import bind_identifiers
@@ -40,8 +40,8 @@ def get_place(session: Session, model: type[P], place_id: int, what: str | None 
     return row
 
 
-def _announce(session: Session, action: str, row: PlaceRow) -> None:
-    record(session, RegistryEvent(action, row.kind, row.id, scopes(row.path), {"name": row.name}))  # type: ignore[arg-type]
+def _announce(session: Session, action: Action, row: PlaceRow) -> None:
+    record(session, RegistryEvent(action, row.kind, row.id, scopes(row.path), {"name": row.name}))
 
 
 def create_site(session: Session, data: SiteCreate) -> SiteRow:
@@ -53,9 +53,17 @@ def create_site(session: Session, data: SiteCreate) -> SiteRow:
         boundary = MultiPolygon([boundary])
     new_id = _next_id(session)
     row = SiteRow(
-        id=new_id, parent_id=None, site_id=new_id, path=str(new_id), name=data.name, code=data.code,
-        properties=data.properties, origin_lat=data.origin_lat, origin_lon=data.origin_lon,
-        origin_height=data.origin_height, boundary=to_db(boundary, WGS84),
+        id=new_id,
+        parent_id=None,
+        site_id=new_id,
+        path=str(new_id),
+        name=data.name,
+        code=data.code,
+        properties=data.properties,
+        origin_lat=data.origin_lat,
+        origin_lon=data.origin_lon,
+        origin_height=data.origin_height,
+        boundary=to_db(boundary, WGS84),
     )
     session.add(row)
     session.flush()
@@ -70,9 +78,17 @@ def create_building(session: Session, data: BuildingCreate) -> BuildingRow:
     footprint_local = parse("footprint_local", data.footprint_local, POLYGONS)
     new_id = _next_id(session)
     row = BuildingRow(
-        id=new_id, parent_id=site.id, site_id=site.id, path=f"{site.path}.{new_id}", name=data.name,
-        code=data.code, properties=data.properties, footprint_local=to_db(footprint_local, LOCAL_SRID),
-        height=data.height, address=data.address, floors_above=data.floors_above,
+        id=new_id,
+        parent_id=site.id,
+        site_id=site.id,
+        path=f"{site.path}.{new_id}",
+        name=data.name,
+        code=data.code,
+        properties=data.properties,
+        footprint_local=to_db(footprint_local, LOCAL_SRID),
+        height=data.height,
+        address=data.address,
+        floors_above=data.floors_above,
         floors_below=data.floors_below,
     )
     session.add(row)
@@ -88,8 +104,7 @@ def _derive_footprint(session: Session, building_id: int, site: SiteRow) -> None
     """Compute the map footprint (WGS84) from the local one, in PostGIS with the site's own frame."""
     session.execute(
         text(
-            "UPDATE buildings SET footprint = ST_Transform(ST_SetSRID(footprint_local, 0), :proj, 4326) "
-            "WHERE id = :id"
+            "UPDATE buildings SET footprint = ST_Transform(ST_SetSRID(footprint_local, 0), :proj, 4326) WHERE id = :id"
         ),
         {"proj": local_frame_proj(site), "id": building_id},
     )
@@ -107,17 +122,26 @@ def create_floor(session: Session, data: FloorCreate) -> FloorRow:
     """Add a storey to a building; two floors of one building never share a level."""
     building = get_place(session, BuildingRow, data.building_id, "building")
     clash = session.scalar(
-        select(FloorRow.id).where(FloorRow.building_id == building.id, FloorRow.level == data.level,
-                                  FloorRow.retired_at.is_(None))
+        select(FloorRow.id).where(
+            FloorRow.building_id == building.id, FloorRow.level == data.level, FloorRow.retired_at.is_(None)
+        )
     )
     if clash is not None:
         raise ValidationError("level", f"building {building.id} already has floor {clash} at level {data.level}")
     outline = parse("outline_local", data.outline_local, POLYGONS)
     new_id = _next_id(session)
     row = FloorRow(
-        id=new_id, parent_id=building.id, site_id=building.site_id, path=f"{building.path}.{new_id}",
-        name=data.name, properties=data.properties, building_id=building.id, level=data.level,
-        elevation=data.elevation, height=data.height, outline_local=to_db(outline, LOCAL_SRID),
+        id=new_id,
+        parent_id=building.id,
+        site_id=building.site_id,
+        path=f"{building.path}.{new_id}",
+        name=data.name,
+        properties=data.properties,
+        building_id=building.id,
+        level=data.level,
+        elevation=data.elevation,
+        height=data.height,
+        outline_local=to_db(outline, LOCAL_SRID),
     )
     session.add(row)
     session.flush()
@@ -134,15 +158,25 @@ def create_space(session: Session, data: SpaceCreate) -> SpaceRow:
     if data.address is not None:
         address = parse_address(data.address)
         if address is None:
-            raise ValidationError("address", f"{data.address!r} is not a unit address such as 3-2-1801 or 3栋2单元1801室")
+            raise ValidationError(
+                "address", f"{data.address!r} is not a unit address such as 3-2-1801 or 3栋2单元1801室"
+            )
     new_id = _next_id(session)
     row = SpaceRow(
-        id=new_id, parent_id=floor.id, site_id=floor.site_id, path=f"{floor.path}.{new_id}", name=data.name,
-        properties=data.properties, floor_id=floor.id, space_kind=data.kind.value,
+        id=new_id,
+        parent_id=floor.id,
+        site_id=floor.site_id,
+        path=f"{floor.path}.{new_id}",
+        name=data.name,
+        properties=data.properties,
+        floor_id=floor.id,
+        space_kind=data.kind.value,
         polygon_local=to_db(polygon, LOCAL_SRID),
         area=data.area if data.area is not None else (round(polygon.area, 2) if polygon is not None else None),
-        building_no=address.building if address else None, entrance_no=address.entrance if address else None,
-        room_no=address.room if address else None, address=address.normal if address else None,
+        building_no=address.building if address else None,
+        entrance_no=address.entrance if address else None,
+        room_no=address.room if address else None,
+        address=address.normal if address else None,
     )
     session.add(row)
     session.flush()
@@ -173,18 +207,27 @@ def _move(session: Session, row: PlaceRow, parent_id: int) -> None:
         raise ValidationError("parent_id", f"place {row.id} cannot move under {parent.id}: that would make a cycle")
     if PARENT_LEVEL.get(row.kind) != parent.kind:
         raise ValidationError(
-            "parent_id", f"a {row.kind} must be placed in a {PARENT_LEVEL.get(row.kind, 'nothing')}, not a {parent.kind}"
+            "parent_id",
+            f"a {row.kind} must be placed in a {PARENT_LEVEL.get(row.kind, 'nothing')}, not a {parent.kind}",
         )
     if parent.site_id != row.site_id:
         raise ValidationError("parent_id", "a place cannot move to another site")
     old, new = row.path, f"{parent.path}.{row.id}"
     params = {"old": old, "new": new}
     session.execute(
-        text("UPDATE places SET path = CAST(:new AS ltree) || subpath(path, nlevel(CAST(:old AS ltree))) "
-             "WHERE path <@ CAST(:old AS ltree)"), params)
+        text(
+            "UPDATE places SET path = CAST(:new AS ltree) || subpath(path, nlevel(CAST(:old AS ltree))) "
+            "WHERE path <@ CAST(:old AS ltree)"
+        ),
+        params,
+    )
     session.execute(
-        text("UPDATE devices SET path = CAST(:new AS ltree) || subpath(path, nlevel(CAST(:old AS ltree))) "
-             "WHERE path <@ CAST(:old AS ltree)"), params)
+        text(
+            "UPDATE devices SET path = CAST(:new AS ltree) || subpath(path, nlevel(CAST(:old AS ltree))) "
+            "WHERE path <@ CAST(:old AS ltree)"
+        ),
+        params,
+    )
     row.parent_id = parent.id
     if isinstance(row, FloorRow):
         row.building_id = parent.id
@@ -207,5 +250,14 @@ def delete_place(session: Session, place_id: int) -> None:
     record(session, event)
 
 
-__all__ = ["create_building", "create_floor", "create_site", "create_space", "delete_place", "get_place",
-           "level_of", "local_frame_proj", "update_place"]
+__all__ = [
+    "create_building",
+    "create_floor",
+    "create_site",
+    "create_space",
+    "delete_place",
+    "get_place",
+    "level_of",
+    "local_frame_proj",
+    "update_place",
+]

@@ -81,7 +81,9 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[list[DeviceRow], lis
         site_id = get_device(session, q.near_device).site_id
     spatial = q.polygon is not None or q.bbox is not None or centre is not None
     if spatial and site_id is None:
-        raise ValidationError("under", "spatial filters are in a site's local frame: give under= (a place) or near_device=")
+        raise ValidationError(
+            "under", "spatial filters are in a site's local frame: give under= (a place) or near_device="
+        )
     if site_id is not None:
         stmt = stmt.where(DeviceRow.site_id == site_id)
     if q.polygon is not None:
@@ -101,8 +103,11 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[list[DeviceRow], lis
         if q.nearest is not None:
             if not 1 <= q.nearest <= MAX_LIMIT:
                 raise ValidationError("nearest", f"must be between 1 and {MAX_LIMIT}")
-            stmt = stmt.where(DeviceRow.position_local.is_not(None)).order_by(
-                DeviceRow.position_local.op("<->")(point)).limit(q.nearest)
+            stmt = (
+                stmt.where(DeviceRow.position_local.is_not(None))
+                .order_by(DeviceRow.position_local.op("<->")(point))
+                .limit(q.nearest)
+            )
             rows = session.execute(stmt.add_columns(distance)).all()
             return [r[0] for r in rows], [float(r[1]) for r in rows], None
         if q.radius is None or q.radius <= 0:
@@ -161,10 +166,16 @@ def ancestors(session: Session, place_id: int) -> list[PlaceRow]:
 def space_at(session: Session, floor_id: int, x: float, y: float) -> SpaceRow | None:
     """Return the (smallest) space of a floor containing a point of the local frame."""
     get_place(session, FloorRow, floor_id, "floor")
-    stmt = select(SpaceRow).where(
-        SpaceRow.floor_id == floor_id, SpaceRow.retired_at.is_(None),
-        func.ST_Intersects(SpaceRow.polygon_local, func.ST_SetSRID(func.ST_MakePoint(x, y), LOCAL_SRID)),
-    ).order_by(SpaceRow.area).limit(1)
+    stmt = (
+        select(SpaceRow)
+        .where(
+            SpaceRow.floor_id == floor_id,
+            SpaceRow.retired_at.is_(None),
+            func.ST_Intersects(SpaceRow.polygon_local, func.ST_SetSRID(func.ST_MakePoint(x, y), LOCAL_SRID)),
+        )
+        .order_by(SpaceRow.area)
+        .limit(1)
+    )
     return session.scalar(stmt)
 
 
@@ -215,13 +226,23 @@ def search(session: Session, q: str, limit: int = 20) -> list[PlaceRow | DeviceR
     if parse_address(q) is not None:
         hits.extend(find_unit(session, q))
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    devices = select(DeviceRow).where(
-        DeviceRow.retired_at.is_(None), or_(DeviceRow.tag.ilike(pattern), DeviceRow.name.ilike(pattern))
-    ).order_by(func.length(DeviceRow.name), DeviceRow.id).limit(limit)
-    places = select(PlaceRow).where(
-        PlaceRow.retired_at.is_(None), or_(PlaceRow.name.ilike(pattern), PlaceRow.code.ilike(pattern)),
-        and_(PlaceRow.kind != "space") | (PlaceRow.id.in_(select(SpaceRow.id).where(SpaceRow.space_kind != "unit"))),
-    ).order_by(func.length(PlaceRow.name), PlaceRow.id).limit(limit)
+    devices = (
+        select(DeviceRow)
+        .where(DeviceRow.retired_at.is_(None), or_(DeviceRow.tag.ilike(pattern), DeviceRow.name.ilike(pattern)))
+        .order_by(func.length(DeviceRow.name), DeviceRow.id)
+        .limit(limit)
+    )
+    places = (
+        select(PlaceRow)
+        .where(
+            PlaceRow.retired_at.is_(None),
+            or_(PlaceRow.name.ilike(pattern), PlaceRow.code.ilike(pattern)),
+            and_(PlaceRow.kind != "space")
+            | (PlaceRow.id.in_(select(SpaceRow.id).where(SpaceRow.space_kind != "unit"))),
+        )
+        .order_by(func.length(PlaceRow.name), PlaceRow.id)
+        .limit(limit)
+    )
     hits.extend(session.scalars(places))
     hits.extend(session.scalars(devices))
     seen: set[tuple[str, int]] = set()
@@ -237,7 +258,9 @@ def search(session: Session, q: str, limit: int = 20) -> list[PlaceRow | DeviceR
 def relations_of(session: Session, device_id: int) -> list[RelationRow]:
     """Return the typed links from and to a device."""
     get_device(session, device_id)
-    stmt = select(RelationRow).where(
-        (RelationRow.source_device_id == device_id) | (RelationRow.target_device_id == device_id)
-    ).order_by(RelationRow.id)
+    stmt = (
+        select(RelationRow)
+        .where((RelationRow.source_device_id == device_id) | (RelationRow.target_device_id == device_id))
+        .order_by(RelationRow.id)
+    )
     return list(session.scalars(stmt))

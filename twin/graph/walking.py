@@ -79,8 +79,14 @@ def route(session: Session, from_space: int, to_space: int) -> Route:
     chain.reverse()
     spaces = {row.id: row for row in session.scalars(select(SpaceRow).where(SpaceRow.id.in_([n for n, _ in chain])))}
     steps = [
-        RouteStep(space_id=n, name=spaces[n].name, floor_id=spaces[n].floor_id, via=e.via if e else None,
-                  edge_kind=e.kind if e else None, length=round(e.length, 2) if e else 0.0)
+        RouteStep(
+            space_id=n,
+            name=spaces[n].name,
+            floor_id=spaces[n].floor_id,
+            via=e.via if e else None,
+            edge_kind=e.kind if e else None,
+            length=round(e.length, 2) if e else 0.0,
+        )
         for n, e in chain
     ]
     return Route(length=round(sum(step.length for step in steps), 2), steps=steps)

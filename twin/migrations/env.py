@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from twin.store.base import Base
 from twin.store import models  # noqa: F401  (registers the tables on Base.metadata)
+from twin.store.base import Base
 
 config = context.config
 connection = config.attributes.get("connection")

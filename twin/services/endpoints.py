@@ -59,15 +59,24 @@ def broker_address(settings: Settings) -> BrokerAddress:
         raise ServiceError(f"TWIN_MQTT_URL {settings.mqtt_url!r} is not mqtt://host:port or mqtts://host:port")
     tls = parsed.scheme == "mqtts"
     password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else parsed.password
-    return BrokerAddress(parsed.hostname, parsed.port or (8883 if tls else 1883), tls,
-                         settings.mqtt_username or parsed.username, password)
+    return BrokerAddress(
+        parsed.hostname,
+        parsed.port or (8883 if tls else 1883),
+        tls,
+        settings.mqtt_username or parsed.username,
+        password,
+    )
 
 
 def write_record(settings: Settings) -> None:
     """Record where the embedded services listen, for people and scripts (never for the code)."""
     record = {
-        "postgres": {"host": "127.0.0.1", "port": settings.pg_port, "database": "twin",
-                     "password_file": str(embedded_cluster(settings).password_file)},
+        "postgres": {
+            "host": "127.0.0.1",
+            "port": settings.pg_port,
+            "database": "twin",
+            "password_file": str(embedded_cluster(settings).password_file),
+        },
         "mqtt": {"host": "127.0.0.1", "port": settings.mqtt_port},
     }
     path = settings.home / "services.json"

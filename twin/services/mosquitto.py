@@ -12,7 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from twin.errors import ServiceError
@@ -55,6 +55,8 @@ class MosquittoBroker:
     home: Path
     port: int
     host: str = "127.0.0.1"
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    """Held so that the child is reaped by whoever started it, not left to the garbage collector."""
 
     @property
     def pid_file(self) -> Path:
@@ -104,6 +106,7 @@ class MosquittoBroker:
             proc = subprocess.Popen(
                 [str(exe), "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        self._process = proc
         self.pid_file.write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + 15
         while not accepts_connections(self.host, self.port):
@@ -115,36 +118,39 @@ class MosquittoBroker:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the broker; it saves its persistent sessions on SIGTERM."""
-        pid = self._pid()
-        if pid is None or not pid_alive(pid):
-            self.pid_file.unlink(missing_ok=True)
-            return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while pid_alive(pid) and time.monotonic() < deadline:
-            _reap(pid)
-            time.sleep(0.05)
-        if pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-        _reap(pid)
-        self.pid_file.unlink(missing_ok=True)
+        self._signal(signal.SIGTERM, timeout)
 
     def kill(self) -> None:
         """Kill the broker without letting it save (reliability tests: a crash, not a shutdown)."""
+        self._signal(signal.SIGKILL, 10.0)
+
+    def _signal(self, signum: int, timeout: float) -> None:
         pid = self._pid()
         if pid is not None and pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-            while pid_alive(pid):
+            os.kill(pid, signum)
+            deadline = time.monotonic() + timeout
+            while pid_alive(pid) and time.monotonic() < deadline:
                 _reap(pid)
                 time.sleep(0.02)
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+        if self._process is not None:
+            self._process.wait()
+            self._process = None
         self.pid_file.unlink(missing_ok=True)
 
     def status(self) -> dict[str, object]:
         """Return what ``twin services status`` prints."""
         running = self.running()
         healthy = running and accepts_connections(self.host, self.port)
-        return {"service": "mosquitto", "data": str(self.home), "port": self.port, "running": running,
-                "healthy": healthy}
+        return {
+            "service": "mosquitto",
+            "data": str(self.home),
+            "port": self.port,
+            "running": running,
+            "healthy": healthy,
+        }
 
 
 def _reap(pid: int) -> None:
@@ -152,4 +158,4 @@ def _reap(pid: int) -> None:
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        pass
+        return

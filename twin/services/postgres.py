@@ -96,8 +96,17 @@ class PostgresCluster:
         try:
             run(
                 [
-                    str(bindir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, f"--pwfile={pwfile}",
-                    "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    f"--pwfile={pwfile}",
+                    "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
                 ],
                 user=user,
             )
@@ -145,7 +154,8 @@ class PostgresCluster:
             return
         if not port_is_free(self.host, self.port):
             raise ServiceError(
-                f"port {self.port} on {self.host} is taken by another program, so the embedded PostgreSQL cannot listen",
+                f"port {self.port} on {self.host} is taken by another program, "
+                "so the embedded PostgreSQL cannot listen",
                 "stop that program or choose another port with TWIN_PG_PORT",
             )
         stale = self.data_dir / "postmaster.pid"
@@ -155,7 +165,17 @@ class PostgresCluster:
         self.log_file.touch()
         give_to(user, self.log_file)
         proc = run(
-            [str(find_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60", "start"],
+            [
+                str(find_bindir() / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             user=user,
             check=False,
         )
@@ -168,8 +188,10 @@ class PostgresCluster:
         """Stop the cluster cleanly (fast shutdown: sessions end, data is flushed)."""
         if not self.running():
             return
-        run([str(find_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-            user=service_user("postgres"))
+        run(
+            [str(find_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+            user=service_user("postgres"),
+        )
 
     def ensure_database(self, name: str, template: str | None = None) -> None:
         """Create a database (with PostGIS) unless it exists."""

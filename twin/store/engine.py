@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from importlib.resources import files
 
 from alembic import command
@@ -18,26 +17,29 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from twin.errors import ServiceError
 
 
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    """Return the pooled engine of a database URL (one per URL per process)."""
+def make_engine(url: str) -> Engine:
+    """Return a pooled engine; its owner disposes of it (the app at shutdown, a command when done)."""
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+@contextmanager
+def one_off_engine(url: str) -> Iterator[Engine]:
+    """Lend an engine for one command (migrate, check) and close its connections after."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session maker whose objects stay readable after commit (events read them)."""
     return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """Run a unit of work: committed as a whole on success, rolled back as a whole on any error."""
-    with session_factory(engine)() as session, session.begin():
-        yield session
 
 
 def alembic_config(url: str) -> Config:
@@ -50,20 +52,21 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Migrate a database to the newest schema."""
-    engine = engine_for(url)
     try:
-        with engine.begin() as conn:
+        with one_off_engine(url) as engine, engine.begin() as conn:
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:
-        raise ServiceError(f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`") from exc
+        raise ServiceError(
+            f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`"
+        ) from exc
 
 
 def schema_state(url: str) -> tuple[str | None, str]:
     """Return the database's schema revision and the code's newest one."""
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
-    with engine_for(url).connect() as conn:
+    with one_off_engine(url) as engine, engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     return current, head
 
@@ -73,7 +76,9 @@ def check_schema(url: str) -> None:
     try:
         current, head = schema_state(url)
     except OperationalError as exc:
-        raise ServiceError(f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`") from exc
+        raise ServiceError(
+            f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`"
+        ) from exc
     if current != head:
         raise ServiceError(
             f"the database schema is at revision {current or 'none'}, the code needs {head}",

@@ -52,7 +52,7 @@ class PlaceRow(Timestamped, Base):
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "place"}
-    __table_args__ = (
+    __table_args__: tuple[object, ...] = (
         CheckConstraint("kind IN ('site', 'building', 'floor', 'space')", name="kind"),
         CheckConstraint("(kind = 'site') = (parent_id IS NULL)", name="root_is_site"),
         Index("ix_places_path", "path", postgresql_using="gist"),
