@@ -19,5 +19,7 @@ def shared_file(relative: str) -> Path:
     """Return a file of ../shared/data, or skip the calling test saying which file is missing."""
     path = SHARED_DATA / relative
     if not path.exists():
-        pytest.skip(f"shared test data not present: {path.relative_to(ROOT.parent)} (clone ../shared beside the project)")
+        pytest.skip(
+            f"shared test data not present: {path.relative_to(ROOT.parent)} (clone ../shared beside the project)"
+        )
     return path
