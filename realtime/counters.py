@@ -39,7 +39,11 @@ class IngestCounters:
     def as_dict(self) -> dict[str, dict[str, object]]:
         """Return a JSON-ready copy, rejects broken down by reason."""
         return {
-            name: {"received": c.received, "readings": c.readings, "availability": c.availability,
-                   "rejects": dict(sorted(c.rejects.items()))}
+            name: {
+                "received": c.received,
+                "readings": c.readings,
+                "availability": c.availability,
+                "rejects": dict(sorted(c.rejects.items())),
+            }
             for name, c in sorted(self.profiles.items())
         }

@@ -25,6 +25,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from realtime.inbox import Inbox, InboxClosed
@@ -145,7 +146,7 @@ class PahoTransport:
         self._deliver = deliver
         s = self.settings
         if s.protocol == "5":
-            props = Properties(PacketTypes.CONNECT)
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = s.session_expiry_s
             props.ReceiveMaximum = s.receive_maximum
             self._client.connect_async(s.host, s.port, s.keepalive, clean_start=False, properties=props)
@@ -201,14 +202,21 @@ class PahoTransport:
         """Acknowledge messages received on the current connection; older ones come again anyway."""
         generation = self._generation
         for token in tokens:
-            token_generation, mid = token  # type: ignore[misc]
-            if token_generation == generation:
-                self._client.ack(mid, 1)
+            if isinstance(token, tuple) and token[0] == generation:
+                self._client.ack(int(token[1]), 1)
 
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: paho.ConnectFlags,
-                    reason: paho.ReasonCode, properties: Properties | None) -> None:
+    def _on_connect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if reason.is_failure:
-            log.warning("broker %s:%s refused the connection: %s", self.settings.host, self.settings.port, reason)
+            log.warning(
+                "broker %s:%s refused the connection: %s", self.settings.host, self.settings.port, reason
+            )
             return
         with self._lock:
             self._generation += 1
@@ -218,19 +226,30 @@ class PahoTransport:
             # and MQTT 5's retain handling keeps a repeated subscription from resending retained messages.
             for topic_filter in sorted(self._filters):
                 self._subscribe_now(topic_filter)
-        log.info("connected to %s:%s (session present: %s)", self.settings.host, self.settings.port,
-                 flags.session_present)
+        log.info(
+            "connected to %s:%s (session present: %s)",
+            self.settings.host,
+            self.settings.port,
+            flags.session_present,
+        )
 
-    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: paho.DisconnectFlags,
-                       reason: paho.ReasonCode, properties: Properties | None) -> None:
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         with self._lock:
             self._connected = False
         log.info("disconnected from %s:%s: %s", self.settings.host, self.settings.port, reason)
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         try:
-            received = ReceiveMessage(message.topic, bytes(message.payload), message.qos, bool(message.retain),
-                                      time.time())
+            received = ReceiveMessage(
+                message.topic, bytes(message.payload), message.qos, bool(message.retain), time.time()
+            )
             token = (self._generation, message.mid) if message.qos > 0 else None
             assert self._deliver is not None
             self._deliver(received, token)
@@ -240,8 +259,14 @@ class PahoTransport:
             # An exception escaping a callback would stop paho's network thread for good.
             log.exception("dropping a message on %r that could not be handed over", message.mid)
 
-    def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: paho.ReasonCode,
-                    properties: Properties | None) -> None:
+    def _on_publish(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        mid: int,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         with self._lock:
             if mid in self._pending:
                 self._pending.discard(mid)

@@ -49,7 +49,8 @@ class FieldPath:
                 while j < n and text[j] != ".":
                     if text[j] in "\"' \t":
                         raise PathError(
-                            f"column {j + 1} of {text!r}: a key with quotes or spaces must be quoted, like \"Total Energy\""
+                            f"column {j + 1} of {text!r}: a key with quotes or spaces must be quoted,"
+                            ' like "Total Energy"'
                         )
                     j += 1
                 if j == i:

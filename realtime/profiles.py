@@ -13,8 +13,6 @@ import difflib
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +21,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from realtime.path import FieldPath, PathError
 from realtime.quantities import QUANTITIES, ValueKind
 from realtime.source_map import Key, SourceMap
+from realtime.specs import (
+    FALSE_WORDS,
+    OFFLINE_WORDS,
+    ONLINE_WORDS,
+    TEMPLATE_NAME,
+    TRUE_WORDS,
+    AvailabilitySpec,
+    FieldSpec,
+    MessageSpec,
+    PayloadFormat,
+    Profile,
+    Template,
+    TimeFormat,
+    TimeSpec,
+)
 from realtime.topic import PatternError, TopicPattern
 
 
@@ -35,120 +48,22 @@ class ProfileError(ValueError):
         super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
 
 
-class PayloadFormat(StrEnum):
-    """How a payload is read: a JSON document, or a plain-text number or word."""
-
-    JSON = "json"
-    TEXT = "text"
-
-
-class TimeFormat(StrEnum):
-    """How a timestamp in the payload is written."""
-
-    ISO8601 = "iso8601"
-    EPOCH_S = "epoch_s"
-    EPOCH_MS = "epoch_ms"
-    AUTO = "auto"
-    """Numbers above 1e11 are milliseconds, other numbers seconds, strings ISO 8601."""
-
-
 E = TypeVar("E", bound=StrEnum)
-
-_TEMPLATE_NAME = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-@dataclass(frozen=True, slots=True)
-class Template:
-    """A string built from topic captures, like ``{gateway}:{node}``."""
-
-    text: str
-    names: frozenset[str]
-
-    def render(self, captures: dict[str, str]) -> str:
-        """Fill in the captures (all present: checked when the profile was loaded)."""
-        return _TEMPLATE_NAME.sub(lambda m: captures[m.group(1)], self.text)
-
-
-@dataclass(frozen=True, slots=True)
-class TimeSpec:
-    """Where a message's timestamp is and how it is written."""
-
-    path: FieldPath
-    format: TimeFormat
-    zone: tzinfo | None
-    """The zone of timestamps written without one (many gateways send local time)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    """One reading taken from a message: which quantity, where its value and unit come from."""
-
-    quantity: str | Template
-    path: FieldPath | None
-    capture: str | None
-    """The topic level that carries the value; with neither path nor capture, the whole text."""
-    unit: str | None
-    unit_path: FieldPath | None
-    scale: float
-    invert: bool
-    true_words: frozenset[str]
-    false_words: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class MessageSpec:
-    """A topic pattern whose messages carry readings."""
-
-    pattern: TopicPattern
-    format: PayloadFormat
-    device: Template | None
-    items: FieldPath | None
-    """A list in the payload with one element per device (batch gateways)."""
-    device_path: FieldPath | None
-    via: Template | None
-    time: TimeSpec | None
-    fields: tuple[FieldSpec, ...]
-    line: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class AvailabilitySpec:
-    """A topic pattern whose messages say online or offline (heartbeats and last wills)."""
-
-    pattern: TopicPattern
-    format: PayloadFormat
-    path: FieldPath | None
-    device: Template
-    online: frozenset[str]
-    offline: frozenset[str]
-    line: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """One vendor's topics and payloads; identities it produces live in ``namespace``."""
-
-    name: str
-    namespace: str
-    source: str
-    messages: tuple[MessageSpec, ...]
-    availability: tuple[AvailabilitySpec, ...]
-
-    def subscriptions(self) -> list[str]:
-        """Return the MQTT filters that receive every topic of this profile."""
-        specs: list[MessageSpec | AvailabilitySpec] = [*self.availability, *self.messages]
-        return list(dict.fromkeys(spec.pattern.subscription() for spec in specs))
-
-
-ONLINE_WORDS = frozenset({"online", "true", "1", "on", "connected", "alive", "在线"})
-OFFLINE_WORDS = frozenset({"offline", "false", "0", "off", "disconnected", "dead", "离线"})
-TRUE_WORDS = frozenset({"true", "on", "1", "yes", "open", "opened", "detected", "alarm", "running", "开", "是", "有"})
-FALSE_WORDS = frozenset({"false", "off", "0", "no", "closed", "close", "clear", "normal", "stopped", "关", "否", "无"})
 
 _PROFILE_KEYS = {"name", "namespace", "description"}
 _AVAILABILITY_KEYS = {"topic", "format", "path", "device", "online", "offline"}
-_MESSAGE_KEYS = {"topic", "format", "device", "items", "device_path", "via", "time", "time_format", "time_zone",
-                 "reading"}
+_MESSAGE_KEYS = {
+    "topic",
+    "format",
+    "device",
+    "items",
+    "device_path",
+    "via",
+    "time",
+    "time_format",
+    "time_zone",
+    "reading",
+}
 _READING_KEYS = {"quantity", "path", "topic", "unit", "unit_path", "scale", "invert", "true", "false"}
 
 
@@ -168,7 +83,11 @@ class _Checker:
         for name in value:
             if name not in allowed:
                 hint = difflib.get_close_matches(name, allowed, n=1)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else f"; expected one of {', '.join(sorted(allowed))}"
+                suggestion = (
+                    f" (did you mean {hint[0]!r}?)"
+                    if hint
+                    else f"; expected one of {', '.join(sorted(allowed))}"
+                )
                 raise self.fail((*key, name), f"unknown key {name!r} in {what}{suggestion}")
         return value
 
@@ -186,8 +105,10 @@ class _Checker:
         value = table.get(name)
         if value is None:
             return default
-        if not isinstance(value, list) or not all(isinstance(w, str | int) and not isinstance(w, bool) for w in value):
-            raise self.fail((*key, name), f"{name!r} must be a list of words (strings), like [\"ON\", \"开\"]")
+        if not isinstance(value, list) or not all(
+            isinstance(w, str | int) and not isinstance(w, bool) for w in value
+        ):
+            raise self.fail((*key, name), f'{name!r} must be a list of words (strings), like ["ON", "开"]')
         return frozenset(str(w).strip().casefold() for w in value)
 
     def choice(self, table: dict[str, Any], key: Key, name: str, enum: type[E], default: E) -> E:
@@ -195,7 +116,9 @@ class _Checker:
         try:
             return enum(value)
         except ValueError:
-            raise self.fail((*key, name), f"{name!r} must be one of {', '.join(e.value for e in enum)}, not {value!r}") from None
+            raise self.fail(
+                (*key, name), f"{name!r} must be one of {', '.join(e.value for e in enum)}, not {value!r}"
+            ) from None
 
     def path(self, table: dict[str, Any], key: Key, name: str) -> FieldPath | None:
         text = self.string(table, key, name)
@@ -218,10 +141,13 @@ class _Checker:
         text = self.string(table, key, name)
         if text is None:
             return None
-        names = frozenset(_TEMPLATE_NAME.findall(text))
+        names = frozenset(TEMPLATE_NAME.findall(text))
         missing = names - pattern.names()
         if missing:
-            raise self.fail((*key, name), f"{name!r} uses {{{sorted(missing)[0]}}}, which the topic {pattern.text!r} does not capture")
+            raise self.fail(
+                (*key, name),
+                f"{name!r} uses {{{sorted(missing)[0]}}}, which the topic {pattern.text!r} does not capture",
+            )
         return Template(text, names)
 
     def availability(self, value: Any, key: Key) -> AvailabilitySpec:
@@ -232,13 +158,23 @@ class _Checker:
         if fmt is PayloadFormat.TEXT and path is not None:
             raise self.fail((*key, "path"), "'path' needs format = \"json\"; a text payload is one word")
         device = self.template(table, key, "device", pattern) or self._default_device(pattern, key)
-        return AvailabilitySpec(pattern, fmt, path, device, self.words(table, key, "online", ONLINE_WORDS),
-                                self.words(table, key, "offline", OFFLINE_WORDS), self.map.line(key))
+        return AvailabilitySpec(
+            pattern,
+            fmt,
+            path,
+            device,
+            self.words(table, key, "online", ONLINE_WORDS),
+            self.words(table, key, "offline", OFFLINE_WORDS),
+            self.map.line(key),
+        )
 
     def _default_device(self, pattern: TopicPattern, key: Key) -> Template:
         if "device" not in pattern.names():
-            raise self.fail((*key, "topic"), f"the topic {pattern.text!r} has no {{device}} wildcard; "
-                            "capture one or say how to name the device with 'device'")
+            raise self.fail(
+                (*key, "topic"),
+                f"the topic {pattern.text!r} has no {{device}} wildcard; "
+                "capture one or say how to name the device with 'device'",
+            )
         return Template("{device}", frozenset({"device"}))
 
     def message(self, value: Any, key: Key) -> MessageSpec:
@@ -249,9 +185,14 @@ class _Checker:
         device_path = self.path(table, key, "device_path")
         device = self.template(table, key, "device", pattern)
         if items is not None and device_path is None:
-            raise self.fail((*key, "items"), "'items' needs 'device_path': the key in each element that names the device")
+            raise self.fail(
+                (*key, "items"), "'items' needs 'device_path': the key in each element that names the device"
+            )
         if device_path is not None and items is None:
-            raise self.fail((*key, "device_path"), "'device_path' is only read inside 'items'; name the device with 'device'")
+            raise self.fail(
+                (*key, "device_path"),
+                "'device_path' is only read inside 'items'; name the device with 'device'",
+            )
         if fmt is PayloadFormat.TEXT and (items or table.get("time")):
             raise self.fail(key, "a text payload has no 'items' or 'time'; use format = \"json\"")
         if items is None and device is None:
@@ -261,8 +202,17 @@ class _Checker:
         if not isinstance(readings, list) or not readings:
             raise self.fail(key, "a [[message]] needs at least one [[message.reading]]")
         fields = tuple(self.field(r, (*key, "reading", i), pattern, fmt) for i, r in enumerate(readings))
-        return MessageSpec(pattern, fmt, device, items, device_path, self.template(table, key, "via", pattern), time,
-                           fields, self.map.line(key))
+        return MessageSpec(
+            pattern,
+            fmt,
+            device,
+            items,
+            device_path,
+            self.template(table, key, "via", pattern),
+            time,
+            fields,
+            self.map.line(key),
+        )
 
     def time(self, table: dict[str, Any], key: Key) -> TimeSpec | None:
         path = self.path(table, key, "time")
@@ -273,7 +223,10 @@ class _Checker:
             try:
                 zone = ZoneInfo(zone_name)
             except (ZoneInfoNotFoundError, ValueError):
-                raise self.fail((*key, "time_zone"), f"unknown time zone {zone_name!r}; use an IANA name like \"Asia/Shanghai\"") from None
+                raise self.fail(
+                    (*key, "time_zone"),
+                    f'unknown time zone {zone_name!r}; use an IANA name like "Asia/Shanghai"',
+                ) from None
         if path is None:
             if "time_format" in table or zone is not None:
                 raise self.fail(key, "'time_format' and 'time_zone' need 'time', the path of the timestamp")
@@ -288,20 +241,27 @@ class _Checker:
         if capture is not None:
             capture = capture.strip("{}")
             if capture not in pattern.names():
-                raise self.fail((*key, "topic"), f"'topic' names {{{capture}}}, which {pattern.text!r} does not capture")
+                raise self.fail(
+                    (*key, "topic"), f"'topic' names {{{capture}}}, which {pattern.text!r} does not capture"
+                )
         if path is not None and capture is not None:
             raise self.fail((*key, "path"), "a reading takes its value from 'path' or from 'topic', not both")
         if fmt is PayloadFormat.JSON and path is None and capture is None:
             raise self.fail(key, "a reading of a JSON message needs 'path' (where the value is) or 'topic'")
         if fmt is PayloadFormat.TEXT and path is not None:
-            raise self.fail((*key, "path"), "'path' needs format = \"json\"; a text payload is the value itself")
+            raise self.fail(
+                (*key, "path"), "'path' needs format = \"json\"; a text payload is the value itself"
+            )
         unit = table.get("unit")
         if unit is not None and not isinstance(unit, str):
             raise self.fail((*key, "unit"), f"'unit' must be a string, not {unit!r}")
         if isinstance(quantity, str) and unit is not None and not QUANTITIES[quantity].accepts(unit):
             q = QUANTITIES[quantity]
-            raise self.fail((*key, "unit"), f"{quantity} cannot be converted from {unit!r}; it is kept in {q.unit!r} "
-                            f"and converted from {', '.join(q.conversions) or 'no other unit'}")
+            raise self.fail(
+                (*key, "unit"),
+                f"{quantity} cannot be converted from {unit!r}; it is kept in {q.unit!r} "
+                f"and converted from {', '.join(q.conversions) or 'no other unit'}",
+            )
         scale = table.get("scale", 1.0)
         if isinstance(scale, bool) or not isinstance(scale, int | float) or scale == 0:
             raise self.fail((*key, "scale"), f"'scale' must be a non-zero number, not {scale!r}")
@@ -309,14 +269,26 @@ class _Checker:
         if not isinstance(invert, bool):
             raise self.fail((*key, "invert"), f"'invert' must be true or false, not {invert!r}")
         if invert and isinstance(quantity, str) and QUANTITIES[quantity].kind is not ValueKind.BOOL:
-            raise self.fail((*key, "invert"), f"'invert' only applies to yes/no quantities; {quantity} is a {QUANTITIES[quantity].kind}")
-        return FieldSpec(quantity, path, capture, unit, self.path(table, key, "unit_path"), float(scale), invert,
-                         self.words(table, key, "true", TRUE_WORDS), self.words(table, key, "false", FALSE_WORDS))
+            raise self.fail(
+                (*key, "invert"),
+                f"'invert' only applies to yes/no quantities; {quantity} is a {QUANTITIES[quantity].kind}",
+            )
+        return FieldSpec(
+            quantity,
+            path,
+            capture,
+            unit,
+            self.path(table, key, "unit_path"),
+            float(scale),
+            invert,
+            self.words(table, key, "true", TRUE_WORDS),
+            self.words(table, key, "false", FALSE_WORDS),
+        )
 
     def quantity(self, table: dict[str, Any], key: Key, pattern: TopicPattern) -> str | Template:
         name = self.string(table, key, "quantity", required=True)
         assert name is not None
-        if _TEMPLATE_NAME.fullmatch(name):
+        if TEMPLATE_NAME.fullmatch(name):
             template = self.template(table, key, "quantity", pattern)
             assert template is not None
             return template
@@ -336,16 +308,27 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
         raise ProfileError(source, int(match.group(1)) if match else None, f"not valid TOML: {exc}") from None
     check = _Checker(source, text)
     check.table(document, (), {"profile", "availability", "message"}, "the profile file")
-    head = check.table(document.get("profile"), ("profile",), _PROFILE_KEYS, "[profile]") if "profile" in document else None
+    head = (
+        check.table(document.get("profile"), ("profile",), _PROFILE_KEYS, "[profile]")
+        if "profile" in document
+        else None
+    )
     if head is None:
-        raise ProfileError(source, 1, "missing the [profile] table with at least name = \"...\"")
+        raise ProfileError(source, 1, 'missing the [profile] table with at least name = "..."')
     name = check.string(head, ("profile",), "name", required=True)
     assert name is not None
     namespace = check.string(head, ("profile",), "namespace") or name
-    availability = tuple(check.availability(v, ("availability", i)) for i, v in enumerate(_array(document, "availability", check)))
-    messages = tuple(check.message(v, ("message", i)) for i, v in enumerate(_array(document, "message", check)))
+    availability = tuple(
+        check.availability(v, ("availability", i))
+        for i, v in enumerate(_array(document, "availability", check))
+    )
+    messages = tuple(
+        check.message(v, ("message", i)) for i, v in enumerate(_array(document, "message", check))
+    )
     if not messages and not availability:
-        raise ProfileError(source, check.map.line(("profile",)), "the profile has no [[message]] and no [[availability]]")
+        raise ProfileError(
+            source, check.map.line(("profile",)), "the profile has no [[message]] and no [[availability]]"
+        )
     return Profile(name, namespace, source, messages, availability)
 
 
@@ -375,7 +358,9 @@ def load_profiles(paths: Iterable[Path]) -> list[Profile]:
     for file in files:
         profile = load_profile(file)
         if profile.name in seen:
-            raise ProfileError(str(file), None, f"profile name {profile.name!r} is already used by {seen[profile.name]}")
+            raise ProfileError(
+                str(file), None, f"profile name {profile.name!r} is already used by {seen[profile.name]}"
+            )
         seen[profile.name] = str(file)
         profiles.append(profile)
     return profiles

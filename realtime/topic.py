@@ -58,7 +58,8 @@ class TopicPattern:
                 continue
             if any(ch in part for ch in "{}+#"):
                 raise PatternError(
-                    f"{where} mixes text with a wildcard; a wildcard must fill a whole level, like 'a/{{device}}/b'"
+                    f"{where} mixes text with a wildcard;"
+                    " a wildcard must fill a whole level, like 'a/{device}/b'"
                 )
             levels.append(part)
         return cls(text, tuple(levels), tuple(captures), tail)

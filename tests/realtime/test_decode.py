@@ -22,8 +22,15 @@ def values(result: object) -> dict[str, object]:
 
 
 def test_zigbee2mqtt_climate_sensor(decoder: Decoder) -> None:
-    payload = {"battery": 97, "humidity": 55.2, "linkquality": 120, "temperature": 21.3, "voltage": 2995,
-               "last_seen": "2026-05-09T17:59:30+08:00", "pressure": 1012.4}
+    payload = {
+        "battery": 97,
+        "humidity": 55.2,
+        "linkquality": 120,
+        "temperature": 21.3,
+        "voltage": 2995,
+        "last_seen": "2026-05-09T17:59:30+08:00",
+        "pressure": 1012.4,
+    }
     result = decoder.decode(message("zigbee2mqtt/3-2-1801/climate", orjson.dumps(payload)))
     # Three levels: this is not a device topic of the profile.
     assert result.rejects[0].reason is RejectReason.NO_PROFILE
@@ -60,9 +67,22 @@ def test_zigbee2mqtt_availability_and_bridge_last_will(decoder: Decoder) -> None
 
 
 def test_tasmota_sensor_with_local_time_fahrenheit_and_dotted_key(decoder: Decoder) -> None:
-    payload = {"Time": "2026-05-09T17:58:00", "ENERGY": {"TotalStartTime": "2025-01-01T00:00:00", "Total": 812.345,
-               "Yesterday": 3.2, "Today": 1.1, "Power": 450, "Factor": 0.93, "Voltage": 231, "Current": 2.1},
-               "AM2301": {"Temperature": 71.6, "Humidity": 40.5}, "TempUnit": "F", "PMS5003": {"PM2.5": 35}}
+    payload = {
+        "Time": "2026-05-09T17:58:00",
+        "ENERGY": {
+            "TotalStartTime": "2025-01-01T00:00:00",
+            "Total": 812.345,
+            "Yesterday": 3.2,
+            "Today": 1.1,
+            "Power": 450,
+            "Factor": 0.93,
+            "Voltage": 231,
+            "Current": 2.1,
+        },
+        "AM2301": {"Temperature": 71.6, "Humidity": 40.5},
+        "TempUnit": "F",
+        "PMS5003": {"PM2.5": 35},
+    }
     result = decoder.decode(message("tele/tasmota_5F2A1C/SENSOR", orjson.dumps(payload)))
     assert not result.rejects
     got = values(result)
@@ -81,12 +101,16 @@ def test_tasmota_plain_text_power_and_last_will(decoder: Decoder) -> None:
 
 def test_batch_gateway_array_with_per_element_time_and_units(decoder: Decoder) -> None:
     ts = int(NOW * 1000)
-    payload = {"gw": "GW-3", "ts": ts, "data": [
-        {"dev": "3-2-1801", "total": 123.456, "unit": "m3", "bat": 87},
-        {"dev": "3-2-1802", "total": 98765, "unit": "L", "ts": ts - 60_000},
-        {"dev": "pump-b1", "press": 350, "lvl": 180},
-        {"dev": 40021, "leak": 0},
-    ]}
+    payload = {
+        "gw": "GW-3",
+        "ts": ts,
+        "data": [
+            {"dev": "3-2-1801", "total": 123.456, "unit": "m3", "bat": 87},
+            {"dev": "3-2-1802", "total": 98765, "unit": "L", "ts": ts - 60_000},
+            {"dev": "pump-b1", "press": 350, "lvl": 180},
+            {"dev": 40021, "leak": 0},
+        ],
+    }
     result = decoder.decode(message("gw/GW-3/up", orjson.dumps(payload)))
     assert not result.rejects
     by_device = {(r.identity[1], r.quantity): r for r in result.readings}
@@ -145,8 +169,16 @@ def test_gateway_availability_words(decoder: Decoder) -> None:
         ("zigbee2mqtt/x", b'{"temperature": -273.15}', RejectReason.OUT_OF_RANGE),
         ("zigbee2mqtt/x", b'{"humidity": 6553.5}', RejectReason.OUT_OF_RANGE),
         ("zigbee2mqtt/x", b'{"temperature": 21, "last_seen": "yesterday"}', RejectReason.BAD_TIMESTAMP),
-        ("zigbee2mqtt/x", b'{"temperature": 21, "last_seen": "2026-05-09T10:00:00"}', RejectReason.BAD_TIMESTAMP),
-        ("zigbee2mqtt/x", b'{"temperature": 21, "last_seen": "2026-05-09T11:00:00Z"}', RejectReason.FUTURE_TIMESTAMP),
+        (
+            "zigbee2mqtt/x",
+            b'{"temperature": 21, "last_seen": "2026-05-09T10:00:00"}',
+            RejectReason.BAD_TIMESTAMP,
+        ),
+        (
+            "zigbee2mqtt/x",
+            b'{"temperature": 21, "last_seen": "2026-05-09T11:00:00Z"}',
+            RejectReason.FUTURE_TIMESTAMP,
+        ),
         ("zigbee2mqtt/x", b'{"temperature": 21, "last_seen": 0}', RejectReason.OLD_TIMESTAMP),
         ("zigbee2mqtt/x", b'{"temperature": 21, "last_seen": 1e300}', RejectReason.BAD_TIMESTAMP),
         ("zigbee2mqtt/x", b'{"linkquality_only": 1}', RejectReason.NO_READING),
@@ -160,8 +192,9 @@ def test_gateway_availability_words(decoder: Decoder) -> None:
         ("nobody/claims/this", b"1", RejectReason.NO_PROFILE),
     ],
 )
-def test_bad_input_is_rejected_with_its_reason(decoder: Decoder, topic: str, payload: bytes,
-                                               reason: RejectReason) -> None:
+def test_bad_input_is_rejected_with_its_reason(
+    decoder: Decoder, topic: str, payload: bytes, reason: RejectReason
+) -> None:
     result = decoder.decode(message(topic, payload))
     assert not result.readings and not result.availability
     assert [r.reason for r in result.rejects] == [reason], result.rejects
@@ -189,8 +222,12 @@ def test_counters_per_profile(decoder: Decoder) -> None:
     decoder.decode(message("tele/p/LWT", b"Online"))
     decoder.decode(message("elsewhere", b"1"))
     counts = decoder.counters.as_dict()
-    assert counts["zigbee2mqtt"] == {"received": 2, "readings": 2, "availability": 0,
-                                     "rejects": {"malformed_json": 1}}
+    assert counts["zigbee2mqtt"] == {
+        "received": 2,
+        "readings": 2,
+        "availability": 0,
+        "rejects": {"malformed_json": 1},
+    }
     assert counts["tasmota"]["availability"] == 1
     assert counts["(unmatched)"]["rejects"] == {"no_profile": 1}
 

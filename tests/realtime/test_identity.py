@@ -30,8 +30,10 @@ def test_addresses(identity: str, expected: UnitAddress) -> None:
     assert parse_unit_address(identity) == expected
 
 
-@pytest.mark.parametrize("identity", ["hall_sensor", "GW-3", "0x00158d0001a2b3c4", "2026-05-09", "10栋", "plug1",
-                                      "tasmota_5F2A1C", ""])
+@pytest.mark.parametrize(
+    "identity",
+    ["hall_sensor", "GW-3", "0x00158d0001a2b3c4", "2026-05-09", "10栋", "plug1", "tasmota_5F2A1C", ""],
+)
 def test_ids_that_spell_no_address(identity: str) -> None:
     assert parse_unit_address(identity) is None
 

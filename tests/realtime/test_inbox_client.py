@@ -15,7 +15,12 @@ def test_messages_from_a_thread_arrive_in_few_batches_in_order() -> None:
     async def run() -> tuple[list[list[int]], int]:
         inbox: Inbox[int] = Inbox(capacity=100_000, max_batch=10_000)
         inbox.bind(asyncio.get_running_loop())
-        producer = threading.Thread(target=lambda: [inbox.put(i) for i in range(5000)] and None)
+
+        def produce() -> None:
+            for i in range(5000):
+                inbox.put(i)
+
+        producer = threading.Thread(target=produce)
         producer.start()
         batches: list[list[int]] = []
         async for batch in inbox.batches():

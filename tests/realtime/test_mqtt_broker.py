@@ -19,11 +19,19 @@ Protocol = Literal["3.1.1", "5"]
 
 
 def settings_for(broker: Any, role: str, protocol: Protocol = "5") -> BrokerSettings:
-    return BrokerSettings(broker.host, broker.port, client_id=f"test-{role}-{next(_ids)}", protocol=protocol,
-                          reconnect_min_s=1, reconnect_max_s=2)
+    return BrokerSettings(
+        broker.host,
+        broker.port,
+        client_id=f"test-{role}-{next(_ids)}",
+        protocol=protocol,
+        reconnect_min_s=1,
+        reconnect_max_s=2,
+    )
 
 
-async def collect(client: MqttClient, expected: set[bytes], limit: float = 60.0) -> list[list[ReceiveMessage]]:
+async def collect(
+    client: MqttClient, expected: set[bytes], limit: float = 60.0
+) -> list[list[ReceiveMessage]]:
     """Gather batches until every expected payload arrived (duplicates allowed: at least once)."""
     batches: list[list[ReceiveMessage]] = []
     missing = set(expected)
@@ -65,12 +73,19 @@ def publisher(mqtt_broker: Any) -> Iterator[Publisher]:
     pub.transport.stop()
 
 
-async def started(broker: Any, role: str, topic: str, protocol: Protocol = "5",
-                  client_id: str | None = None) -> MqttClient:
+async def started(
+    broker: Any, role: str, topic: str, protocol: Protocol = "5", client_id: str | None = None
+) -> MqttClient:
     settings = settings_for(broker, role, protocol)
     if client_id is not None:
-        settings = BrokerSettings(broker.host, broker.port, client_id=client_id, protocol=protocol,
-                                  reconnect_min_s=1, reconnect_max_s=2)
+        settings = BrokerSettings(
+            broker.host,
+            broker.port,
+            client_id=client_id,
+            protocol=protocol,
+            reconnect_min_s=1,
+            reconnect_max_s=2,
+        )
     client = MqttClient.connect(settings)
     await client.start()
     client.subscribe(topic)
@@ -121,8 +136,9 @@ def test_a_thousand_messages_arrive_in_far_fewer_batches(mqtt_broker: Any, publi
 
 
 @pytest.mark.parametrize("protocol", ["3.1.1", "5"])
-def test_persistent_session_keeps_what_was_published_while_away(mqtt_broker: Any, publisher: Publisher,
-                                                                protocol: Protocol) -> None:
+def test_persistent_session_keeps_what_was_published_while_away(
+    mqtt_broker: Any, publisher: Publisher, protocol: Protocol
+) -> None:
     client_id = f"test-persistent-{protocol}-{next(_ids)}"
     topic = f"away/{protocol}/{client_id}"
     payloads = [f"{i}".encode() for i in range(500)]
@@ -132,8 +148,9 @@ def test_persistent_session_keeps_what_was_published_while_away(mqtt_broker: Any
         await client.close()
 
     async def second_visit() -> list[list[ReceiveMessage]]:
-        client = MqttClient.connect(BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id=client_id,
-                                                   protocol=protocol))
+        client = MqttClient.connect(
+            BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id=client_id, protocol=protocol)
+        )
         await client.start()  # no subscribe: the broker kept the session's subscription
         try:
             return await collect(client, set(payloads))
@@ -147,13 +164,15 @@ def test_persistent_session_keeps_what_was_published_while_away(mqtt_broker: Any
     assert {m.payload for batch in batches for m in batch} == set(payloads)
 
 
-def test_no_qos1_message_lost_when_the_broker_restarts_mid_stream(mqtt_broker: Any, publisher: Publisher) -> None:
+def test_no_qos1_message_lost_when_the_broker_restarts_mid_stream(
+    mqtt_broker: Any, publisher: Publisher
+) -> None:
     payloads = [f"{i}".encode() for i in range(2000)]
     topic = f"restart/{next(_ids)}"
 
     def publish_slowly() -> None:
         for start in range(0, len(payloads), 50):
-            publisher.send(topic, payloads[start:start + 50])
+            publisher.send(topic, payloads[start : start + 50])
             time.sleep(0.01)
 
     def restart_broker() -> None:
@@ -188,8 +207,12 @@ def test_shared_subscription_splits_the_stream(mqtt_broker: Any, publisher: Publ
     async def run() -> tuple[list[bytes], list[bytes]]:
         clients = []
         for role in ("a", "b"):
-            settings = BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id=f"test-share-{role}-{next(_ids)}",
-                                      shared_group="ingest")
+            settings = BrokerSettings(
+                mqtt_broker.host,
+                mqtt_broker.port,
+                client_id=f"test-share-{role}-{next(_ids)}",
+                shared_group="ingest",
+            )
             client = MqttClient.connect(settings)
             await client.start()
             client.subscribe(topic)

@@ -44,8 +44,18 @@ def error_of(text: str) -> ProfileError:
     ("old", "new", "line", "words"),
     [
         ('quantity = "temperature"', 'quantity = "temprature"', 9, "did you mean 'temperature'"),
-        ('quantity = "temperature"', 'quantity = "temperature"\nunit = "bar"', 10, "cannot be converted from 'bar'"),
-        ('quantity = "temperature"', 'quantity = "temperature"\nscale = 0', 10, "'scale' must be a non-zero number"),
+        (
+            'quantity = "temperature"',
+            'quantity = "temperature"\nunit = "bar"',
+            10,
+            "cannot be converted from 'bar'",
+        ),
+        (
+            'quantity = "temperature"',
+            'quantity = "temperature"\nscale = 0',
+            10,
+            "'scale' must be a non-zero number",
+        ),
         ('quantity = "temperature"', 'quantity = "temperature"\ninvert = true', 10, "only applies to yes/no"),
         ('path = "t"', 'path = "a..b"', 8, "empty key"),
         ('path = "t"', 'path = "Total Energy"', 8, "must be quoted"),
@@ -54,12 +64,26 @@ def error_of(text: str) -> ProfileError:
         ('topic = "acme/{device}/up"', 'topic = "acme/#/up"', 5, "must be the last level"),
         ('topic = "acme/{device}/up"', 'topic = "acme/{id}/up"', 5, "has no {device} wildcard"),
         ('topic = "acme/{device}/up"', 'topic = "acme/{device}/up"\nvia = "{gw}"', 6, "does not capture"),
-        ('topic = "acme/{device}/up"', 'topic = "acme/{device}/up"\ntime = "ts"\ntime_zone = "Mars/Olympus"', 7,
-         "unknown time zone"),
-        ('topic = "acme/{device}/up"', 'topic = "acme/{device}/up"\ntime_format = "epoch_ms"', 4, "need 'time'"),
+        (
+            'topic = "acme/{device}/up"',
+            'topic = "acme/{device}/up"\ntime = "ts"\ntime_zone = "Mars/Olympus"',
+            7,
+            "unknown time zone",
+        ),
+        (
+            'topic = "acme/{device}/up"',
+            'topic = "acme/{device}/up"\ntime_format = "epoch_ms"',
+            4,
+            "need 'time'",
+        ),
         ('topic = "acme/{device}/up"', 'topic = "acme/{device}/up"\nformat = "xml"', 6, "one of json, text"),
-        ('topic = "acme/{device}/up"', 'topic = "acme/{device}/up"\nitems = "data"', 6, "needs 'device_path'"),
-        ('name = "acme"', 'name = 42', 2, "non-empty string"),
+        (
+            'topic = "acme/{device}/up"',
+            'topic = "acme/{device}/up"\nitems = "data"',
+            6,
+            "needs 'device_path'",
+        ),
+        ('name = "acme"', "name = 42", 2, "non-empty string"),
         ('name = "acme"', 'name = "acme"\ncolour = "red"', 3, "unknown key 'colour'"),
         ('path = "t"', 'path = "t"\ntopic = "device"', 8, "not both"),
         ('path = "t"', 'path = "t\nx', 8, "not valid TOML"),
@@ -74,21 +98,30 @@ def test_errors_point_at_the_line(old: str, new: str, line: int, words: str) -> 
 
 
 def test_error_in_a_later_table_of_an_array_points_at_that_table() -> None:
-    text = GOOD + '\n[[message.reading]]\npath = "h"\nquantity = "humidity"\n\n[[message]]\ntopic = "acme/{device}/b"\n' \
-        '\n[[message.reading]]\npath = "x"\nquantity = "humidty"\n'
+    text = (
+        GOOD
+        + '\n[[message.reading]]\npath = "h"\nquantity = "humidity"\n'
+        + '\n[[message]]\ntopic = "acme/{device}/b"\n'
+        + '\n[[message.reading]]\npath = "x"\nquantity = "humidty"\n'
+    )
     error = error_of(text)
     assert error.line == text.splitlines().index('quantity = "humidty"') + 1
 
 
 def test_message_without_readings_and_missing_profile_table() -> None:
-    assert "at least one [[message.reading]]" in error_of('[profile]\nname = "a"\n[[message]]\ntopic = "a/{device}"\n').message
+    assert (
+        "at least one [[message.reading]]"
+        in error_of('[profile]\nname = "a"\n[[message]]\ntopic = "a/{device}"\n').message
+    )
     assert error_of('[[message]]\ntopic = "a"\n').line == 1
     assert "no [[message]]" in error_of('[profile]\nname = "a"\n').message
 
 
 def test_text_payloads_take_no_path() -> None:
-    text = '[profile]\nname = "a"\n[[message]]\ntopic = "a/{device}"\nformat = "text"\n[[message.reading]]\n' \
+    text = (
+        '[profile]\nname = "a"\n[[message]]\ntopic = "a/{device}"\nformat = "text"\n[[message.reading]]\n'
         'quantity = "co2"\npath = "v"\n'
+    )
     assert error_of(text).line == 8
 
 

@@ -42,9 +42,27 @@ def test_unknown_unit_names_the_accepted_ones() -> None:
 
 
 def test_catalogue_is_complete_and_consistent() -> None:
-    required = {"temperature", "humidity", "pressure", "smoke", "water_flow", "water_total", "energy", "power",
-                "voltage", "vibration", "level", "battery", "door_open", "co2", "pm25", "gas_total", "speed",
-                "floor", "running"}
+    required = {
+        "temperature",
+        "humidity",
+        "pressure",
+        "smoke",
+        "water_flow",
+        "water_total",
+        "energy",
+        "power",
+        "voltage",
+        "vibration",
+        "level",
+        "battery",
+        "door_open",
+        "co2",
+        "pm25",
+        "gas_total",
+        "speed",
+        "floor",
+        "running",
+    }
     assert required <= set(QUANTITIES)
     for name, quantity in QUANTITIES.items():
         assert quantity.name == name and quantity.zh and quantity.en

@@ -34,8 +34,15 @@ def test_bad_patterns(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("filt", "topic", "expected"),
-    [("a/+/c", "a/b/c", True), ("a/#", "a", True), ("a/#", "a/b/c", True), ("a/+", "a/b/c", False),
-     ("#", "$SYS/x", False), ("$share/g/a/+", "a/b", True), ("a/b", "a/b/c", False)],
+    [
+        ("a/+/c", "a/b/c", True),
+        ("a/#", "a", True),
+        ("a/#", "a/b/c", True),
+        ("a/+", "a/b/c", False),
+        ("#", "$SYS/x", False),
+        ("$share/g/a/+", "a/b", True),
+        ("a/b", "a/b/c", False),
+    ],
 )
 def test_filter_matching(filt: str, topic: str, expected: bool) -> None:
     assert filter_matches(filt, topic) is expected
@@ -52,9 +59,17 @@ def test_paths_with_quoted_keys_and_indices() -> None:
     assert FieldPath.parse('"a\\"b"').keys == ('a"b',)
 
 
-@pytest.mark.parametrize(("text", "words"), [("", "empty"), ("a..b", "column 3"), ("a.", "ends with a dot"),
-                                             ('"open', "never closed"), ('"a"b', "expected '.'"),
-                                             ("Total Energy", "must be quoted")])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "empty"),
+        ("a..b", "column 3"),
+        ("a.", "ends with a dot"),
+        ('"open', "never closed"),
+        ('"a"b', "expected '.'"),
+        ("Total Energy", "must be quoted"),
+    ],
+)
 def test_bad_paths(text: str, words: str) -> None:
     with pytest.raises(PathError, match=words):
         FieldPath.parse(text)
