@@ -8,7 +8,7 @@ import { colourOf, worstSeverity } from "../catalogue";
 import { hooks } from "../hooks";
 import { type LayerName, layerMaxima, type SpaceStats, spaceColour } from "../layers";
 import type { LiveClient } from "../live";
-import type { LiveStore } from "../store";
+import { idFromPath, type LiveStore } from "../store";
 import type { Catalogue, FloorPlan, FloorSummary, PlacedDevice, Scene, Space, XYZ } from "../types";
 import { flyTo, viewOf } from "./camera";
 import { DeviceLayer } from "./devices";
@@ -64,6 +64,7 @@ export class TwinView {
     this.viewer.onFrame((now) => this.pulse?.tick(now));
     ctx.store.onDevices((changed) => this.detail?.devices.recolour(changed));
     ctx.store.onAlarm(() => {
+      this.retint();
       this.detail?.devices.recolour();
       this.recolourSpaces();
     });
@@ -77,6 +78,21 @@ export class TwinView {
     this.viewer.root.add(this.site.group);
     hooks.set({ buildings: this.site.buildings.size });
     void this.flyHome(0);
+  }
+
+  /** Tint each building by the worse of its counters and the live alarms under it. */
+  retint(): void {
+    if (!this.scene || !this.site) return;
+    const live = new Map<string, string[]>();
+    for (const { alarm, path } of this.ctx.store.alarms.values()) {
+      const building = idFromPath(path, "building");
+      if (building !== null) live.set(building, [...(live.get(building) ?? []), alarm.severity]);
+    }
+    for (const [id, view] of this.site.buildings) {
+      const known = this.scene.counters[id]?.worst_severity;
+      const severities = [...(live.get(id) ?? []), ...(known ? [known] : [])];
+      tintBuilding(view, this.ctx.catalogue, worstSeverity(this.ctx.catalogue, severities));
+    }
   }
 
   /** Repaint the buildings from fresh counters. */
@@ -117,6 +133,7 @@ export class TwinView {
     stack.mode = this.mode;
     stack.open();
     this.building = buildingId;
+    for (const listener of this.floorListeners) listener(null);
     if (fly) {
       const [x, y] = view.centre;
       void flyTo(this.viewer, viewOf([x, y, view.data.height / 2], Math.max(60, view.data.height * 1.6), 30, 25));
