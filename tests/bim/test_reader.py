@@ -44,13 +44,18 @@ def test_counts_match_ifcopenshell(bim_model: Reader, name: str) -> None:
     ("name", "elevations"),
     [
         ("AC20-FZK-Haus.ifc", {"Erdgeschoss": 0.0, "Dachgeschoss": 2.7}),
-        ("Duplex_A_20110907_georeferenced.ifc", {"T/FDN": -1.25, "Level 1": 0.0, "Level 2": 3.1, "Roof": 6.0}),
+        (
+            "Duplex_A_20110907_georeferenced.ifc",
+            {"T/FDN": -1.25, "Level 1": 0.0, "Level 2": 3.1, "Roof": 6.0},
+        ),
         # Feet in the file (10.17, 19.69): the reader must give metres.
         ("Duplex_Electrical_20121207.ifc", {"Level 1": 0.0, "Level 2": 3.1, "Roof": 6.0}),
         ("Office_A_20110811.ifc", {"Level 1": 0.0, "Level 2": 4.267, "Roof": 7.925}),
     ],
 )
-def test_storey_elevations_in_metres_and_ordered(bim_model: Reader, name: str, elevations: dict[str, float]) -> None:
+def test_storey_elevations_in_metres_and_ordered(
+    bim_model: Reader, name: str, elevations: dict[str, float]
+) -> None:
     storeys = bim_model(name).storeys
     assert {s.name: round(s.elevation, 3) for s in storeys} == elevations
     by_order = sorted(storeys, key=lambda s: s.order)
@@ -128,5 +133,8 @@ def test_zone_groups_spaces(bim_model: Reader) -> None:
 
 def test_progress_reports_each_stage() -> None:
     seen: list[str] = []
-    read_ifc(shared_file("ifc/PCERT_Building-Hvac_IFC4.ifc"), progress=lambda stage, done, total: seen.append(stage))
+    read_ifc(
+        shared_file("ifc/PCERT_Building-Hvac_IFC4.ifc"),
+        progress=lambda stage, done, total: seen.append(stage),
+    )
     assert seen[0] == "open" and "devices" in seen and seen[-1] == "walks"
