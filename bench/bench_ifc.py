@@ -1,0 +1,98 @@
+"""Time the whole IFC import against ifcopenshell's bare geometry iterator, file by file.
+
+Usage: ``python bench/bench_ifc.py [--files NAME ...]``. For each file of ``../shared/data/ifc``
+the bare iterator (one thread, default settings, every element) and our import (``read_ifc``
+plus the GLB writer on every core) run in fresh child processes of the same run, so their peak
+memory is their own. The table prints seconds, their ratio, GLB size and peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_IFC = ROOT.parent / "shared" / "data" / "ifc"
+sys.path.insert(0, str(ROOT))
+
+
+def bare(path: str, out: Connection) -> None:
+    """Iterate the file's geometry the way ifcopenshell's own examples do, on one thread."""
+    import ifcopenshell
+    import ifcopenshell.geom
+
+    started = time.perf_counter()
+    model = ifcopenshell.open(path)
+    iterator = ifcopenshell.geom.iterator(ifcopenshell.geom.settings(), model, 1)
+    count = 0
+    if iterator.initialize():
+        while True:
+            iterator.get()
+            count += 1
+            if not iterator.next():
+                break
+    out.send((time.perf_counter() - started, count, 0, _peak_mb()))
+
+
+def ours(path: str, out: Connection) -> None:
+    """Run the import the server runs: structure, then GLBs per storey on every core."""
+    from bim import import_ifc
+
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        _, geometry = import_ifc(Path(path), Path(folder) / "glb")
+        elapsed = time.perf_counter() - started
+        count = sum(f.element_count for f in geometry.files)
+        size = sum(f.bytes for f in geometry.files)
+    out.send((elapsed, count, size, _peak_mb()))
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _measure(target: object, path: Path) -> tuple[float, int, int, float]:
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("spawn").Process(target=target, args=(str(path), send))
+    child.start()
+    result: tuple[float, int, int, float] = receive.recv()
+    child.join()
+    return result
+
+
+def main() -> int:
+    """Print one row per file; skip with a message when the shared data is absent."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", nargs="*", help="file names inside ../shared/data/ifc (default: all)")
+    args = parser.parse_args()
+    if not SHARED_IFC.is_dir():
+        print(f"skipped: {SHARED_IFC.relative_to(ROOT.parent)} is absent (clone ../shared here)")
+        return 0
+    files = [SHARED_IFC / name for name in args.files] if args.files else sorted(SHARED_IFC.glob("*.ifc"))
+    print(f"cores: {multiprocessing.cpu_count()}  (bare: 1 thread; ours: all cores)")
+    header = (
+        f"{'file':<40} {'IFC MB':>7} {'bare s':>7} {'ours s':>7} {'ratio':>6} {'GLB MB':>7} "
+        f"{'peak MB':>8} {'bare pk':>8} {'elements bare/ours':>19}"
+    )
+    print(header)
+    print("-" * len(header))
+    for path in files:
+        base_s, base_n, _, base_mb = _measure(bare, path)
+        our_s, our_n, glb, our_mb = _measure(ours, path)
+        print(
+            f"{path.name[:40]:<40} {path.stat().st_size / 1e6:>7.2f} {base_s:>7.2f} {our_s:>7.2f} "
+            f"{our_s / base_s:>6.2f} {glb / 1e6:>7.2f} {our_mb:>8.0f} {base_mb:>8.0f} {base_n:>9}/{our_n:<9}"
+        )
+    # The bare iterator also tessellates IfcSpace and IfcOpeningElement, which we do not draw.
+    print("peak MB: ours; bare pk: the bare iterator's. Each measured in its own fresh process.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
