@@ -12,6 +12,7 @@ import { hooks } from "./hooks";
 import { t } from "./i18n";
 import type { Shell } from "./shell";
 import type { DeviceDetail, PlacedDevice, Reading, Space } from "./types";
+import { formatValue } from "./values";
 
 const DAY_S = 86_400;
 
@@ -200,11 +201,4 @@ function valueRows(state: Record<string, Reading>): HTMLElement[] {
       h("td", { class: "value" }, formatValue(reading.value), h("span", { class: "unit" }, reading.unit ? ` ${reading.unit}` : "")),
     ),
   );
-}
-
-/** Show a reading compactly: numbers to at most two decimals. */
-export function formatValue(value: Reading["value"]): string {
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0$/, "");
-  if (value === null) return "—";
-  return String(value);
 }

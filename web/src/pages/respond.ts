@@ -1,0 +1,181 @@
+/**
+ * `/respond`: what a fire-fighter needs from an emergency link. Per floor: the fire equipment
+ * with health and last-seen, exits and stairs, the elevators' state, where the alarm is and
+ * the walking route to it. Rooms are drawn by kind only: no names, no billing, no residents.
+ */
+import "../style.css";
+import { ago, toMillis } from "../age";
+import { floorName } from "../address";
+import { colourOf, fireSafetyKinds, labelIn } from "../catalogue";
+import { formatValue } from "../values";
+import { h, must, replace } from "../dom";
+import { hooks } from "../hooks";
+import { t } from "../i18n";
+import { PlanView } from "../plan2d";
+import { boot, languageButton, showError, type Shell } from "../shell";
+import { idFromPath } from "../store";
+import type { FloorPlan, PlacedDevice, Scene, XY } from "../types";
+import { pickSite } from "./site";
+
+const EXIT_SPACES = new Set(["stair", "lobby"]);
+const SHOWN_EXTRA = new Set(["elevator", "emergency_exit"]);
+
+async function respond(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const key = params.get("key");
+  const shell = await boot({
+    page: "respond",
+    authenticate: async (api) => {
+      if (!key) throw new Error(t("emergency.invalid"));
+      await api.emergency(key).catch(() => {
+        throw new Error(t("emergency.invalid"));
+      });
+      // The key has done its job: keep it out of the history and of screenshots.
+      params.delete("key");
+      history.replaceState(null, "", `${location.pathname}${params.size ? `?${params.toString()}` : ""}`);
+    },
+  });
+  const site = await pickSite(shell.api);
+  const scene = await shell.api.scene(site.id);
+  shell.live.subscribe(`site:${site.id}`, ["alarm", "status", "telemetry"]);
+  replace(must("#top"), h("div", { class: "brand" }, h("span", { class: "logo" }), `${t("respond.title")} · ${scene.site.name}`), h("span", { class: "crumbs" }), languageButton(), shell.indicator);
+  const view = new ResponderView(shell, scene);
+  shell.store.onAlarm(() => void view.follow().catch(showError));
+  shell.store.onDevices(() => view.repaint());
+  await view.follow();
+}
+
+class ResponderView {
+  private floorId: string | null = null;
+  private plan: FloorPlan | null = null;
+  private planView: PlanView | null = null;
+  private readonly fire: Set<string>;
+
+  constructor(
+    private readonly shell: Shell,
+    private readonly scene: Scene,
+  ) {
+    this.fire = fireSafetyKinds(shell.catalogue);
+  }
+
+  /** Show the floor of the newest fire alarm, or the first floor when all is quiet. */
+  async follow(): Promise<void> {
+    const alarm = this.alarm();
+    const floorId = alarm ? idFromPath(alarm.path, "floor") : (this.floorId ?? firstFloor(this.scene));
+    if (floorId !== null && floorId !== this.floorId) await this.show(floorId);
+    else this.repaint();
+  }
+
+  repaint(): void {
+    this.planView?.recolour();
+    this.renderSide();
+  }
+
+  private alarm(): { path: string[]; deviceId: string | null } | null {
+    const all = [...this.shell.store.alarms.values()];
+    const found = all.find(({ alarm }) => alarm.severity === "critical") ?? all[0];
+    if (!found) return null;
+    return { path: found.path, deviceId: idFromPath(found.path, "device") ?? (found.alarm.device_id == null ? null : String(found.alarm.device_id)) };
+  }
+
+  private async show(floorId: string): Promise<void> {
+    this.floorId = floorId;
+    const plan = await this.shell.api.plan(floorId);
+    this.plan = plan;
+    const { catalogue } = this.shell;
+    this.planView = new PlanView(plan, {
+      spaceColour: (s) => (EXIT_SPACES.has(s.kind) ? colourOf(catalogue, "space_kinds", s.kind) : "#243449"),
+      deviceColour: (d) => this.deviceColour(d),
+      kindColour: (k) => colourOf(catalogue, "device_kinds", k),
+      filter: (d) => this.relevant(d),
+      spaceLabel: (s) => (EXIT_SPACES.has(s.kind) ? labelIn(catalogue, "space_kinds", s.kind) : ""),
+    });
+    const alarm = this.alarm();
+    const target = alarm?.deviceId ? plan.devices.find((d) => String(d.id) === alarm.deviceId) : undefined;
+    this.planView.mark(target ? [target.position[0], target.position[1]] : null);
+    if (target) await this.drawRoute(floorId, target);
+    const building = this.scene.buildings.find((b) => b.floors.some((f) => String(f.id) === floorId));
+    const tabs = (building?.floors ?? []).map((f) =>
+      h("button", { type: "button", class: String(f.id) === floorId ? "seg active" : "seg", onclick: () => void this.show(String(f.id)).catch(showError) }, f.name || floorName(f.level)),
+    );
+    replace(must("#stage"), h("div", { class: "floor-tabs" }, ...tabs), this.planView.svg);
+    hooks.set({ floor: floorId, devices: plan.devices.filter((d) => this.relevant(d)).length, spaces: plan.spaces.length });
+    this.renderSide();
+  }
+
+  private async drawRoute(floorId: string, target: PlacedDevice): Promise<void> {
+    try {
+      const route = await this.shell.api.request<{ points: XY[] }>("GET", `/api/floors/${encodeURIComponent(floorId)}/route?to=device:${encodeURIComponent(String(target.id))}`);
+      this.planView?.route(route.points);
+    } catch {
+      this.planView?.route([]);
+    }
+  }
+
+  private relevant(device: PlacedDevice): boolean {
+    return this.fire.has(device.kind) || SHOWN_EXTRA.has(device.kind);
+  }
+
+  private deviceColour(device: PlacedDevice): string {
+    const { catalogue, store } = this.shell;
+    const alarms = store.alarmsOf(String(device.id));
+    if (alarms[0]) return colourOf(catalogue, "alarm_severity", alarms[0].severity);
+    return colourOf(catalogue, "device_health", store.devices.get(String(device.id))?.health ?? device.health);
+  }
+
+  private renderSide(): void {
+    const plan = this.plan;
+    if (!plan) return;
+    const { catalogue, store } = this.shell;
+    const alarm = this.alarm();
+    const now = Date.now();
+    const row = (d: PlacedDevice): HTMLElement => {
+      const live = store.devices.get(String(d.id));
+      const seen = toMillis(live?.lastSeen ?? null);
+      const health = live?.health ?? d.health;
+      return h(
+        "li",
+        {},
+        h("span", { class: "swatch", style: `--c:${this.deviceColour(d)}` }),
+        `${labelIn(catalogue, "device_kinds", d.kind)} ${d.tag} `,
+        h("span", { class: "badge", style: `--c:${colourOf(catalogue, "device_health", health)}` }, labelIn(catalogue, "device_health", health)),
+        h("span", { class: "muted small" }, ` ${seen === null ? "" : ago(seen, now)}`),
+      );
+    };
+    const fireDevices = plan.devices.filter((d) => this.fire.has(d.kind) && d.kind !== "emergency_exit");
+    const exits = [
+      ...plan.spaces.filter((s) => EXIT_SPACES.has(s.kind)).map((s) => h("li", {}, labelIn(catalogue, "space_kinds", s.kind))),
+      ...plan.devices.filter((d) => d.kind === "emergency_exit").map((d) => h("li", {}, `${labelIn(catalogue, "device_kinds", d.kind)} ${d.tag}`)),
+    ];
+    const elevators = plan.devices.filter((d) => d.kind === "elevator").map((d) => {
+      const state = store.devices.get(String(d.id))?.state ?? {};
+      const values = Object.entries(state).map(([q, r]) => `${q} ${formatValue(r.value)}${r.unit ?? ""}`).join(" · ");
+      return h("li", {}, row(d), h("div", { class: "muted small" }, values));
+    });
+    replace(
+      must("#side"),
+      h("div", { class: "alert-box" }, alarm ? `${t("respond.alarm_at")}: ${placeName(this.scene, alarm.path)}` : t("respond.no_alarm")),
+      h("p", { class: "muted small" }, this.planView && alarm ? t("respond.route") : ""),
+      h("h3", {}, t("respond.fire_devices")),
+      h("ul", { class: "list" }, ...fireDevices.map(row)),
+      h("h3", {}, t("respond.exits")),
+      h("ul", { class: "list" }, ...exits),
+      h("h3", {}, t("respond.elevators")),
+      h("ul", { class: "list" }, ...elevators),
+    );
+  }
+}
+
+function placeName(scene: Scene, path: readonly string[]): string {
+  const building = scene.buildings.find((b) => String(b.id) === idFromPath(path, "building"));
+  const floor = building?.floors.find((f) => String(f.id) === idFromPath(path, "floor"));
+  return [building?.name, floor ? floor.name || floorName(floor.level) : null].filter(Boolean).join(" · ");
+}
+
+function firstFloor(scene: Scene): string | null {
+  const floors = scene.buildings[0]?.floors ?? [];
+  const ground = floors.find((f) => f.level === 1) ?? floors[0];
+  return ground ? String(ground.id) : null;
+}
+
+respond().catch(showError);
