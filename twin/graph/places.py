@@ -214,20 +214,15 @@ def _move(session: Session, row: PlaceRow, parent_id: int) -> None:
         raise ValidationError("parent_id", "a place cannot move to another site")
     old, new = row.path, f"{parent.path}.{row.id}"
     params = {"old": old, "new": new}
-    session.execute(
-        text(
-            "UPDATE places SET path = CAST(:new AS ltree) || subpath(path, nlevel(CAST(:old AS ltree))) "
-            "WHERE path <@ CAST(:old AS ltree)"
-        ),
-        params,
-    )
-    session.execute(
-        text(
-            "UPDATE devices SET path = CAST(:new AS ltree) || subpath(path, nlevel(CAST(:old AS ltree))) "
-            "WHERE path <@ CAST(:old AS ltree)"
-        ),
-        params,
-    )
+    for table in ("places", "devices"):
+        session.execute(
+            text(
+                f"UPDATE {table} SET path = CASE WHEN path = CAST(:old AS ltree) THEN CAST(:new AS ltree) "
+                "ELSE CAST(:new AS ltree) || subpath(path, nlevel(CAST(:old AS ltree))) END "
+                "WHERE path <@ CAST(:old AS ltree)"
+            ),
+            params,
+        )
     row.parent_id = parent.id
     if isinstance(row, FloorRow):
         row.building_id = parent.id
