@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Time the whole IFC import against ifcopenshell's bare geometry iterator, file by file.
 
 Usage: ``python bench/bench_ifc.py [--files NAME ...]``. For each file of ``../shared/data/ifc``
@@ -14,6 +15,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -57,7 +59,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _measure(target: object, path: Path) -> tuple[float, int, int, float]:
+def _measure(target: Callable[[str, Connection], None], path: Path) -> tuple[float, int, int, float]:
     receive, send = multiprocessing.Pipe(duplex=False)
     child = multiprocessing.get_context("spawn").Process(target=target, args=(str(path), send))
     child.start()

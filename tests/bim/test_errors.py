@@ -30,6 +30,7 @@ def _fail_fixtures() -> list[Path]:
 )
 @pytest.mark.parametrize("fixture", _fail_fixtures(), ids=lambda p: p.name)
 def test_parser_fixtures_are_refused_with_the_file_name(fixture: Path) -> None:
+    """The bad-input corpus shipped with ifcopenshell never gets through, and the user sees which file."""
     with pytest.raises(IfcImportError) as caught:
         read_ifc(fixture)
     assert fixture.name in str(caught.value)
@@ -37,6 +38,7 @@ def test_parser_fixtures_are_refused_with_the_file_name(fixture: Path) -> None:
 
 
 def test_duplicate_instance_number_names_the_entity_and_line() -> None:
+    """The parser silently keeps one of two #19s; we refuse and point at the line."""
     with pytest.raises(IfcImportError, match=r"#19: entity instance number defined twice \(line \d+\)"):
         read_ifc(FIXTURES / "fail_duplicate_id.ifc")
 
@@ -60,6 +62,7 @@ def test_duplicate_instance_number_names_the_entity_and_line() -> None:
     ],
 )
 def test_malformed_files(tmp_path: Path, content: bytes, message: str) -> None:
+    """Uploads go wrong in many ways; each gets a message a property manager can act on."""
     path = tmp_path / "upload.ifc"
     path.write_bytes(content)
     with pytest.raises(IfcImportError, match=message) as caught:
@@ -68,11 +71,13 @@ def test_malformed_files(tmp_path: Path, content: bytes, message: str) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
+    """A wrong path is a user error, not a traceback."""
     with pytest.raises(IfcImportError, match="no such file"):
         read_ifc(tmp_path / "absent.ifc")
 
 
 def test_truncated_real_model(tmp_path: Path) -> None:
+    """An interrupted upload parses as a smaller model unless the ending is checked."""
     whole = build_ifc(tmp_path / "whole.ifc").path.read_bytes()
     cut = tmp_path / "cut.ifc"
     cut.write_bytes(whole[: len(whole) // 2])
@@ -81,17 +86,20 @@ def test_truncated_real_model(tmp_path: Path) -> None:
 
 
 def test_model_without_site(tmp_path: Path) -> None:
+    """Without a site the twin cannot place the model."""
     with pytest.raises(IfcImportError, match="no IfcSite") as caught:
         read_ifc(build_ifc(tmp_path / "nosite.ifc", site=False).path)
     assert caught.value.entity == "IfcSite"
 
 
 def test_model_without_storey(tmp_path: Path) -> None:
+    """Devices and spaces hang on storeys; a model without any cannot be imported."""
     with pytest.raises(IfcImportError, match="no IfcBuildingStorey"):
         read_ifc(build_ifc(tmp_path / "nostorey.ifc", storey=False).path)
 
 
 def test_duplicate_global_ids_name_both_entities(tmp_path: Path) -> None:
+    """Re-import matches by GlobalId, so two things sharing one would merge silently."""
     built = build_ifc(tmp_path / "dup.ifc")
     text = built.path.read_text()
     text = text.replace(built.ids["Room B"], built.ids["Room A"])

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """GLB per storey: parses back, one node per element with its GlobalId, instancing, atomic writes."""
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def _nodes(path: Path) -> list[dict[str, object]]:
 
 
 def test_office_glb_per_storey_holds_every_element(office: tuple[Path, GeometryResult]) -> None:
+    """Every element with a body is drawn once, in its storey's file, pickable by GlobalId."""
     path, result = office
     raw = ifcopenshell.open(str(path))
     assert result.failed == []
@@ -59,6 +61,7 @@ def test_office_glb_per_storey_holds_every_element(office: tuple[Path, GeometryR
 
 
 def test_office_reuses_meshes_and_merges_materials(office: tuple[Path, GeometryResult]) -> None:
+    """Revit reuses families; instancing and colour merging keep the GLBs small."""
     _, result = office
     biggest = max(result.files, key=lambda f: f.element_count)
     document, _ = read_glb(biggest.path)
@@ -68,6 +71,7 @@ def test_office_reuses_meshes_and_merges_materials(office: tuple[Path, GeometryR
 
 
 def test_positions_are_y_up_in_the_reader_frame(tmp_path: Path) -> None:
+    """The view overlays devices from read_ifc on the GLB: both frames must agree."""
     built = build_ifc(tmp_path / "far.ifc", origin=(500000.0, 4000000.0), millimetres=True)
     model, result = import_ifc(built.path, tmp_path / "glb")
     assert model.georef.offset == (500000.0, 4000000.0, 0.0)
@@ -81,6 +85,7 @@ def test_positions_are_y_up_in_the_reader_frame(tmp_path: Path) -> None:
 
 
 def test_failed_element_is_reported_and_the_storey_still_written(tmp_path: Path) -> None:
+    """One bad element must not cost its storey."""
     built = build_ifc(tmp_path / "broken.ifc", broken_element=True)
     result = write_glbs(built.path, tmp_path / "glb")
     assert result.failed == [built.ids["broken"]]
@@ -91,6 +96,7 @@ def test_failed_element_is_reported_and_the_storey_still_written(tmp_path: Path)
 
 
 def test_failed_run_leaves_previous_files_in_place(tmp_path: Path) -> None:
+    """A failed import leaves the served geometry exactly as it was."""
     built = build_ifc(tmp_path / "model.ifc")
     out = tmp_path / "glb"
     first = write_glbs(built.path, out)
@@ -106,6 +112,7 @@ def test_failed_run_leaves_previous_files_in_place(tmp_path: Path) -> None:
 
 
 def test_rewrite_replaces_the_folder_whole(tmp_path: Path) -> None:
+    """Storeys removed from a model must not linger as stale files."""
     out = tmp_path / "glb"
     out.mkdir()
     (out / "stale.glb").write_bytes(b"old")
@@ -114,6 +121,7 @@ def test_rewrite_replaces_the_folder_whole(tmp_path: Path) -> None:
 
 
 def test_import_hands_over_the_structure_before_the_geometry(tmp_path: Path) -> None:
+    """The graph is stored and usable while the slow tessellation still runs."""
     events: list[str] = []
     path = shared_file("ifc/PCERT_Building-Hvac_IFC4.ifc")
     model, result = import_ifc(

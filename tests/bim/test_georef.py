@@ -14,6 +14,7 @@ Reader = Callable[[str], BimModel]
 
 
 def test_fzk_haus_site_is_near_karlsruhe(bim_model: Reader) -> None:
+    """Site coordinates in degrees, minutes, seconds and millionths become decimal degrees."""
     georef = bim_model("AC20-FZK-Haus.ifc").georef
     assert georef.source == "IfcSite"
     assert georef.latitude == pytest.approx(49 + 6 / 60 + 1.566 / 3600, abs=1e-6)
@@ -23,6 +24,7 @@ def test_fzk_haus_site_is_near_karlsruhe(bim_model: Reader) -> None:
 
 
 def test_duplex_double_georeference_is_reported_with_both(bim_model: Reader) -> None:
+    """Two disagreeing georeferences are a question for a human, not a silent choice."""
     georef = bim_model("Duplex_A_20110907_georeferenced.ifc").georef
     assert georef.source == "ePSet_MapConversion"
     assert georef.crs == "EPSG:9897"
@@ -34,6 +36,7 @@ def test_duplex_double_georeference_is_reported_with_both(bim_model: Reader) -> 
 
 
 def test_ifc4x3_utm_map_conversion_agrees_with_its_site(bim_model: Reader) -> None:
+    """A consistent IFC4X3 map conversion lands where its own site says."""
     georef = bim_model("geographic-referencing-utm_IFC4X3.ifc").georef
     assert georef.source == "IfcMapConversion"
     assert georef.crs == "EPSG:25832"
@@ -47,6 +50,7 @@ def test_ifc4x3_utm_map_conversion_agrees_with_its_site(bim_model: Reader) -> No
 
 
 def test_map_unit_in_millimetres_is_honoured(bim_model: Reader) -> None:
+    """Map units in millimetres would put the model a thousand times too far away."""
     georef = bim_model("PCERT_Building-Architecture_IFC4.ifc").georef
     assert georef.crs == "EPSG:32760"
     assert georef.eastings == pytest.approx(729013.3488, abs=1e-3)
@@ -56,6 +60,7 @@ def test_map_unit_in_millimetres_is_honoured(bim_model: Reader) -> None:
 
 
 def test_given_georeference_wins() -> None:
+    """An operator's georeference overrides whatever the file says."""
     given = BimGeoref(source="cli", latitude=31.2, longitude=121.5, height=4.0, rotation_deg=12.0)
     georef = read_ifc(shared_file("ifc/AC20-FZK-Haus.ifc"), georef=given).georef
     assert (georef.source, georef.latitude, georef.longitude, georef.rotation_deg) == (
@@ -67,6 +72,7 @@ def test_given_georeference_wins() -> None:
 
 
 def test_far_coordinates_are_recentred_on_whole_metres() -> None:
+    """Large coordinates jitter in float32; a whole-metre offset keeps positions readable."""
     far = [(729013.2 + i, 9063992.7, 1.0) for i in range(5)]
     assert recentring_offset(far) == (729015.0, 9063993.0, 0.0)
     assert recentring_offset([(10.0, -20.0, 3.0), (500.0, 1.0, 0.0)]) == (0.0, 0.0, 0.0)

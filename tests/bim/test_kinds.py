@@ -32,4 +32,5 @@ from twin.catalogue import DeviceKind as K
     ],
 )
 def test_device_kind(evidence: KindEvidence, kind: K) -> None:
+    """Each kind of evidence maps to the kind a property manager expects."""
     assert device_kind(evidence) is kind

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Every shared IFC file reads, and what we read agrees with ifcopenshell's own counts."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ Reader = Callable[[str], BimModel]
 
 @pytest.mark.parametrize("name", IFC_FILES)
 def test_counts_match_ifcopenshell(bim_model: Reader, name: str) -> None:
+    """Nothing the file holds is lost or invented on the way in."""
     model = bim_model(name)
     raw = ifcopenshell.open(str(shared_file(f"ifc/{name}")))
     assert len(model.sites) == len(raw.by_type("IfcSite"))
@@ -56,6 +58,7 @@ def test_counts_match_ifcopenshell(bim_model: Reader, name: str) -> None:
 def test_storey_elevations_in_metres_and_ordered(
     bim_model: Reader, name: str, elevations: dict[str, float]
 ) -> None:
+    """Elevations must be metres whatever the file's unit, and floors ordered bottom-up."""
     storeys = bim_model(name).storeys
     assert {s.name: round(s.elevation, 3) for s in storeys} == elevations
     by_order = sorted(storeys, key=lambda s: s.order)
@@ -63,6 +66,7 @@ def test_storey_elevations_in_metres_and_ordered(
 
 
 def test_device_position_is_its_placement_in_metres(bim_model: Reader) -> None:
+    """A device's position is its placement matrix, scaled from feet to metres."""
     model = bim_model("Duplex_Electrical_20121207.ifc")
     raw = ifcopenshell.open(str(shared_file("ifc/Duplex_Electrical_20121207.ifc")))
     feet = ifcopenshell.util.unit.calculate_unit_scale(raw)
@@ -78,6 +82,7 @@ def test_device_position_is_its_placement_in_metres(bim_model: Reader) -> None:
 
 
 def test_revit_generic_classes_get_kinds(bim_model: Reader) -> None:
+    """Revit exports devices as generic classes; their names must still give the kind."""
     electrical = bim_model("Duplex_Electrical_20121207.ifc")
     kinds = {d.name.split(":")[0]: d.kind for d in electrical.devices}
     assert kinds["M_Thermostat"] is DeviceKind.ENV_SENSOR
@@ -91,6 +96,7 @@ def test_revit_generic_classes_get_kinds(bim_model: Reader) -> None:
 
 
 def test_devices_carry_psets_type_and_space(bim_model: Reader) -> None:
+    """Maintenance needs the type and property sets, and the room a device is in."""
     office = bim_model("Office_A_20110811.ifc")
     holders = [d for d in office.devices if "Toilet Paper Holder" in d.name]
     assert len(holders) == 10
@@ -101,6 +107,7 @@ def test_devices_carry_psets_type_and_space(bim_model: Reader) -> None:
 
 
 def test_spaces_have_footprints_and_areas(bim_model: Reader) -> None:
+    """Stated areas win; footprints and heights come from the geometry."""
     model = bim_model("AC20-FZK-Haus.ifc")
     raw = ifcopenshell.open(str(shared_file("ifc/AC20-FZK-Haus.ifc")))
     for space in model.spaces:
@@ -115,6 +122,7 @@ def test_spaces_have_footprints_and_areas(bim_model: Reader) -> None:
 
 
 def test_office_space_footprint_area_close_to_stated_area(bim_model: Reader) -> None:
+    """Footprints merged from triangles must match the areas the architect stated."""
     from shapely.geometry import Polygon
 
     model = bim_model("Office_A_20110811.ifc")
@@ -123,6 +131,7 @@ def test_office_space_footprint_area_close_to_stated_area(bim_model: Reader) -> 
 
 
 def test_zone_groups_spaces(bim_model: Reader) -> None:
+    """Zones and nested sites survive the import as the file states them."""
     model = bim_model("PCERT_Building-Architecture_IFC4.ifc")
     (zone,) = model.zones
     assert set(zone.space_ids) <= {s.global_id for s in model.spaces}
@@ -132,6 +141,7 @@ def test_zone_groups_spaces(bim_model: Reader) -> None:
 
 
 def test_progress_reports_each_stage() -> None:
+    """The CLI and the WebSocket show progress by stage."""
     seen: list[str] = []
     read_ifc(
         shared_file("ifc/PCERT_Building-Hvac_IFC4.ifc"),

@@ -16,6 +16,7 @@ Reader = Callable[[str], BimModel]
 
 
 def test_fzk_doors_follow_space_boundaries(bim_model: Reader) -> None:
+    """When the file states space boundaries, doors join exactly those spaces."""
     model = bim_model("AC20-FZK-Haus.ifc")
     raw = ifcopenshell.open(str(shared_file("ifc/AC20-FZK-Haus.ifc")))
     doors = [w for w in model.walks if w.kind == "door"]
@@ -32,6 +33,7 @@ def test_fzk_doors_follow_space_boundaries(bim_model: Reader) -> None:
 
 
 def test_fzk_stair_joins_ground_and_roof_storeys(bim_model: Reader) -> None:
+    """A stair joins its storey to the one above."""
     model = bim_model("AC20-FZK-Haus.ifc")
     (stair,) = [w for w in model.walks if w.kind == "stair"]
     names = {s.global_id: s.name for s in model.storeys}
@@ -40,6 +42,7 @@ def test_fzk_stair_joins_ground_and_roof_storeys(bim_model: Reader) -> None:
 
 
 def test_office_elevator_serves_every_storey(bim_model: Reader) -> None:
+    """A lift exported as an IfcFlowTerminal still joins every floor."""
     model = bim_model("Office_A_20110811.ifc")
     lifts = [w for w in model.walks if w.kind == "elevator"]
     assert len(lifts) == len(model.storeys) - 1
@@ -47,6 +50,7 @@ def test_office_elevator_serves_every_storey(bim_model: Reader) -> None:
 
 
 def test_doors_fall_back_to_geometric_adjacency(tmp_path: Path) -> None:
+    """Files without space boundaries still get doors from footprints."""
     built = build_ifc(tmp_path / "rooms.ifc")
     (edge,) = read_ifc(built.path).walks
     assert (edge.kind, edge.via) == ("door", built.ids["door"])
