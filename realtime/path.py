@@ -67,6 +67,8 @@ class FieldPath:
 
     def get(self, value: Any) -> Any:
         """Return the value at this path, or MISSING when any step is absent."""
+        if len(self.keys) == 1 and isinstance(value, dict):
+            return value.get(self.keys[0], _MISSING)  # most paths are one key: skip the loop
         for key in self.keys:
             if isinstance(value, dict):
                 value = value.get(key, _MISSING)

@@ -44,6 +44,8 @@ class Template:
 
     def render(self, captures: dict[str, str]) -> str:
         """Fill in the captures (all present: checked when the profile was loaded)."""
+        if len(self.names) == 1 and len(self.text) == len(next(iter(self.names))) + 2:
+            return captures[next(iter(self.names))]  # the common "{device}": no substitution needed
         return TEMPLATE_NAME.sub(lambda m: captures[m.group(1)], self.text)
 
 
