@@ -62,8 +62,13 @@ def write_glbs(
     offset: Point3 = (0.0, 0.0, 0.0),
     progress: Progress | None = None,
     threads: int | None = None,
+    before_swap: Callable[[], object] | None = None,
 ) -> GeometryResult:
-    """Write ``out_dir`` (replacing it whole) with one GLB per storey; ``offset`` as in BimGeoref."""
+    """Write ``out_dir`` (replacing it whole) with one GLB per storey; ``offset`` as in BimGeoref.
+
+    ``before_swap`` runs after every file is written and before they replace ``out_dir``: if it
+    raises, nothing is replaced (the importer waits there for the structure to be read).
+    """
     model = source if isinstance(source, ifcopenshell.file) else open_ifc(source)
     report = progress or (lambda stage, done, total: None)
     out_dir = Path(out_dir)
@@ -77,6 +82,8 @@ def write_glbs(
             name = f"storey-{storey_id.replace('$', '-')}.glb" if storey_id else "site.glb"
             size = builder.write(staging / name)
             files.append(GlbFile(storey_id, out_dir / name, builder.node_count, size))
+        if before_swap is not None:
+            before_swap()
         _swap(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,17 +1,22 @@
-"""The whole import of one file, parsed once: structure first, then geometry.
+"""The whole import of one file, parsed once, the structure read while the geometry runs.
 
-The structure is returned through ``on_model`` before tessellation starts, so the caller can
-store the spatial graph and its devices while the (much slower) geometry is still running.
+Tessellation happens in ifcopenshell's C++ threads, which leave the interpreter free: the
+structure, property sets and devices are read meanwhile on a Python thread and handed to
+``on_model`` as soon as they are ready, so the caller can store the spatial graph before the
+geometry is done. The GLB folder is swapped in only once the structure has been read too: a
+failed import writes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bim.frame import Frame
 from bim.geometry import GeometryResult, write_glbs
 from bim.model import BimGeoref, BimModel
-from bim.reader import Progress, read_model
+from bim.reader import Progress, check_model, locate, read_model
 from bim.source import open_ifc
 
 
@@ -26,8 +31,16 @@ def import_ifc(
     """Read the file at ``path`` and write its GLBs into ``glb_dir``, returning both results."""
     path = Path(path)
     model = open_ifc(path)
-    bim = read_model(model, path, progress=progress, georef=georef)
-    if on_model is not None:
-        on_model(bim)
-    geometry = write_glbs(model, glb_dir, offset=bim.georef.offset, progress=progress)
-    return bim, geometry
+    check_model(model, path)
+    offset = locate(model, Frame(model), georef).offset
+
+    def structure() -> BimModel:
+        bim = read_model(model, path, progress=progress, georef=georef)
+        if on_model is not None:
+            on_model(bim)
+        return bim
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bim-structure") as pool:
+        pending = pool.submit(structure)
+        geometry = write_glbs(model, glb_dir, offset=offset, progress=progress, before_swap=pending.result)
+        return pending.result(), geometry

@@ -48,10 +48,7 @@ def read_model(
     report("structure", 1, len(STAGES))
     warnings: list[str] = []
     frame = Frame(model)
-    anchors = [*model.by_type("IfcSite"), *model.by_type("IfcBuilding"), *model.by_type("IfcSpace")]
-    located = read_georef(
-        model, unit_scale=frame.scale, positions=[frame.raw_position(p) for p in anchors], given=georef
-    )
+    located = locate(model, frame, georef)
     frame.offset = located.offset
     project = model.by_type("IfcProject")[0]
     sites = tuple(_site(s, frame) for s in model.by_type("IfcSite"))
@@ -79,6 +76,14 @@ def read_model(
         devices=tuple(devices),
         walks=tuple(walks),
         warnings=(*located.warnings, *warnings),
+    )
+
+
+def locate(model: ifcopenshell.file, frame: Frame, georef: BimGeoref | None = None) -> BimGeoref:
+    """Return the model's georeference, its re-centring judged on sites, buildings and spaces."""
+    anchors = [*model.by_type("IfcSite"), *model.by_type("IfcBuilding"), *model.by_type("IfcSpace")]
+    return read_georef(
+        model, unit_scale=frame.scale, positions=[frame.raw_position(p) for p in anchors], given=georef
     )
 
 

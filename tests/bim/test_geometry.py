@@ -133,3 +133,17 @@ def test_import_hands_over_the_structure_before_the_geometry(tmp_path: Path) -> 
     assert events.index("model:2") < events.index("geometry")
     assert model == read_ifc(path)
     assert sum(f.element_count for f in result.files) == 5
+
+
+def test_import_whose_structure_fails_writes_no_geometry(tmp_path: Path) -> None:
+    """Geometry and structure run side by side; the GLBs appear only if both succeed."""
+    built = build_ifc(tmp_path / "model.ifc")
+    out = tmp_path / "glb"
+
+    def store_refuses(model: object) -> None:
+        raise RuntimeError("store is read-only")
+
+    with pytest.raises(RuntimeError, match="read-only"):
+        import_ifc(built.path, out, on_model=store_refuses)
+    assert not out.exists()
+    assert list(tmp_path.glob(".glb*")) == []
