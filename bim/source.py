@@ -38,7 +38,21 @@ def open_ifc(path: Path | str) -> ifcopenshell.file:
     try:
         return ifcopenshell.open(str(path))
     except (ifcopenshell.Error, RuntimeError, OSError, ValueError) as error:
-        raise IfcImportError(path, f"ifcopenshell could not parse it ({error})") from None
+        raise IfcImportError(path, f"syntax error: {_parser_complaint(path, str(error))}") from None
+
+
+def _parser_complaint(path: Path, fallback: str) -> str:
+    """Return the parser's last logged error, its byte offset turned into a line number."""
+    errors = [line for line in ifcopenshell.get_log().splitlines() if line.startswith("[error]")]
+    if not errors:
+        return fallback
+    message = errors[-1].split("] ", 2)[-1]
+    offset = re.search(r"offset (\d+)", message)
+    if offset is not None:
+        with path.open("rb") as stream:
+            line = stream.read(int(offset.group(1))).count(b"\n") + 1
+        message = f"{message} (line {line})"
+    return message
 
 
 def _check_header(path: Path, head: bytes) -> None:

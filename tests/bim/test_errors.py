@@ -37,6 +37,7 @@ def test_parser_fixtures_are_refused_with_the_file_name(fixture: Path) -> None:
     assert caught.value.reason
 
 
+@needs_fixtures
 def test_duplicate_instance_number_names_the_entity_and_line() -> None:
     """The parser silently keeps one of two #19s; we refuse and point at the line."""
     with pytest.raises(IfcImportError, match=r"#19: entity instance number defined twice \(line \d+\)"):
@@ -68,6 +69,13 @@ def test_malformed_files(tmp_path: Path, content: bytes, message: str) -> None:
     with pytest.raises(IfcImportError, match=message) as caught:
         read_ifc(path)
     assert str(caught.value).startswith("upload.ifc: ")
+
+
+@needs_fixtures
+def test_syntax_error_names_the_line() -> None:
+    """The parser's byte offset means nothing to a modeller; the line number does."""
+    with pytest.raises(IfcImportError, match=r"syntax error: Unexpected .* at offset \d+ \(line \d+\)"):
+        read_ifc(FIXTURES / "fail_reverse_string.ifc")
 
 
 def test_missing_file(tmp_path: Path) -> None:
