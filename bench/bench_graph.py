@@ -26,12 +26,12 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.graph_data import populate  # noqa: E402
-from twin.app import create_app  # noqa: E402
-from twin.services import PostgresCluster  # noqa: E402
-from twin.services.system import free_port  # noqa: E402
-from twin.settings import Settings  # noqa: E402
-from twin.store.engine import make_engine, session_factory, upgrade  # noqa: E402
+from bench.graph_data import populate
+from twin.app import create_app
+from twin.services import PostgresCluster
+from twin.services.system import free_port
+from twin.settings import Settings
+from twin.store.engine import make_engine, session_factory, upgrade
 
 
 def timed(fn: Callable[[int], object], repeat: int) -> list[float]:
