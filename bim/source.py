@@ -43,10 +43,11 @@ def open_ifc(path: Path | str) -> ifcopenshell.file:
 
 def _parser_complaint(path: Path, fallback: str) -> str:
     """Return the parser's last logged error, its byte offset turned into a line number."""
-    errors = [line for line in ifcopenshell.get_log().splitlines() if line.startswith("[error]")]
+    log = str(ifcopenshell.get_log())  # type: ignore[no-untyped-call]
+    errors = [line for line in log.splitlines() if line.startswith("[error]")]
     if not errors:
         return fallback
-    message = errors[-1].split("] ", 2)[-1]
+    message: str = errors[-1].split("] ", 2)[-1]
     offset = re.search(r"offset (\d+)", message)
     if offset is not None:
         with path.open("rb") as stream:

@@ -25,9 +25,12 @@ def _fail_fixtures() -> list[Path]:
     return sorted(FIXTURES.glob("fail_*.ifc"))
 
 
-@pytest.mark.skipif(
+needs_fixtures = pytest.mark.skipif(
     not _fail_fixtures(), reason="this ifcopenshell wheel ships no simple_spf fail_*.ifc fixtures"
 )
+
+
+@needs_fixtures
 @pytest.mark.parametrize("fixture", _fail_fixtures(), ids=lambda p: p.name)
 def test_parser_fixtures_are_refused_with_the_file_name(fixture: Path) -> None:
     """The bad-input corpus shipped with ifcopenshell never gets through, and the user sees which file."""
