@@ -28,7 +28,11 @@ def import_ifc(
     on_model: Callable[[BimModel], None] | None = None,
     georef: BimGeoref | None = None,
 ) -> tuple[BimModel, GeometryResult]:
-    """Read the file at ``path`` and write its GLBs into ``glb_dir``, returning both results."""
+    """Read the file at ``path`` and write its GLBs into ``glb_dir``, returning both results.
+
+    ``progress`` and ``on_model`` are called from the structure thread as well as the caller's:
+    they must be thread-safe (a rich progress bar and a queue to the event loop both are).
+    """
     path = Path(path)
     model = open_ifc(path)
     check_model(model, path)
