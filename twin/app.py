@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from twin import __version__
 from twin.api import devices, health, navigation, places
 from twin.api.errors import install_error_handlers
+from twin.metrics import install_request_metrics
 from twin.runtime import Runtime
 from twin.services.endpoints import broker_address, database_url
 from twin.settings import Settings, get_settings
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     runtime = Runtime(settings=settings, engine=make_engine(url), broker=broker_address(settings))
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_request_metrics(app, runtime.metrics)
     app.include_router(health.router)
     for module in (places, devices, navigation):
         app.include_router(module.router)

@@ -32,10 +32,12 @@ def test_readyz_is_503_naming_the_broker_when_it_does_not_answer(tmp_path: Path,
     assert ready.json()["database"]["ok"] is True
 
 
-def test_metrics_are_prometheus_text(client: TestClient) -> None:
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    client.get("/api/sites/424242")
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
+    assert 'twin_http_requests_total{method="GET",route="/api/sites/{site_id}",status="404"} 1.0' in response.text
 
 
 def test_server_refuses_a_database_whose_schema_is_behind(postgis: PostgresCluster, tmp_path: Path) -> None:
