@@ -7,7 +7,6 @@ triangles on the floor plane and merging them gives one footprint whatever the s
 
 from __future__ import annotations
 
-import multiprocessing
 from dataclasses import dataclass
 
 import ifcopenshell
@@ -39,7 +38,8 @@ def space_shapes(
     if with_body:
         settings = ifcopenshell.geom.settings()
         settings.set("use-world-coords", True)
-        iterator = ifcopenshell.geom.iterator(settings, model, multiprocessing.cpu_count(), include=with_body)
+        # Spaces are few and simple: one thread beats the start-up of several.
+        iterator = ifcopenshell.geom.iterator(settings, model, 1, include=with_body)
         if iterator.initialize():
             while True:
                 shape = iterator.get()
