@@ -84,7 +84,7 @@ def db_upgrade() -> None:
 
     url = database_url(get_settings())
     upgrade(url)
-    console.print(f"[green]✓[/] database schema at revision {schema_state(url)[0]}")
+    console.print(f"[green]✓[/] database schema at {', '.join(sorted(schema_state(url)[0]))}")
 
 
 @db_app.command("status")
@@ -92,9 +92,9 @@ def db_status() -> None:
     """Show the database's schema revision against the code's."""
     from twin.store.engine import schema_state
 
-    current, head = schema_state(database_url(get_settings()))
-    console.print(f"database: {current or 'empty'} · code: {head}")
-    if current != head:
+    current, heads = schema_state(database_url(get_settings()))
+    console.print(f"database: {', '.join(sorted(current)) or 'empty'} · code: {', '.join(sorted(heads))}")
+    if current != heads:
         console.print("run [bold]twin db upgrade[/]")
         raise typer.Exit(1)
 

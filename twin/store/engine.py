@@ -56,32 +56,33 @@ def upgrade(url: str) -> None:
         with one_off_engine(url) as engine, engine.begin() as conn:
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")
     except OperationalError as exc:
         raise ServiceError(
             f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`"
         ) from exc
 
 
-def schema_state(url: str) -> tuple[str | None, str]:
-    """Return the database's schema revision and the code's newest one."""
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
+def schema_state(url: str) -> tuple[set[str], set[str]]:
+    """Return the database's schema revisions and the code's newest ones (one per branch)."""
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
     with one_off_engine(url) as engine, engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    return current, head
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current, heads
 
 
 def check_schema(url: str) -> None:
     """Refuse a database whose schema is not the code's, naming the fix."""
     try:
-        current, head = schema_state(url)
+        current, heads = schema_state(url)
     except OperationalError as exc:
         raise ServiceError(
             f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`"
         ) from exc
-    if current != head:
+    if current != heads:
         raise ServiceError(
-            f"the database schema is at revision {current or 'none'}, the code needs {head}",
+            f"the database schema is at {', '.join(sorted(current)) or 'nothing'}, "
+            f"the code needs {', '.join(sorted(heads))}",
             "run `twin db upgrade`",
         )
 

@@ -70,6 +70,7 @@ class SiteRow(PlaceRow):
     origin_height: Mapped[float] = mapped_column(Float, default=0.0)
     boundary: Mapped[Any] = mapped_column(_geom("MULTIPOLYGON", 4326), nullable=True)
     __mapper_args__ = {"polymorphic_identity": "site"}
+    __table_args__ = (Index("ix_sites_boundary", "boundary", postgresql_using="gist"),)
 
 
 class BuildingRow(PlaceRow):
@@ -84,6 +85,7 @@ class BuildingRow(PlaceRow):
     floors_above: Mapped[int | None] = mapped_column(Integer)
     floors_below: Mapped[int | None] = mapped_column(Integer)
     __mapper_args__ = {"polymorphic_identity": "building"}
+    __table_args__ = (Index("ix_buildings_footprint", "footprint", postgresql_using="gist"),)
 
 
 class FloorRow(PlaceRow):
@@ -115,7 +117,11 @@ class SpaceRow(PlaceRow):
     address: Mapped[str | None] = mapped_column(String(64))
     """Normalised as ``楼栋-单元-房号`` (3-2-1801); the floor is in the room number."""
     __mapper_args__ = {"polymorphic_identity": "space"}
-    __table_args__ = (Index("ix_spaces_address", "address"), Index("ix_spaces_floor", "floor_id"))
+    __table_args__ = (
+        Index("ix_spaces_address", "address"),
+        Index("ix_spaces_floor", "floor_id"),
+        Index("ix_spaces_polygon", "polygon_local", postgresql_using="gist"),
+    )
 
 
 class DeviceRow(Timestamped, Base):

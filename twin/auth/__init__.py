@@ -1,0 +1,1 @@
+"""Who may do what, where: users, roles scoped to places, tokens, API keys and protected personal data."""
