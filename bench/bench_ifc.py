@@ -3,7 +3,7 @@
 
 Usage: ``python bench/bench_ifc.py [--files NAME ...]``. For each file of ``../shared/data/ifc``
 the bare iterator (one thread, default settings, every element) and our import (``read_ifc``
-plus the GLB writer on every core) run in fresh child processes of the same run, so their peak
+plus the GLB writer, geometry on every core but one) run in fresh child processes of the same run, so their peak
 memory is their own. The table prints seconds, their ratio, GLB size and peak resident memory.
 """
 
@@ -78,7 +78,9 @@ def main() -> int:
         print(f"skipped: {SHARED_IFC.relative_to(ROOT.parent)} is absent (clone ../shared here)")
         return 0
     files = [SHARED_IFC / name for name in args.files] if args.files else sorted(SHARED_IFC.glob("*.ifc"))
-    print(f"cores: {multiprocessing.cpu_count()}  (bare: 1 thread; ours: all cores); best of {args.repeat}")
+    print(
+        f"cores: {multiprocessing.cpu_count()}  (bare: 1 thread; ours: all cores but one for geometry, one for structure); best of {args.repeat}"
+    )
     header = (
         f"{'file':<40} {'IFC MB':>7} {'bare s':>7} {'ours s':>7} {'ratio':>6} {'GLB MB':>7} "
         f"{'peak MB':>8} {'bare pk':>8} {'elements bare/ours':>19}"
