@@ -3,8 +3,8 @@
 
 Usage: ``python bench/bench_ifc.py [--files NAME ...]``. For each file of ``../shared/data/ifc``
 the bare iterator (one thread, default settings, every element) and our import (``read_ifc``
-plus the GLB writer, geometry on every core but one) run in fresh child processes of the same run, so their peak
-memory is their own. The table prints seconds, their ratio, GLB size and peak resident memory.
+plus the GLB writer, geometry on every core but one) run in fresh child processes of the same
+run, so their peak memory is their own. The table prints seconds, their ratio, GLB size and peak resident memory.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def main() -> int:
         return 0
     files = [SHARED_IFC / name for name in args.files] if args.files else sorted(SHARED_IFC.glob("*.ifc"))
     print(
-        f"cores: {multiprocessing.cpu_count()}  (bare: 1 thread; ours: all cores but one for geometry, one for structure); best of {args.repeat}"
+        f"cores: {multiprocessing.cpu_count()} (bare: 1 thread; ours: geometry on all cores but one, "
+        f"structure on the last); best of {args.repeat}"
     )
     header = (
         f"{'file':<40} {'IFC MB':>7} {'bare s':>7} {'ours s':>7} {'ratio':>6} {'GLB MB':>7} "
