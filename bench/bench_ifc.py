@@ -4,7 +4,8 @@
 Usage: ``python bench/bench_ifc.py [--files NAME ...]``. For each file of ``../shared/data/ifc``
 the bare iterator (one thread, default settings, every element) and our import (``read_ifc``
 plus the GLB writer, geometry on every core but one) run in fresh child processes of the same
-run, so their peak memory is their own. The table prints seconds, their ratio, GLB size and peak resident memory.
+run, so their peak memory is their own. The table prints seconds, their ratio, GLB size and
+peak resident memory.
 """
 
 from __future__ import annotations
