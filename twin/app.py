@@ -10,18 +10,31 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from twin import __version__
-from twin.api import devices, health, navigation, places
+from twin.api import admin, auth, devices, health, navigation, places, residents
+from twin.api.deps import get_principal
 from twin.api.errors import install_error_handlers
+from twin.api.limits import BodyLimit
 from twin.metrics import install_request_metrics
 from twin.runtime import Runtime
 from twin.services.endpoints import broker_address, database_url
 from twin.settings import Settings, get_settings
 from twin.store.engine import check_schema, make_engine
+
+PROTECTED_ROUTERS = [
+    places.router,
+    devices.router,
+    navigation.router,
+    auth.me_router,
+    admin.router,
+    residents.router,
+]
+"""Every API router but login: each is included behind authentication, whatever its routes declare."""
 
 PAGES = {"/": "index.html", "/wall": "wall.html", "/inspect": "inspect.html", "/respond": "respond.html"}
 
@@ -48,8 +61,18 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     install_error_handlers(app)
     install_request_metrics(app, runtime.metrics)
     app.include_router(health.router)
-    for module in (places, devices, navigation):
-        app.include_router(module.router)
+    app.include_router(auth.router)
+    for router in PROTECTED_ROUTERS:
+        app.include_router(router, dependencies=[Depends(get_principal)])
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["*"],
+            allow_headers=["authorization", "content-type", "x-api-key"],
+        )
     _mount_web(app, settings.web_dist)
     return app
 

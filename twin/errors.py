@@ -35,3 +35,7 @@ class ValidationError(TwinError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.rule = message
+
+
+class ForbiddenError(TwinError):
+    """A visible object the caller's roles do not let them change; the API answers 403."""

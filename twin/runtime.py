@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
+from twin.auth.ratelimit import FailureLimiter
 from twin.events import EventBus
 from twin.services.endpoints import BrokerAddress
 from twin.settings import Settings
@@ -26,5 +27,6 @@ class Runtime:
     broker: BrokerAddress
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     events: EventBus = field(default_factory=EventBus)
+    login_limiter: FailureLimiter = field(default_factory=FailureLimiter)
     broker_connected: Callable[[], bool] | None = None
     """Set by the live ingest once it runs; until then readiness probes the broker's port."""

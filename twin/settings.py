@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     port: int = 8000
     secret_key: SecretStr | None = Field(default=None, description="Signs tokens; unset = generated under home.")
     web_dist: Path = Field(default=Path("web/dist"), description="The built front end the server serves.")
+    pii_key_file: Path | None = Field(
+        default=None, description="Key of residents' personal data; unset = home/pii.key."
+    )
+    max_body_bytes: int = Field(default=1 << 20, description="Largest request body, except uploads.")
+    max_upload_bytes: int = Field(default=512 << 20, description="Largest upload (IFC, GIS, CSV, photos).")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; empty = closed.")
+    tls_certfile: Path | None = Field(default=None, description="Serve HTTPS with this certificate chain.")
+    tls_keyfile: Path | None = Field(default=None, description="The private key of tls_certfile.")
+    public_url: str | None = Field(default=None, description="Base URL printed in emergency links and QR codes.")
 
     @classmethod
     def settings_customise_sources(
@@ -75,6 +84,10 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def pii_key_path(self) -> Path:
+        """Return where the personal-data key lives."""
+        return self.pii_key_file or self.home / "pii.key"
 
     def masked(self) -> dict[str, Any]:
         """Return the effective settings as plain values with every secret masked."""

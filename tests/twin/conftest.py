@@ -1,8 +1,8 @@
-"""A twin server on a private database, driven through the real ASGI stack."""
+"""A twin server on a private database, driven through the real ASGI stack, logged in as someone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,12 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import BrokerInfo
 from twin.app import create_app
+from twin.auth import users
+from twin.auth.roles import Role
 from twin.settings import Settings
+from twin.store.engine import one_off_engine, session_factory
+
+ADMIN_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -19,9 +24,48 @@ def settings(tmp_path: Path, mqtt_broker: BrokerInfo) -> Settings:
     return Settings(home=tmp_path / "var", mqtt_url=mqtt_broker.url, web_dist=tmp_path / "dist")
 
 
+MakeUser = Callable[..., None]
+
+
 @pytest.fixture
-def client(settings: Settings, db_url: str) -> Iterator[TestClient]:
-    """A client of a server on a fresh, migrated database."""
+def make_user(db_url: str) -> MakeUser:
+    """Create an account with grants, as the system (what `twin user add` does)."""
+
+    def make(username: str, password: str | None = ADMIN_PASSWORD,
+             grants: list[tuple[Role, int | None, list[str] | None]] = (), wall_display: bool = False) -> None:  # type: ignore[assignment]
+        with one_off_engine(db_url) as engine, session_factory(engine)() as session, session.begin():
+            users.add_user(session, username, password, wall_display=wall_display)
+            for role, place_id, kinds in grants:
+                users.grant(session, username, role, place_id, kinds)
+
+    return make
+
+
+def login(client: TestClient, username: str, password: str = ADMIN_PASSWORD) -> dict[str, str]:
+    """Log in and return the Authorization header."""
+    response = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def app_factory(settings: Settings, db_url: str) -> Callable[[], TestClient]:
+    """Make clients of one server on a fresh, migrated database."""
     app = create_app(settings, db_url=db_url)
-    with TestClient(app) as test_client:
+    return lambda: TestClient(app)
+
+
+@pytest.fixture
+def anon_client(app_factory: Callable[[], TestClient]) -> Iterator[TestClient]:
+    """A client that has not logged in."""
+    with app_factory() as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(app_factory: Callable[[], TestClient], make_user: MakeUser) -> Iterator[TestClient]:
+    """A client logged in as an administrator with a grant on everything."""
+    make_user("root", grants=[(Role.ADMIN, None, None)])
+    with app_factory() as test_client:
+        test_client.headers.update(login(test_client, "root"))
         yield test_client

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from twin.errors import NotFoundError, ServiceError, TwinError, ValidationError
+from twin.errors import ForbiddenError, NotFoundError, ServiceError, TwinError, ValidationError
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -14,6 +14,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=404)
+
+    @app.exception_handler(ForbiddenError)
+    async def forbidden(request: Request, exc: ForbiddenError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=403)
 
     @app.exception_handler(ValidationError)
     async def invalid(request: Request, exc: ValidationError) -> JSONResponse:

@@ -53,8 +53,15 @@ ROLE_LABELS: dict[Role, Label] = {
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.OPERATOR: frozenset({Permission.ALARM_ACK, Permission.TICKET_WRITE, Permission.BILLING_READ,
-                              Permission.EMERGENCY_CREATE, Permission.INSPECTION_WRITE}),
+    Role.OPERATOR: frozenset(
+        {
+            Permission.ALARM_ACK,
+            Permission.TICKET_WRITE,
+            Permission.BILLING_READ,
+            Permission.EMERGENCY_CREATE,
+            Permission.INSPECTION_WRITE,
+        }
+    ),
     Role.INSPECTOR: frozenset({Permission.TICKET_WRITE, Permission.INSPECTION_WRITE}),
     Role.RESPONDER: frozenset(),
     Role.FINANCE: frozenset({Permission.BILLING_READ, Permission.BILLING_WRITE, Permission.PII_READ}),

@@ -44,16 +44,30 @@ def issue(key: str, subject: str, kind: Kind, seconds: int, **extra: Any) -> tup
     """Sign a token for a subject; return it and its claims."""
     now = int(time.time())
     claims = Claims(subject, kind, secrets.token_urlsafe(16), now + seconds, extra)
-    payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "typ": kind, "jti": claims.token_id, "iat": now,
-               "exp": claims.expires, **extra}
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": subject,
+        "typ": kind,
+        "jti": claims.token_id,
+        "iat": now,
+        "exp": claims.expires,
+        **extra,
+    }
     return jwt.encode(payload, key, algorithm=ALGORITHM), claims
 
 
 def verify(key: str, token: str, kind: Kind) -> Claims:
     """Check a token's signature, audience, issuer, expiry and kind, or say which check failed."""
     try:
-        payload = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-                             options={"require": ["exp", "sub", "aud", "iss", "typ", "jti"]})
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "aud", "iss", "typ", "jti"]},
+        )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("token expired", "log in again or refresh") from exc
     except jwt.InvalidAudienceError as exc:

@@ -6,10 +6,15 @@ its floor's outline (or its space's polygon) is refused, so a sensor is never sh
 
 from __future__ import annotations
 
+from typing import Any
+
 from shapely.geometry import Point
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from twin.audit import audit, snapshot
+from twin.auth.roles import Permission
+from twin.auth.scope import check_allowed, principal_of
 from twin.catalogue import DeviceKind, RelationKind
 from twin.errors import NotFoundError, ValidationError
 from twin.events import Action, RegistryEvent, record
@@ -28,27 +33,23 @@ TOLERANCE_M = 0.5
 def get_device(session: Session, device_id: int) -> DeviceRow:
     """Load a device, or say that it does not exist (404 naming the id)."""
     row = session.get(DeviceRow, device_id)
-    if row is None:
+    principal = principal_of(session)
+    if row is None or (principal is not None and not principal.sees_device(row.path, row.kind)):
         raise NotFoundError(f"device {device_id} not found")
     return row
 
 
-def _announce(session: Session, action: Action, row: DeviceRow) -> None:
+def _announce(session: Session, action: Action, row: DeviceRow, before: dict[str, Any] | None = None) -> None:
     record(
-        session,
-        RegistryEvent(
-            action,
-            "device",
-            row.id,
-            scopes(row.path, row.id),
-            {"name": row.name, "kind": row.kind},
-        ),
+        session, RegistryEvent(action, "device", row.id, scopes(row.path, row.id), {"name": row.name, "kind": row.kind})
     )
+    audit(session, action=f"device.{action}", kind="device", object_id=row.id, before=before, after=snapshot(row))
 
 
 def _place(session: Session, row: DeviceRow, place_id: int, position: tuple[float, float, float] | None) -> None:
     """Set a device's container, floor, space and path from a place and a position, checking both."""
     place = get_place(session, PlaceRow, place_id, "place")
+    check_allowed(session, Permission.GRAPH_WRITE, place.path, f"place {place.id}")
     if place.kind == "floor" and position is not None:
         inside = session.scalar(
             select(SpaceRow.id)
@@ -108,6 +109,8 @@ def create_device(session: Session, data: DeviceCreate) -> DeviceRow:
 def update_device(session: Session, device_id: int, data: DeviceUpdate) -> DeviceRow:
     """Rename, re-tag or move a device; a move re-checks its place."""
     row = get_device(session, device_id)
+    check_allowed(session, Permission.GRAPH_WRITE, row.path, f"device {row.id}")
+    before = snapshot(row)
     if data.name is not None:
         row.name = data.name
     if data.tag is not None:
@@ -121,23 +124,26 @@ def update_device(session: Session, device_id: int, data: DeviceUpdate) -> Devic
             position = (p.x, p.y, p.z) if p is not None else None
         _place(session, row, data.place_id or row.place_id, position)
     session.flush()
-    _announce(session, "update", row)
+    _announce(session, "update", row, before)
     return row
 
 
 def retire_device(session: Session, device_id: int) -> DeviceRow:
     """Retire a device: it stays, with its alarms and tickets, marked as no longer installed."""
     row = get_device(session, device_id)
+    check_allowed(session, Permission.GRAPH_WRITE, row.path, f"device {row.id}")
+    before = snapshot(row)
     row.retired_at = utcnow()
     row.health = "retired"
     session.flush()
-    _announce(session, "retire", row)
+    _announce(session, "retire", row, before)
     return row
 
 
 def add_relation(session: Session, data: RelationCreate) -> RelationRow:
     """Link a device to a place or a device; both ends in one site, and ``via`` must name a gateway."""
     source = get_device(session, data.source_device_id)
+    check_allowed(session, Permission.GRAPH_WRITE, source.path, f"device {source.id}")
     if (data.target_place_id is None) == (data.target_device_id is None):
         raise ValidationError("target", "give exactly one of target_place_id and target_device_id")
     if data.target_place_id is not None:
@@ -186,6 +192,7 @@ def delete_relation(session: Session, relation_id: int) -> None:
     if row is None:
         raise NotFoundError(f"relation {relation_id} not found")
     source = get_device(session, row.source_device_id)
+    check_allowed(session, Permission.GRAPH_WRITE, source.path, f"device {source.id}")
     session.delete(row)
     session.flush()
     record(session, RegistryEvent("delete", "relation", relation_id, scopes(source.path, source.id), {}))

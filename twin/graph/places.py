@@ -8,11 +8,14 @@ published after the commit.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session
 
+from twin.audit import audit, snapshot
+from twin.auth.roles import Permission
+from twin.auth.scope import check_allowed, principal_of
 from twin.errors import NotFoundError, ValidationError
 from twin.events import Action, RegistryEvent, record
 from twin.graph.addresses import parse_address
@@ -35,17 +38,31 @@ def _next_id(session: Session) -> int:
 def get_place(session: Session, model: type[P], place_id: int, what: str | None = None) -> P:
     """Load a place of a level, or say that no such place exists (404 naming the id)."""
     row = session.get(model, place_id)
-    if row is None or row.retired_at is not None:
+    principal = principal_of(session)
+    if row is None or row.retired_at is not None or (principal is not None and not principal.sees_place(row.path)):
         raise NotFoundError(f"{what or model.__tablename__.rstrip('s')} {place_id} not found")
     return row
 
 
-def _announce(session: Session, action: Action, row: PlaceRow) -> None:
+def _announce(session: Session, action: Action, row: PlaceRow, before: dict[str, Any] | None = None) -> None:
     record(session, RegistryEvent(action, row.kind, row.id, scopes(row.path), {"name": row.name}))
+    audit(
+        session,
+        action=f"{row.kind}.{action}",
+        kind=row.kind,
+        object_id=row.id,
+        before=before,
+        after=None if action == "delete" else snapshot(row),
+    )
 
 
 def create_site(session: Session, data: SiteCreate) -> SiteRow:
-    """Create a community whose origin defines its local metric frame."""
+    """Create a community whose origin defines its local metric frame (administrators only)."""
+    principal = principal_of(session)
+    if principal is not None and not principal.has(Permission.USER_ADMIN):
+        from twin.errors import ForbiddenError
+
+        raise ForbiddenError("only administrators create sites")
     boundary = parse("boundary", data.boundary, ("Polygon", "MultiPolygon"))
     if boundary is not None and boundary.geom_type == "Polygon":
         from shapely.geometry import MultiPolygon
@@ -75,6 +92,7 @@ def create_site(session: Session, data: SiteCreate) -> SiteRow:
 def create_building(session: Session, data: BuildingCreate) -> BuildingRow:
     """Put a building on a site; its footprint is given in the site's local frame."""
     site = get_place(session, SiteRow, data.site_id, "site")
+    check_allowed(session, Permission.GRAPH_WRITE, site.path, f"site {site.id}")
     footprint_local = parse("footprint_local", data.footprint_local, POLYGONS)
     new_id = _next_id(session)
     row = BuildingRow(
@@ -121,6 +139,7 @@ def local_frame_proj(site: SiteRow) -> str:
 def create_floor(session: Session, data: FloorCreate) -> FloorRow:
     """Add a storey to a building; two floors of one building never share a level."""
     building = get_place(session, BuildingRow, data.building_id, "building")
+    check_allowed(session, Permission.GRAPH_WRITE, building.path, f"building {building.id}")
     clash = session.scalar(
         select(FloorRow.id).where(
             FloorRow.building_id == building.id, FloorRow.level == data.level, FloorRow.retired_at.is_(None)
@@ -153,6 +172,7 @@ def create_floor(session: Session, data: FloorCreate) -> FloorRow:
 def create_space(session: Session, data: SpaceCreate) -> SpaceRow:
     """Add a space to a floor; a unit's address is normalised (3栋2单元1801室 → 3-2-1801)."""
     floor = get_place(session, FloorRow, data.floor_id, "floor")
+    check_allowed(session, Permission.GRAPH_WRITE, floor.path, f"floor {floor.id}")
     polygon = parse("polygon_local", data.polygon_local, POLYGONS)
     address = None
     if data.address is not None:
@@ -188,6 +208,8 @@ def create_space(session: Session, data: SpaceCreate) -> SpaceRow:
 def update_place(session: Session, place_id: int, data: PlaceUpdate) -> PlaceRow:
     """Rename or move a place; a move re-paths its whole subtree and its devices in two statements."""
     row = get_place(session, PlaceRow, place_id, "place")
+    check_allowed(session, Permission.GRAPH_WRITE, row.path, f"place {row.id}")
+    before = snapshot(row)
     if data.name is not None:
         row.name = data.name
     if data.code is not None:
@@ -197,12 +219,14 @@ def update_place(session: Session, place_id: int, data: PlaceUpdate) -> PlaceRow
     if data.parent_id is not None and data.parent_id != row.parent_id:
         _move(session, row, data.parent_id)
     session.flush()
-    _announce(session, "update", row)
+    session.refresh(row)
+    _announce(session, "update", row, before)
     return row
 
 
 def _move(session: Session, row: PlaceRow, parent_id: int) -> None:
     parent = get_place(session, PlaceRow, parent_id, "parent")
+    check_allowed(session, Permission.GRAPH_WRITE, parent.path, f"place {parent.id}")
     if parent.id == row.id or row.id in ids_of(parent.path):
         raise ValidationError("parent_id", f"place {row.id} cannot move under {parent.id}: that would make a cycle")
     if PARENT_LEVEL.get(row.kind) != parent.kind:
@@ -235,14 +259,17 @@ def _move(session: Session, row: PlaceRow, parent_id: int) -> None:
 def delete_place(session: Session, place_id: int) -> None:
     """Delete an empty place; one with places or devices under it is refused, never cascaded away."""
     row = get_place(session, PlaceRow, place_id, "place")
+    check_allowed(session, Permission.GRAPH_WRITE, row.path, f"place {row.id}")
     has_children = session.scalar(select(exists().where(PlaceRow.parent_id == row.id)))
     has_devices = session.scalar(select(func.count()).select_from(DeviceRow).where(DeviceRow.place_id == row.id))
     if has_children or has_devices:
         raise ValidationError("id", f"{row.kind} {row.id} still holds places or devices; move or delete them first")
+    before = snapshot(row)
     event = RegistryEvent("delete", row.kind, row.id, scopes(row.path), {"name": row.name})
     session.delete(row)
     session.flush()
     record(session, event)
+    audit(session, action=f"{row.kind}.delete", kind=row.kind, object_id=row.id, before=before)
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from twin.auth.scope import device_condition, place_condition
 from twin.errors import ValidationError
 from twin.graph.addresses import parse_address
 from twin.graph.devices import get_device
@@ -64,7 +65,9 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[list[DeviceRow], lis
     """Return a page of devices, their distances when a point was given, and the next cursor."""
     if not 1 <= q.limit <= MAX_LIMIT:
         raise ValidationError("limit", f"must be between 1 and {MAX_LIMIT}")
-    stmt: Select = select(DeviceRow)  # type: ignore[type-arg]
+    stmt: Select = select(DeviceRow).where(  # type: ignore[type-arg]
+        device_condition(session, DeviceRow.path, DeviceRow.kind)
+    )
     if not q.include_retired:
         stmt = stmt.where(DeviceRow.retired_at.is_(None))
     site_id: int | None = None
@@ -141,7 +144,11 @@ def _centre(session: Session, q: DeviceQuery) -> tuple[float, float] | None:
 def children(session: Session, place_id: int) -> list[PlaceRow]:
     """Return the places directly under a place."""
     get_place(session, PlaceRow, place_id, "place")
-    stmt = select(PlaceRow).where(PlaceRow.parent_id == place_id, PlaceRow.retired_at.is_(None)).order_by(PlaceRow.id)
+    stmt = (
+        select(PlaceRow)
+        .where(PlaceRow.parent_id == place_id, PlaceRow.retired_at.is_(None), place_condition(session, PlaceRow.path))
+        .order_by(PlaceRow.id)
+    )
     return list(session.scalars(stmt))
 
 
@@ -149,7 +156,10 @@ def subtree(session: Session, place_id: int, kinds: Sequence[str] = ()) -> list[
     """Return every place under a place (itself excluded), with one indexed ltree query."""
     place = get_place(session, PlaceRow, place_id, "place")
     stmt = select(PlaceRow).where(
-        PlaceRow.path.op("<@")(func.text2ltree(place.path)), PlaceRow.id != place.id, PlaceRow.retired_at.is_(None)
+        PlaceRow.path.op("<@")(func.text2ltree(place.path)),
+        PlaceRow.id != place.id,
+        PlaceRow.retired_at.is_(None),
+        place_condition(session, PlaceRow.path),
     )
     if kinds:
         stmt = stmt.where(PlaceRow.kind.in_(kinds))
@@ -171,6 +181,7 @@ def space_at(session: Session, floor_id: int, x: float, y: float) -> SpaceRow | 
         .where(
             SpaceRow.floor_id == floor_id,
             SpaceRow.retired_at.is_(None),
+            place_condition(session, SpaceRow.path),
             func.ST_Intersects(SpaceRow.polygon_local, func.ST_SetSRID(func.ST_MakePoint(x, y), LOCAL_SRID)),
         )
         .order_by(SpaceRow.area)
@@ -196,7 +207,12 @@ def households_fed_by(session: Session, device_id: int) -> list[SpaceRow]:
     conditions = [PlaceRow.path.op("<@")(func.text2ltree(path)) for path in paths]
     stmt = (
         select(SpaceRow)
-        .where(SpaceRow.space_kind == "unit", SpaceRow.retired_at.is_(None), or_(*conditions))
+        .where(
+            SpaceRow.space_kind == "unit",
+            SpaceRow.retired_at.is_(None),
+            or_(*conditions),
+            place_condition(session, SpaceRow.path),
+        )
         .order_by(SpaceRow.address, SpaceRow.id)
     )
     return list(session.scalars(stmt))
@@ -207,7 +223,9 @@ def find_unit(session: Session, address: str, site_id: int | None = None) -> lis
     parsed = parse_address(address)
     if parsed is None:
         raise ValidationError("address", f"{address!r} is not a unit address such as 3-2-1801 or 3栋2单元1801室")
-    stmt = select(SpaceRow).where(SpaceRow.space_kind == "unit", SpaceRow.retired_at.is_(None))
+    stmt = select(SpaceRow).where(
+        SpaceRow.space_kind == "unit", SpaceRow.retired_at.is_(None), place_condition(session, SpaceRow.path)
+    )
     if parsed.entrance is None:
         stmt = stmt.where(SpaceRow.building_no == parsed.building, SpaceRow.room_no == parsed.room)
     else:
@@ -228,7 +246,11 @@ def search(session: Session, q: str, limit: int = 20) -> list[PlaceRow | DeviceR
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     devices = (
         select(DeviceRow)
-        .where(DeviceRow.retired_at.is_(None), or_(DeviceRow.tag.ilike(pattern), DeviceRow.name.ilike(pattern)))
+        .where(
+            DeviceRow.retired_at.is_(None),
+            device_condition(session, DeviceRow.path, DeviceRow.kind),
+            or_(DeviceRow.tag.ilike(pattern), DeviceRow.name.ilike(pattern)),
+        )
         .order_by(func.length(DeviceRow.name), DeviceRow.id)
         .limit(limit)
     )
@@ -236,6 +258,7 @@ def search(session: Session, q: str, limit: int = 20) -> list[PlaceRow | DeviceR
         select(PlaceRow)
         .where(
             PlaceRow.retired_at.is_(None),
+            place_condition(session, PlaceRow.path),
             or_(PlaceRow.name.ilike(pattern), PlaceRow.code.ilike(pattern)),
             and_(PlaceRow.kind != "space")
             | (PlaceRow.id.in_(select(SpaceRow.id).where(SpaceRow.space_kind != "unit"))),

@@ -14,6 +14,8 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from twin.auth.roles import Permission
+from twin.auth.scope import check_allowed
 from twin.errors import NotFoundError, ValidationError
 from twin.events import RegistryEvent, record
 from twin.graph.geometry import from_db
@@ -39,6 +41,8 @@ def add_walk_edge(
     b = get_place(session, SpaceRow, to_space, "space")
     if a.site_id != b.site_id:
         raise ValidationError("to_space", "both spaces must be in the same site")
+    check_allowed(session, Permission.GRAPH_WRITE, a.path, f"space {a.id}")
+    check_allowed(session, Permission.GRAPH_WRITE, b.path, f"space {b.id}")
     if length is None:
         length = _centre_distance(session, a, b)
     if length < 0 or not math.isfinite(length):

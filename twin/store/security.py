@@ -1,5 +1,8 @@
-"""Tables of the security layer: users and their scoped grants, keys, sessions, emergency links,
-the hash-chained audit log and residents' encrypted personal data."""
+"""Tables of the security layer.
+
+Users and their scoped grants, API keys, refresh tokens, emergency links, the hash-chained audit
+log and residents' encrypted personal data.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +48,8 @@ class GrantRow(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(16))
-    place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"))
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"))
+    """None grants the role everywhere, present and future sites (the first administrator's grant)."""
     device_kinds: Mapped[list[str] | None] = mapped_column(ARRAY(String(32)))
     __table_args__ = (
         CheckConstraint(

@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("place_id", sa.BigInteger(), nullable=False),
+        sa.Column("place_id", sa.BigInteger(), nullable=True),
         sa.Column("device_kinds", postgresql.ARRAY(sa.String(length=32)), nullable=True),
         sa.CheckConstraint("role <> 'vendor' OR device_kinds IS NOT NULL", name=op.f("ck_grants_vendor_kinds")),
         sa.CheckConstraint(

@@ -1,0 +1,88 @@
+"""Authentication: a bearer token or an API key becomes a Principal, read fresh from the store.
+
+The principal is rebuilt at each request (grants, disabled flag), so a revoked grant or a disabled
+account stops working at once, whatever tokens are still around.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from twin.auth import tokens
+from twin.auth.roles import Role
+from twin.auth.scope import EVERYWHERE, Grant, Principal
+from twin.auth.users import check_api_key
+from twin.errors import TwinError
+from twin.store.base import utcnow
+from twin.store.models import PlaceRow
+from twin.store.security import EmergencyLinkRow, GrantRow, UserRow
+
+
+class AuthenticationError(TwinError):
+    """No credentials, or credentials that do not hold (the API answers 401)."""
+
+
+def load_principal(session: Session, user: UserRow, via: str) -> Principal:
+    """Build a user's principal from their grants (one query, paths included)."""
+    rows = session.execute(
+        select(GrantRow.role, PlaceRow.path, GrantRow.device_kinds)
+        .outerjoin(PlaceRow, PlaceRow.id == GrantRow.place_id)
+        .where(GrantRow.user_id == user.id)
+    ).all()
+    grants = tuple(
+        Grant(Role(role), path or EVERYWHERE, frozenset(kinds) if kinds else None) for role, path, kinds in rows
+    )
+    return Principal(
+        username=user.username,
+        grants=grants,
+        user_id=user.id,
+        via=via,  # type: ignore[arg-type]
+        wall_display=user.wall_display,
+    )
+
+
+def authenticate(session: Session, signing_key: str, authorization: str | None, api_key: str | None) -> Principal:
+    """Return who presents these credentials, or raise AuthenticationError saying what is wrong."""
+    if api_key:
+        key_row = check_api_key(session, api_key)
+        if key_row is None:
+            raise AuthenticationError("unknown or revoked API key")
+        user = session.get(UserRow, key_row.user_id)
+        if user is None or user.disabled:
+            raise AuthenticationError("the API key's account is disabled")
+        return load_principal(session, user, "apikey")
+    if authorization and authorization.lower().startswith("bearer "):
+        return _from_token(session, signing_key, authorization[7:].strip())
+    raise AuthenticationError("authentication required")
+
+
+def _from_token(session: Session, key: str, token: str) -> Principal:
+    try:
+        claims = tokens.verify(key, token, "access")
+    except tokens.TokenError as access_error:
+        try:
+            claims = tokens.verify(key, token, "emergency")
+        except tokens.TokenError:
+            raise AuthenticationError(access_error.message) from access_error
+        return _emergency_principal(session, claims)
+    user = session.get(UserRow, int(claims.subject))
+    if user is None or user.disabled:
+        raise AuthenticationError("account disabled or removed")
+    return load_principal(session, user, "password")
+
+
+def _emergency_principal(session: Session, claims: tokens.Claims) -> Principal:
+    link = session.get(EmergencyLinkRow, int(claims.subject.removeprefix("emergency:")))
+    if link is None or link.revoked_at is not None or link.expires_at <= utcnow():
+        raise AuthenticationError("emergency link expired or revoked")
+    site = session.get(PlaceRow, link.site_id)
+    if site is None:
+        raise AuthenticationError("emergency link names no site")
+    return Principal(
+        username=f"emergency-link-{link.id}",
+        grants=(Grant(Role.RESPONDER, site.path),),
+        via="emergency",
+        wall_display=True,
+        extra={"link_id": link.id},
+    )

@@ -1,0 +1,147 @@
+"""Use cases for accounts: add, disable, change a password, grant a role on a place, API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from twin.audit import audit
+from twin.auth.passwords import hash_password
+from twin.auth.roles import Role
+from twin.errors import NotFoundError, ValidationError
+from twin.store.base import utcnow
+from twin.store.models import PlaceRow
+from twin.store.security import ApiKeyRow, GrantRow, UserRow
+
+KEY_PREFIX = "twk"
+
+
+def get_user(session: Session, username: str) -> UserRow:
+    """Load a user by name, or say there is none."""
+    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    if row is None:
+        raise NotFoundError(f"user {username!r} not found")
+    return row
+
+
+def add_user(
+    session: Session, username: str, password: str | None, display_name: str | None = None, wall_display: bool = False
+) -> UserRow:
+    """Create an account; a machine account may have no password and log in with API keys only."""
+    if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ValidationError("username", "use 1–64 letters, digits, '-', '_' or '.'")
+    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+        raise ValidationError("username", f"{username!r} already exists")
+    row = UserRow(
+        username=username,
+        display_name=display_name,
+        wall_display=wall_display,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        action="user.add",
+        kind="user",
+        object_id=row.id,
+        after={"username": username, "wall_display": wall_display},
+    )
+    return row
+
+
+def grant(
+    session: Session, username: str, role: Role, place_id: int | None, device_kinds: Sequence[str] | None = None
+) -> GrantRow:
+    """Give a user a role on a place's subtree (everywhere when no place); a vendor's names device kinds."""
+    user = get_user(session, username)
+    if place_id is not None and session.get(PlaceRow, place_id) is None:
+        raise NotFoundError(f"place {place_id} not found")
+    if role is Role.VENDOR and not device_kinds:
+        raise ValidationError("device_kinds", "a vendor's grant names the device kinds it maintains")
+    row = GrantRow(
+        user_id=user.id, role=role.value, place_id=place_id, device_kinds=list(device_kinds) if device_kinds else None
+    )
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        action="grant.add",
+        kind="user",
+        object_id=user.id,
+        after={"role": role.value, "place_id": place_id, "device_kinds": row.device_kinds},
+    )
+    return row
+
+
+def disable_user(session: Session, username: str) -> UserRow:
+    """Disable an account: its tokens and keys stop working at the next request."""
+    user = get_user(session, username)
+    user.disabled = True
+    audit(
+        session,
+        action="user.disable",
+        kind="user",
+        object_id=user.id,
+        before={"disabled": False},
+        after={"disabled": True},
+    )
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    """Change a user's password."""
+    user = get_user(session, username)
+    user.password_hash = hash_password(password)
+    audit(session, action="user.passwd", kind="user", object_id=user.id)
+
+
+def list_users(session: Session) -> list[tuple[UserRow, list[GrantRow]]]:
+    """Return every user with their grants."""
+    users = list(session.scalars(select(UserRow).order_by(UserRow.username)))
+    grants: dict[int, list[GrantRow]] = {}
+    for row in session.scalars(select(GrantRow).order_by(GrantRow.id)):
+        grants.setdefault(row.user_id, []).append(row)
+    return [(user, grants.get(user.id, [])) for user in users]
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(session: Session, username: str, name: str) -> tuple[ApiKeyRow, str]:
+    """Create a key acting as a user; the secret is shown once and only its hash is kept."""
+    user = get_user(session, username)
+    prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
+    row = ApiKeyRow(user_id=user.id, name=name, prefix=prefix, secret_hash=_digest(secret))
+    session.add(row)
+    session.flush()
+    audit(session, action="apikey.create", kind="api_key", object_id=row.id, after={"name": name, "user": username})
+    return row, f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+def revoke_api_key(session: Session, prefix: str) -> ApiKeyRow:
+    """Revoke a key by its public prefix."""
+    row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
+    if row is None:
+        raise NotFoundError(f"API key {prefix!r} not found")
+    row.revoked_at = utcnow()
+    audit(session, action="apikey.revoke", kind="api_key", object_id=row.id)
+    return row
+
+
+def check_api_key(session: Session, key: str) -> ApiKeyRow | None:
+    """Return the live key a presented secret matches, or None."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == parts[1]))
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _digest(parts[2])):
+        return None
+    row.last_used_at = utcnow()
+    return row
