@@ -6,7 +6,8 @@ horizontally, it is conformal (angles and building outlines keep their shape), a
 topocentric frame, "up" stays the ellipsoidal height above the origin, so a flat site stays flat.
 Its scale is the elevation factor ``1 + h/R``: at the origin's height, frame metres are true metres,
 as BIM models are drawn (in Kunming, 1,890 m up, ellipsoid metres are 0.3 mm/m short).
-Being one PROJ string, PostGIS applies the same transform with ``ST_Transform(geom, proj)``.
+The PROJ string is :func:`twin.graph.frame.local_frame_proj`, the one the store derives map
+footprints with in PostGIS, so both sides apply the same transform.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from gis.errors import GisError
+from twin.graph.frame import elevation_scale, local_frame_proj
 
 Array = NDArray[np.float64]
-_A = 6378137.0
-_E2 = 0.00669437999014
-"""WGS84 semi-major axis and first eccentricity squared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +55,11 @@ class LocalFrame:
     @property
     def scale(self) -> float:
         """Return the elevation factor: frame metres per ellipsoid metre at the origin's height."""
-        sin_lat = math.sin(math.radians(self.lat))
-        gaussian_radius = _A * math.sqrt(1 - _E2) / (1 - _E2 * sin_lat * sin_lat)
-        return 1.0 + self.height / gaussian_radius
+        return elevation_scale(self.lat, self.height)
 
     def proj_string(self) -> str:
-        """Return the PROJ definition of the frame (metres east/north of the origin), for PostGIS too."""
-        return (
-            f"+proj=tmerc +lat_0={self.lat!r} +lon_0={self.lon!r} +k={self.scale!r} +x_0=0 +y_0=0 "
-            "+ellps=WGS84 +towgs84=0,0,0 +units=m +no_defs +type=crs"
-        )
+        """Return the PROJ definition of the frame: the twin's one definition, which PostGIS uses too."""
+        return local_frame_proj(self.lat, self.lon, self.height)
 
     def points_to_local(self, lonlat: ArrayLike) -> Array:
         """Return (N, 2|3) east/north[/up] metres for (N, 2|3) lon/lat[/height] degrees."""

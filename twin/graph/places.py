@@ -19,6 +19,7 @@ from twin.auth.scope import check_allowed, principal_of
 from twin.errors import NotFoundError, ValidationError
 from twin.events import Action, RegistryEvent, record
 from twin.graph.addresses import parse_address
+from twin.graph.frame import local_frame_proj as frame_proj
 from twin.graph.geometry import LOCAL_SRID, WGS84, parse, to_db
 from twin.graph.identifiers import bind_identifiers
 from twin.graph.paths import level_of, scopes
@@ -129,11 +130,8 @@ def _derive_footprint(session: Session, building_id: int, site: SiteRow) -> None
 
 
 def local_frame_proj(site: SiteRow) -> str:
-    """Return the PROJ definition of a site's local frame: transverse Mercator on its origin, metres."""
-    return (
-        f"+proj=tmerc +lat_0={site.origin_lat} +lon_0={site.origin_lon} +k=1 +x_0=0 +y_0=0 "
-        "+ellps=WGS84 +units=m +no_defs"
-    )
+    """Return the PROJ definition of a site's local frame (the one ``gis.LocalFrame`` uses too)."""
+    return frame_proj(site.origin_lat, site.origin_lon, site.origin_height)
 
 
 def create_floor(session: Session, data: FloorCreate) -> FloorRow:
