@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from twin.cli_admin import apikey_app, audit_app, ensure_first_admin, user_app
 from twin.errors import TwinError
 from twin.services.endpoints import database_url, embedded_broker, embedded_cluster, write_record
 from twin.settings import get_settings
@@ -25,6 +26,9 @@ config_app = typer.Typer(help="The effective settings.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(user_app, name="user")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(audit_app, name="audit")
 console = Console()
 
 
@@ -134,6 +138,7 @@ def demo(
     """Run the whole system on its embedded defaults: services, schema, then the server."""
     services_start()
     db_upgrade()
+    ensure_first_admin()
     serve(None, port)
 
 

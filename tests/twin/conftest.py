@@ -31,8 +31,12 @@ MakeUser = Callable[..., None]
 def make_user(db_url: str) -> MakeUser:
     """Create an account with grants, as the system (what `twin user add` does)."""
 
-    def make(username: str, password: str | None = ADMIN_PASSWORD,
-             grants: list[tuple[Role, int | None, list[str] | None]] = (), wall_display: bool = False) -> None:  # type: ignore[assignment]
+    def make(
+        username: str,
+        password: str | None = ADMIN_PASSWORD,
+        grants: list[tuple[Role, int | None, list[str] | None]] = (),
+        wall_display: bool = False,
+    ) -> None:  # type: ignore[assignment]
         with one_off_engine(db_url) as engine, session_factory(engine)() as session, session.begin():
             users.add_user(session, username, password, wall_display=wall_display)
             for role, place_id, kinds in grants:
@@ -46,6 +50,15 @@ def login(client: TestClient, username: str, password: str = ADMIN_PASSWORD) -> 
     response = client.post("/api/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def postgis_conninfo(db_url: str) -> str:
+    """The test database as a libpq connection string, for looking under the application."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    return f"host={url.host} port={url.port} user={url.username} password={url.password} dbname={url.database}"
 
 
 @pytest.fixture

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from twin.api.deps import get_principal
 from twin.runtime import Runtime
 from twin.services.system import accepts_connections
 from twin.store.engine import postgis_version
@@ -48,8 +49,8 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", dependencies=[Depends(get_principal)])
 async def metrics(request: Request) -> Response:
-    """Expose the process's counters in the Prometheus text format."""
+    """Expose the process's counters in the Prometheus text format (scrape with an API key as bearer token)."""
     runtime: Runtime = request.app.state.runtime
     return Response(generate_latest(runtime.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -6,6 +6,7 @@ cannot get past it by omitting Content-Length.
 
 from __future__ import annotations
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UPLOAD_PREFIXES = ("/api/imports", "/api/uploads")
@@ -31,36 +32,28 @@ class BodyLimit:
             await _too_large(send, limit)
             return
         seen = 0
-        refused = False
+        answered = False
 
         async def counting_receive() -> Message:
-            nonlocal seen, refused
+            nonlocal seen, answered
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > limit:
-                    refused = True
-                    raise BodyTooLarge
+                if seen > limit and not answered:
+                    answered = True
+                    await _too_large(send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            if not answered:
+                await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _too_large(send, limit)
-        if refused and not started:
-            return
-
-
-class BodyTooLarge(Exception):
-    """Raised inside the app when the streamed body passes its limit."""
+            await self.app(scope, counting_receive, guarded_send)
+        except ClientDisconnect:
+            if not answered:
+                raise
 
 
 async def _too_large(send: Send, limit: int) -> None:

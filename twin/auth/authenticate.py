@@ -44,6 +44,8 @@ def load_principal(session: Session, user: UserRow, via: str) -> Principal:
 
 def authenticate(session: Session, signing_key: str, authorization: str | None, api_key: str | None) -> Principal:
     """Return who presents these credentials, or raise AuthenticationError saying what is wrong."""
+    if authorization and authorization.lower().startswith("bearer twk_"):
+        api_key = authorization[7:].strip()
     if api_key:
         key_row = check_api_key(session, api_key)
         if key_row is None:

@@ -12,7 +12,7 @@ and history outlives the devices it describes (device ids are never reused).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -35,6 +35,9 @@ from twin.store.base import Base
 EPOCH = datetime(2000, 1, 3, tzinfo=UTC)
 """The origin of every time bucket (a Monday, so that weekly buckets start on Mondays)."""
 
+ROLLUP_GRACE = timedelta(minutes=5)
+"""How long after an hour ends its readings may still arrive before the hour is rolled up."""
+
 
 class DeviceStateRow(Base):
     """The latest value of one quantity of one device, as the ingest last saw it."""
@@ -47,9 +50,7 @@ class DeviceStateRow(Base):
     text: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[str] = mapped_column(String(16))
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    __table_args__ = (
-        CheckConstraint("num_nonnulls(value, flag, text) = 1", name="one_value"),
-    )
+    __table_args__ = (CheckConstraint("num_nonnulls(value, flag, text) = 1", name="one_value"),)
 
 
 class ReadingRow(Base):
@@ -140,6 +141,12 @@ def create_partition_sql(table: str, at: datetime) -> tuple[str, str]:
         f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
     )
     return name, ddl
+
+
+def rolled_up_before(now: datetime) -> datetime:
+    """Return the end of the hours a rollup at ``now`` may have covered: a row before it is late."""
+    cutoff = now.astimezone(UTC) - ROLLUP_GRACE
+    return cutoff.replace(minute=0, second=0, microsecond=0)
 
 
 def value_columns(value: float | bool | str) -> tuple[float | None, bool | None, str | None]:
