@@ -127,8 +127,20 @@ def serve(
     check_schema(database_url(settings))
     if not port_is_free(host, port):
         raise TwinError(f"port {port} on {host} is already taken", "stop the other server or pass --port")
-    console.print(f"[bold green]twin server: http://{host}:{port}[/]")
-    uvicorn.run(create_app(settings), host=host, port=port, ws="websockets", log_level="info", proxy_headers=False)
+    tls = settings.tls_certfile is not None
+    if tls != (settings.tls_keyfile is not None):
+        raise TwinError("TLS needs both TWIN_TLS_CERTFILE and TWIN_TLS_KEYFILE")
+    console.print(f"[bold green]twin server: {'https' if tls else 'http'}://{host}:{port}[/]")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        ws="websockets",
+        log_level="info",
+        proxy_headers=False,
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
+    )
 
 
 @app.command()

@@ -4,7 +4,7 @@ They exist so that nobody has to configure a database or a broker to try the twi
 touch a system-wide cluster or broker. Production points the settings at its own instead.
 """
 
-from twin.services.mosquitto import MosquittoBroker
+from twin.services.mosquitto import BrokerTls, MosquittoBroker
 from twin.services.postgres import PostgresCluster
 
-__all__ = ["MosquittoBroker", "PostgresCluster"]
+__all__ = ["BrokerTls", "MosquittoBroker", "PostgresCluster"]

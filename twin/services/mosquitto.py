@@ -48,6 +48,27 @@ def find_mosquitto() -> Path:
     )
 
 
+@dataclass(frozen=True)
+class BrokerTls:
+    """A TLS listener: the broker's certificate and the CA its clients' certificates must come from."""
+
+    port: int
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    require_client_certificate: bool = True
+
+
+TLS_LISTENER = """\
+listener {port} {host}
+cafile {ca}
+certfile {cert}
+keyfile {key}
+require_certificate {require}
+use_identity_as_username {require}
+"""
+
+
 @dataclass
 class MosquittoBroker:
     """One private broker: a directory with config, persistence, log and pid file, and a port."""
@@ -55,6 +76,7 @@ class MosquittoBroker:
     home: Path
     port: int
     host: str = "127.0.0.1"
+    tls: BrokerTls | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     """Held so that the child is reaped by whoever started it, not left to the garbage collector."""
 
@@ -100,7 +122,18 @@ class MosquittoBroker:
         data = self.home / "data"
         data.mkdir(parents=True, exist_ok=True)
         conf = self.home / "mosquitto.conf"
-        conf.write_text(CONFIG.format(port=self.port, host=self.host, data=data.resolve()))
+        text = CONFIG.format(port=self.port, host=self.host, data=data.resolve())
+        if self.tls is not None:
+            require = "true" if self.tls.require_client_certificate else "false"
+            text += TLS_LISTENER.format(
+                port=self.tls.port,
+                host=self.host,
+                ca=self.tls.ca_file.resolve(),
+                cert=self.tls.cert_file.resolve(),
+                key=self.tls.key_file.resolve(),
+                require=require,
+            )
+        conf.write_text(text)
         give_to(service_user("mosquitto") if os.geteuid() == 0 else None, data)
         with self.log_file.open("ab") as log:
             proc = subprocess.Popen(
