@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from realtime.mqtt import BrokerSettings, MqttClient, TlsSettings
 from tests.conftest import BrokerInfo
 from tests.security.certs import Pki, make_pki
 from twin.services import BrokerTls, MosquittoBroker, PostgresCluster
 from twin.services.system import accepts_connections, free_port
-
-from realtime.mqtt import BrokerSettings, MqttClient, TlsSettings
 
 
 @pytest.fixture
