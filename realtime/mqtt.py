@@ -276,6 +276,21 @@ class PahoTransport:
                 self._early.add(mid)
 
 
+@dataclass(slots=True)
+class Delivery:
+    """A batch of messages and the means to acknowledge them to the broker, once."""
+
+    messages: list[ReceiveMessage]
+    tokens: list[Hashable]
+    _ack: Callable[[list[Hashable]], None]
+
+    def ack(self) -> None:
+        """Acknowledge every message of the batch; a second call does nothing."""
+        if self.tokens:
+            tokens, self.tokens = self.tokens, []
+            self._ack(tokens)
+
+
 class MqttClient:
     """Subscriptions, batched delivery to asyncio, and publishing, over any transport."""
 
@@ -329,6 +344,16 @@ class MqttClient:
             tokens = [token for _, token in batch if token is not None]
             if tokens:
                 self.transport.ack(tokens)
+
+    async def deliveries(self) -> AsyncIterator[Delivery]:
+        """Yield batches that the consumer acknowledges itself, once what they carry is safe.
+
+        Unlike ``batches``, taking the next batch acknowledges nothing: a pipeline that stores
+        readings behind the event loop acknowledges each batch when it is durable, in order.
+        """
+        async for batch in self.inbox.batches():
+            tokens = [token for _, token in batch if token is not None]
+            yield Delivery([message for message, _ in batch], tokens, self.transport.ack)
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> None:
         """Queue a message for the broker (for the simulator and tests)."""

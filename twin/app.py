@@ -15,8 +15,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from realtime.setup import start_ingest
 from twin import __version__
-from twin.api import admin, auth, devices, health, navigation, places, residents
+from twin.api import admin, auth, devices, health, navigation, places, residents, telemetry
 from twin.api.deps import get_principal
 from twin.api.errors import install_error_handlers
 from twin.api.limits import BodyLimit
@@ -33,6 +34,7 @@ PROTECTED_ROUTERS = [
     auth.me_router,
     admin.router,
     residents.router,
+    telemetry.router,
 ]
 """Every API router but login: each is included behind authentication, whatever its routes declare."""
 
@@ -50,9 +52,12 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_schema(url)
+        app.state.telemetry = await start_ingest(runtime, url) if settings.ingest else None
         try:
             yield
         finally:
+            if app.state.telemetry is not None:
+                await app.state.telemetry.stop()
             runtime.engine.dispose()
 
     app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan)

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     tls_certfile: Path | None = Field(default=None, description="Serve HTTPS with this certificate chain.")
     tls_keyfile: Path | None = Field(default=None, description="The private key of tls_certfile.")
     public_url: str | None = Field(default=None, description="Base URL printed in emergency links and QR codes.")
+    ingest: bool = Field(default=False, description="Run the live MQTT ingest inside the server.")
+    ingest_profiles: list[Path] = Field(
+        default_factory=lambda: [Path("scenes/profiles")], description="Vendor profile files or folders to load."
+    )
+    ingest_client_id: str = Field(
+        default="twin-ingest", description="Fixed MQTT client id: the broker keeps its session."
+    )
+    ingest_shared_group: str | None = Field(default=None, description="Split the stream with other instances.")
+    ingest_memory_readings: int = Field(default=100_000, ge=1000, description="Readings held before spilling to disk.")
+    ingest_spool_mb: int = Field(default=1024, ge=1, description="Disk for spilled readings, under home/spool.")
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,44 @@
+"""The periodic history upkeep the ingest runs (and ``twin telemetry maintain`` runs by hand).
+
+Partitions ahead and the rollup run every time (cheap when there is nothing to do); retention
+deletes run at most once a day. It uses its own short-lived connection, so a long rollup after
+downtime never delays the ingest's writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from realtime.retention import ensure_ahead, expire, rollup
+
+log = logging.getLogger(__name__)
+
+EXPIRE_EVERY = timedelta(days=1)
+
+
+@dataclass
+class Maintenance:
+    """Runs partitions-ahead, rollups and (daily) retention against one database."""
+
+    conninfo: str
+    last_expired: datetime | None = None
+    last_report: dict[str, Any] = field(default_factory=dict)
+
+    def run(self, now: datetime, *, expire_now: bool = False) -> dict[str, Any]:
+        """Do the upkeep that is due at ``now``; return what was done."""
+        report: dict[str, Any] = {}
+        with psycopg.connect(self.conninfo, autocommit=True, application_name="twin-maintenance") as conn:
+            report["partitions_created"] = ensure_ahead(conn, now)
+            report["hours_rolled_up"] = rollup(conn, now)
+            if expire_now or self.last_expired is None or now - self.last_expired >= EXPIRE_EVERY:
+                report["expired"] = expire(conn, now)
+                self.last_expired = now
+        if report["partitions_created"] or report.get("expired", {}).get("partitions"):
+            log.info("history maintenance: %s", report)
+        self.last_report = report
+        return report
