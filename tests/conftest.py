@@ -22,6 +22,8 @@ from twin.errors import ServiceError
 from twin.services import MosquittoBroker, PostgresCluster
 from twin.services.system import free_port
 
+pytest_plugins = ["tests.api_fixtures"]
+
 _counter = itertools.count()
 
 

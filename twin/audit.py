@@ -9,12 +9,12 @@ same predecessor; the lock is held only until the change commits.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import inspect as sa_inspect
@@ -43,7 +43,12 @@ def snapshot(row: object) -> dict[str, Any]:
 def _jsonable(value: Any) -> Any:
     if value is None:
         return None
-    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
+    return json.loads(_canonical(value))
+
+
+def _canonical(value: Any) -> str:
+    # The standard library's encoder, not orjson: it takes integers of any size, which JSONB keeps.
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def row_hash(
@@ -58,11 +63,8 @@ def row_hash(
     after: Any,
 ) -> str:
     """Hash a row's content together with its predecessor's hash."""
-    body = orjson.dumps(
-        [prev_hash, at.isoformat(), actor, address, action, kind, object_id, before, after],
-        option=orjson.OPT_SORT_KEYS,
-    )
-    return hashlib.sha256(body).hexdigest()
+    body = _canonical([prev_hash, at.isoformat(), actor, address, action, kind, object_id, before, after])
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def audit(

@@ -8,13 +8,16 @@ geometry objects whose coordinates are metres; map geometry (``footprint``, ``bo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field
 
 from twin.catalogue import DeviceHealth, DeviceKind, RelationKind, SpaceKind
 
 GeoJSON = dict[str, Any]
+Id = Annotated[int, Ge(1), Le(2**63 - 1)]
+"""An id of the store: a positive bigint, so a too-large number is a 422, never a database error."""
 
 
 class Strict(BaseModel):
@@ -54,7 +57,7 @@ class SiteCreate(Strict):
 class BuildingCreate(Strict):
     """A new building on a site."""
 
-    site_id: int
+    site_id: Id
     name: str = Field(min_length=1, max_length=200)
     code: str | None = Field(default=None, max_length=64)
     footprint_local: GeoJSON | None = None
@@ -69,7 +72,7 @@ class BuildingCreate(Strict):
 class FloorCreate(Strict):
     """A new storey of a building."""
 
-    building_id: int
+    building_id: Id
     name: str = Field(min_length=1, max_length=200)
     level: int = Field(ge=-20, le=300)
     elevation: float
@@ -82,7 +85,7 @@ class FloorCreate(Strict):
 class SpaceCreate(Strict):
     """A new space on a floor; a unit gives its address (any common spelling)."""
 
-    floor_id: int
+    floor_id: Id
     name: str = Field(min_length=1, max_length=200)
     kind: SpaceKind = SpaceKind.ROOM
     polygon_local: GeoJSON | None = None
@@ -97,14 +100,14 @@ class PlaceUpdate(Strict):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     code: str | None = None
-    parent_id: int | None = None
+    parent_id: Id | None = None
     properties: dict[str, Any] | None = None
 
 
 class DeviceCreate(Strict):
     """A new device in a space, on a floor or on the site."""
 
-    place_id: int
+    place_id: Id
     kind: DeviceKind
     name: str = Field(min_length=1, max_length=200)
     tag: str | None = Field(default=None, max_length=64)
@@ -116,7 +119,7 @@ class DeviceCreate(Strict):
 class DeviceUpdate(Strict):
     """A change to a device: move it, rename it, change its properties."""
 
-    place_id: int | None = None
+    place_id: Id | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     tag: str | None = None
     position: tuple[float, float, float] | None = None
@@ -127,9 +130,9 @@ class RelationCreate(Strict):
     """A typed link from a device to a place or another device."""
 
     kind: RelationKind
-    source_device_id: int
-    target_place_id: int | None = None
-    target_device_id: int | None = None
+    source_device_id: Id
+    target_place_id: Id | None = None
+    target_device_id: Id | None = None
 
 
 class PlacePublic(BaseModel):
@@ -139,7 +142,7 @@ class PlacePublic(BaseModel):
     kind: str
     name: str
     code: str | None
-    parent_id: int | None
+    parent_id: Id | None
     path: list[PathItem]
     properties: dict[str, Any]
     identifiers: list[Identifier] = Field(default_factory=list)
@@ -166,7 +169,7 @@ class BuildingPublic(PlacePublic):
 class FloorPublic(PlacePublic):
     """A storey."""
 
-    building_id: int
+    building_id: Id
     level: int
     elevation: float
     height: float
@@ -176,7 +179,7 @@ class FloorPublic(PlacePublic):
 class SpacePublic(PlacePublic):
     """A space; units carry their normalised address."""
 
-    floor_id: int
+    floor_id: Id
     space_kind: str
     polygon_local: GeoJSON | None
     area: float | None
@@ -190,9 +193,9 @@ class DevicePublic(BaseModel):
     kind: str
     name: str
     tag: str | None
-    place_id: int
-    floor_id: int | None
-    space_id: int | None
+    place_id: Id
+    floor_id: Id | None
+    space_id: Id | None
     position: tuple[float, float, float] | None
     path: list[PathItem]
     health: DeviceHealth
@@ -215,17 +218,17 @@ class RelationPublic(BaseModel):
 
     id: int
     kind: str
-    source_device_id: int
-    target_place_id: int | None
-    target_device_id: int | None
+    source_device_id: Id
+    target_place_id: Id | None
+    target_device_id: Id | None
 
 
 class RouteStep(BaseModel):
     """One space on a walking route and how it was entered."""
 
-    space_id: int
+    space_id: Id
     name: str
-    floor_id: int
+    floor_id: Id
     via: str | None
     edge_kind: str | None
     length: float
@@ -241,9 +244,9 @@ class Route(BaseModel):
 class SearchHit(BaseModel):
     """A place or device matching a search."""
 
-    type: Literal["unit", "space", "device", "building", "floor"]
+    type: Literal["unit", "space", "device", "site", "building", "floor"]
     id: int
     name: str
     path: list[PathItem]
-    floor_id: int | None
+    floor_id: Id | None
     position: tuple[float, float, float] | None

@@ -9,7 +9,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.twin.conftest import ADMIN_PASSWORD, MakeUser, login
+from tests.api_fixtures import ADMIN_PASSWORD, MakeUser, login
 from twin.auth.roles import Role
 
 OPEN = {"/api/auth/login", "/api/auth/refresh", "/api/auth/emergency", "/healthz", "/readyz"}

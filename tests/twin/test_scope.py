@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.twin.community import Community, build, post
-from tests.twin.conftest import MakeUser, login
+from tests.api_fixtures import MakeUser, login
 from twin.auth.roles import Role
 
 

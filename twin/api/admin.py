@@ -14,6 +14,7 @@ from twin.audit import verify
 from twin.auth import users
 from twin.auth.roles import Permission, Role
 from twin.auth.scope import Principal
+from twin.schemas import Id
 from twin.store.security import AuditRow
 
 router = APIRouter(prefix="/api", tags=["admin"])
@@ -34,7 +35,7 @@ class GrantCreate(BaseModel):
     """A role on a place's subtree."""
 
     role: Role
-    place_id: int | None = None
+    place_id: Id | None = None
     device_kinds: list[str] | None = None
 
 
@@ -110,7 +111,7 @@ def list_audit(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: int | None = None,
+    before_id: Id | None = None,
 ) -> dict[str, Any]:
     """List audit entries, newest first, filtered by actor, action, object and time."""
     stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)

@@ -18,6 +18,7 @@ from twin.auth.passwords import hash_password, needs_rehash, verify_password
 from twin.auth.roles import PERMISSIONS, Permission
 from twin.auth.scope import Principal
 from twin.graph.places import get_place
+from twin.schemas import Id
 from twin.store.base import utcnow
 from twin.store.models import SiteRow
 from twin.store.security import EmergencyLinkRow, RefreshTokenRow, UserRow
@@ -48,7 +49,7 @@ class EmergencyKey(BaseModel):
 class EmergencyLinkCreate(BaseModel):
     """A responder view of one site for some hours."""
 
-    site_id: int
+    site_id: Id
     hours: int = Field(default=12, ge=1, le=72)
 
 

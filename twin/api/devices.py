@@ -12,7 +12,7 @@ from twin.errors import ValidationError
 from twin.graph import devices as uc
 from twin.graph import queries
 from twin.graph.views import devices_public, places_public
-from twin.schemas import DeviceCreate, DevicePublic, DeviceUpdate, Page, PlacePublic, RelationCreate, RelationPublic
+from twin.schemas import DeviceCreate, DevicePublic, DeviceUpdate, Id, Page, PlacePublic, RelationCreate, RelationPublic
 
 router = APIRouter(prefix="/api", tags=["devices"])
 
@@ -44,13 +44,13 @@ def _polygon(text: str | None) -> dict[str, Any] | None:
 @router.get("/devices")
 def list_devices(
     session: SessionDep,
-    under: Annotated[int | None, Query(description="A site, building, floor or space id: its whole subtree.")] = None,
+    under: Annotated[Id | None, Query(description="A site, building, floor or space id: its whole subtree.")] = None,
     kind: Annotated[list[str] | None, Query()] = None,
     health: Annotated[list[str] | None, Query()] = None,
     polygon: Annotated[str | None, Query(description="GeoJSON Polygon in the site frame (metres).")] = None,
     bbox: Annotated[str | None, Query(description="min_x,min_y,max_x,max_y in the site frame.")] = None,
     near: Annotated[str | None, Query(description="x,y in the site frame.")] = None,
-    near_device: int | None = None,
+    near_device: Id | None = None,
     radius: Annotated[float | None, Query(description="Metres around near or near_device.")] = None,
     nearest: Annotated[int | None, Query(description="The N closest to near or near_device.")] = None,
     include_retired: bool = False,
@@ -84,32 +84,32 @@ def create_device(session: SessionDep, body: DeviceCreate) -> DevicePublic:
 
 
 @router.get("/devices/{device_id}")
-def get_device(session: SessionDep, device_id: int) -> DevicePublic:
+def get_device(session: SessionDep, device_id: Id) -> DevicePublic:
     """Read a device with its place."""
     return devices_public(session, [uc.get_device(session, device_id)])[0]
 
 
 @router.patch("/devices/{device_id}")
-def update_device(session: SessionDep, device_id: int, body: DeviceUpdate) -> DevicePublic:
+def update_device(session: SessionDep, device_id: Id, body: DeviceUpdate) -> DevicePublic:
     """Rename, re-tag or move a device."""
     return devices_public(session, [uc.update_device(session, device_id, body)])[0]
 
 
 @router.delete("/devices/{device_id}")
-def retire_device(session: SessionDep, device_id: int) -> DevicePublic:
+def retire_device(session: SessionDep, device_id: Id) -> DevicePublic:
     """Retire a device; its history, alarms and tickets stay."""
     return devices_public(session, [uc.retire_device(session, device_id)])[0]
 
 
 @router.get("/devices/{device_id}/relations")
-def list_relations(session: SessionDep, device_id: int) -> dict[str, list[RelationPublic]]:
+def list_relations(session: SessionDep, device_id: Id) -> dict[str, list[RelationPublic]]:
     """List the typed links from and to a device."""
     rows = queries.relations_of(session, device_id)
     return {"items": [RelationPublic.model_validate(row, from_attributes=True) for row in rows]}
 
 
 @router.get("/devices/{device_id}/households")
-def list_households(session: SessionDep, device_id: int) -> dict[str, list[PlacePublic]]:
+def list_households(session: SessionDep, device_id: Id) -> dict[str, list[PlacePublic]]:
     """List the household units a device feeds (through the places and devices it feeds)."""
     return {"items": places_public(session, queries.households_fed_by(session, device_id))}
 
@@ -121,6 +121,6 @@ def create_relation(session: SessionDep, body: RelationCreate) -> RelationPublic
 
 
 @router.delete("/relations/{relation_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_relation(session: SessionDep, relation_id: int) -> None:
+def delete_relation(session: SessionDep, relation_id: Id) -> None:
     """Remove a typed link."""
     uc.delete_relation(session, relation_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from twin.errors import ForbiddenError, NotFoundError, ServiceError, TwinError, ValidationError
 
@@ -28,6 +29,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def unavailable(request: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: DataError) -> JSONResponse:
+        # A value the schema let through but the database cannot hold (a number too large, a bad
+        # encoding): the request is wrong, not the server.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "value out of range"
+        return JSONResponse({"detail": f"a value in the request cannot be stored: {reason}"}, status_code=422)
 
     @app.exception_handler(TwinError)
     async def refused(request: Request, exc: TwinError) -> JSONResponse:

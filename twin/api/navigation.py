@@ -12,7 +12,7 @@ from twin.catalogue import DEVICE_HEALTH, DEVICE_KINDS, SPACE_KINDS
 from twin.graph import queries, walking
 from twin.graph.geometry import point_xyz
 from twin.graph.paths import PathNamer
-from twin.schemas import Route, SearchHit
+from twin.schemas import Id, Route, SearchHit
 from twin.store.models import DeviceRow, FloorRow, SpaceRow
 
 router = APIRouter(prefix="/api", tags=["navigation"])
@@ -21,8 +21,8 @@ router = APIRouter(prefix="/api", tags=["navigation"])
 class WalkEdgeCreate(BaseModel):
     """A declared walking connection between two spaces."""
 
-    from_space_id: int
-    to_space_id: int
+    from_space_id: Id
+    to_space_id: Id
     kind: str = Field(pattern="^(door|opening|stair|elevator)$")
     length: float | None = Field(default=None, ge=0)
     via: str | None = None
@@ -31,8 +31,8 @@ class WalkEdgeCreate(BaseModel):
 @router.get("/routes")
 def get_route(
     session: SessionDep,
-    from_: Annotated[int, Query(alias="from", description="Start space id.")],
-    to: Annotated[int, Query(description="Destination space id.")],
+    from_: Annotated[Id, Query(alias="from", description="Start space id.")],
+    to: Annotated[Id, Query(description="Destination space id.")],
 ) -> Route:
     """Return the shortest walking route between two spaces, with its length in metres."""
     return walking.route(session, from_, to)

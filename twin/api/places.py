@@ -16,6 +16,7 @@ from twin.schemas import (
     BuildingPublic,
     FloorCreate,
     FloorPublic,
+    Id,
     PlacePublic,
     PlaceUpdate,
     SiteCreate,
@@ -42,7 +43,7 @@ def create_site(session: SessionDep, body: SiteCreate) -> SitePublic:
 
 
 @router.get("/sites/{site_id}")
-def get_site(session: SessionDep, site_id: int) -> SitePublic:
+def get_site(session: SessionDep, site_id: Id) -> SitePublic:
     """Read a community."""
     return places_public(session, [uc.get_place(session, SiteRow, site_id, "site")])[0]  # type: ignore[return-value]
 
@@ -54,7 +55,7 @@ def create_building(session: SessionDep, body: BuildingCreate) -> BuildingPublic
 
 
 @router.get("/buildings/{building_id}")
-def get_building(session: SessionDep, building_id: int) -> BuildingPublic:
+def get_building(session: SessionDep, building_id: Id) -> BuildingPublic:
     """Read a building."""
     row = uc.get_place(session, BuildingRow, building_id, "building")
     return places_public(session, [row])[0]  # type: ignore[return-value]
@@ -67,7 +68,7 @@ def create_floor(session: SessionDep, body: FloorCreate) -> FloorPublic:
 
 
 @router.get("/floors/{floor_id}")
-def get_floor(session: SessionDep, floor_id: int) -> FloorPublic:
+def get_floor(session: SessionDep, floor_id: Id) -> FloorPublic:
     """Read a storey."""
     return places_public(session, [uc.get_place(session, FloorRow, floor_id, "floor")])[0]  # type: ignore[return-value]
 
@@ -79,40 +80,40 @@ def create_space(session: SessionDep, body: SpaceCreate) -> SpacePublic:
 
 
 @router.get("/spaces/{space_id}")
-def get_space(session: SessionDep, space_id: int) -> SpacePublic:
+def get_space(session: SessionDep, space_id: Id) -> SpacePublic:
     """Read a space."""
     return places_public(session, [uc.get_place(session, SpaceRow, space_id, "space")])[0]  # type: ignore[return-value]
 
 
 @router.get("/places/{place_id}/children")
-def list_children(session: SessionDep, place_id: int) -> dict[str, list[PlacePublic]]:
+def list_children(session: SessionDep, place_id: Id) -> dict[str, list[PlacePublic]]:
     """List the places directly under a place."""
     return {"items": places_public(session, queries.children(session, place_id))}
 
 
 @router.get("/places/{place_id}/subtree")
 def list_subtree(
-    session: SessionDep, place_id: int, kind: Annotated[list[str] | None, Query()] = None
+    session: SessionDep, place_id: Id, kind: Annotated[list[str] | None, Query()] = None
 ) -> dict[str, list[PlacePublic]]:
     """List every place under a place, optionally of some levels only."""
     return {"items": places_public(session, queries.subtree(session, place_id, kind or []))}
 
 
 @router.get("/places/{place_id}/ancestors")
-def list_ancestors(session: SessionDep, place_id: int) -> dict[str, list[PlacePublic]]:
+def list_ancestors(session: SessionDep, place_id: Id) -> dict[str, list[PlacePublic]]:
     """List the places above a place, site first."""
     return {"items": places_public(session, queries.ancestors(session, place_id))}
 
 
 @router.get("/floors/{floor_id}/space-at")
-def get_space_at(session: SessionDep, floor_id: int, x: float, y: float) -> SpacePublic | None:
+def get_space_at(session: SessionDep, floor_id: Id, x: float, y: float) -> SpacePublic | None:
     """Return the space of a floor containing a point of the site frame, or null."""
     row = queries.space_at(session, floor_id, x, y)
     return None if row is None else places_public(session, [row])[0]  # type: ignore[return-value]
 
 
 @router.patch("/places/{place_id}")
-def update_place(session: SessionDep, place_id: int, body: PlaceUpdate) -> PlacePublic:
+def update_place(session: SessionDep, place_id: Id, body: PlaceUpdate) -> PlacePublic:
     """Rename or move a place."""
     row = uc.update_place(session, place_id, body)
     session.refresh(row)
@@ -120,13 +121,13 @@ def update_place(session: SessionDep, place_id: int, body: PlaceUpdate) -> Place
 
 
 @router.delete("/places/{place_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_place(session: SessionDep, place_id: int) -> None:
+def delete_place(session: SessionDep, place_id: Id) -> None:
     """Delete an empty place."""
     uc.delete_place(session, place_id)
 
 
 @router.get("/units")
-def find_units(session: SessionDep, address: str, site_id: int | None = None) -> dict[str, list[PlacePublic]]:
+def find_units(session: SessionDep, address: str, site_id: Id | None = None) -> dict[str, list[PlacePublic]]:
     """Find household units by their address, in any common spelling (3-2-1801, 3栋2单元1801室, 3#2-1801)."""
     rows: list[PlaceRow] = list(queries.find_unit(session, address, site_id))
     return {"items": places_public(session, rows)}

@@ -18,6 +18,7 @@ from twin.auth.pii import PiiKey, mask_id_number, mask_name, mask_phone
 from twin.auth.roles import SEES_BILLING, Permission
 from twin.auth.scope import Principal
 from twin.graph.places import get_place
+from twin.schemas import Id
 from twin.store.models import SpaceRow
 from twin.store.security import ResidentRow
 
@@ -39,7 +40,7 @@ def _key(runtime: Any) -> PiiKey:
 
 @router.post("/units/{unit_id}/residents", status_code=status.HTTP_201_CREATED)
 def add_resident(
-    unit_id: int,
+    unit_id: Id,
     body: ResidentCreate,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -71,7 +72,7 @@ def add_resident(
 
 @router.get("/units/{unit_id}/residents")
 def list_residents(
-    unit_id: int,
+    unit_id: Id,
     session: SessionDep,
     runtime: RuntimeDep,
     principal: PrincipalDep,

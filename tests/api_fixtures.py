@@ -1,4 +1,4 @@
-"""A twin server on a private database, driven through the real ASGI stack, logged in as someone."""
+"""API fixtures for every test folder: a twin server on a private database, logged in as someone."""
 
 from __future__ import annotations
 
