@@ -6,8 +6,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.twin.community import Community, build, post
 from tests.api_fixtures import MakeUser, login
+from tests.twin.community import Community, build, post
 from twin.auth.roles import Role
 
 
