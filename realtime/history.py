@@ -285,7 +285,7 @@ class TelemetryStore:
     ) -> None:
         try:
             with conn.transaction():
-                conn.execute(statement, params)  # type: ignore[arg-type]
+                conn.execute(statement, params)
         except Unavailable:
             raise
         except psycopg.Error:

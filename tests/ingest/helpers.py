@@ -89,7 +89,7 @@ def conninfo(db_url: str) -> str:
     return f"host={url.host} port={url.port} user={url.username} password={url.password} dbname={url.database}"
 
 
-def query(db_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def query(db_url: str, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
     """Run one query against the test database, outside the application."""
     with psycopg.connect(conninfo(db_url), autocommit=True) as conn:
         return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
