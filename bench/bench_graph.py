@@ -28,10 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.graph_data import populate
 from twin.app import create_app
+from twin.auth import users
+from twin.auth.roles import Role
 from twin.services import PostgresCluster
 from twin.services.system import free_port
 from twin.settings import Settings
 from twin.store.engine import make_engine, session_factory, upgrade
+
+PASSWORD = "bench password 1"
 
 
 def timed(fn: Callable[[int], object], repeat: int) -> list[float]:
@@ -68,6 +72,8 @@ def main() -> None:
         with console.status(f"building {args.devices:,} devices over {args.buildings}×{args.floors} floors…"):
             with session_factory(engine)() as session, session.begin():
                 ids = populate(session, args.buildings, args.floors, args.devices)
+                users.add_user(session, "bench", PASSWORD)
+                users.grant(session, "bench", Role.ADMIN, None)
             with psycopg.connect(cluster.conninfo("bench"), autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE")
         engine.dispose()
@@ -78,6 +84,8 @@ def main() -> None:
         bare = psycopg.connect(cluster.conninfo("bench"), autocommit=True)
         device_ids = [r[0] for r in bare.execute("SELECT id FROM devices ORDER BY random() LIMIT 500")]
         with TestClient(create_app(settings, db_url=url)) as client:
+            token = client.post("/api/auth/login", json={"username": "bench", "password": PASSWORD}).json()
+            client.headers["Authorization"] = f"Bearer {token['access_token']}"
             cases = {
                 "devices in floor": (
                     lambda i: client.get(

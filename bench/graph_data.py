@@ -84,7 +84,7 @@ def populate(session: Session, buildings: int, floors: int, devices: int, seed: 
                 "floor_id": floor.id,
                 "space_id": space.id,
                 "path": space.path,
-                "kind": KINDS[i % len(KINDS)],
+                "kind": KINDS[(i // len(floor_rows)) % len(KINDS)],
                 "name": f"dev {i}",
                 "tag": f"D{i:06d}",
                 "position_local": to_db(Point(x, y, floor.elevation + 2.5), LOCAL_SRID),

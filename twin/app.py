@@ -15,13 +15,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from bim.store import IfcImporter
+from gis.store import GisImporter
 from realtime.setup import start_ingest
 from twin import __version__
-from twin.api import admin, auth, devices, health, navigation, places, residents, telemetry
+from twin.api import admin, assets, auth, devices, health, imports, layers, navigation, places, residents, telemetry
 from twin.api.deps import get_principal
 from twin.api.errors import install_error_handlers
 from twin.api.limits import BodyLimit
-from twin.metrics import install_request_metrics
+from twin.imports import ImporterRegistry, ImportRunner
+from twin.imports.assets import assets_root
+from twin.metrics import RequestMetrics
 from twin.runtime import Runtime
 from twin.services.endpoints import broker_address, database_url
 from twin.settings import Settings, get_settings
@@ -35,6 +39,9 @@ PROTECTED_ROUTERS = [
     admin.router,
     residents.router,
     telemetry.router,
+    imports.router,
+    layers.router,
+    assets.router,
 ]
 """Every API router but login: each is included behind authentication, whatever its routes declare."""
 
@@ -58,13 +65,16 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
         finally:
             if app.state.telemetry is not None:
                 await app.state.telemetry.stop()
+            app.state.imports.close()
             runtime.engine.dispose()
 
     app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan)
     runtime = Runtime(settings=settings, engine=make_engine(url), broker=broker_address(settings))
     app.state.runtime = runtime
+    importers = ImporterRegistry([IfcImporter(), GisImporter()])
+    app.state.imports = ImportRunner(runtime.engine, runtime.events, importers, assets_root(settings.home))
     install_error_handlers(app)
-    install_request_metrics(app, runtime.metrics)
+    app.add_middleware(RequestMetrics, registry=runtime.metrics)
     app.include_router(health.router)
     app.include_router(auth.router)
     for router in PROTECTED_ROUTERS:
