@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from twin.cli_admin import apikey_app, audit_app, ensure_first_admin, user_app
+from twin.cli_imports import add_import_commands
 from twin.errors import TwinError
+from twin.imports import ImporterRegistry
 from twin.services.endpoints import database_url, embedded_broker, embedded_cluster, write_record
 from twin.settings import get_settings
 
@@ -152,6 +155,24 @@ def demo(
     db_upgrade()
     ensure_first_admin()
     serve(None, port)
+
+
+def _importers() -> ImporterRegistry:
+    """Return the importers of this build: IFC models (bim) and GIS layers (gis)."""
+    from bim.store import IfcImporter
+    from gis.store import GisImporter
+
+    return ImporterRegistry([IfcImporter(), GisImporter()])
+
+
+def _align(session: Session, building: str, *, apply: bool) -> dict[str, Any]:
+    """Fit a BIM building onto its GIS footprint (gis.realign)."""
+    from gis.realign import align_building
+
+    return align_building(session, building, apply=apply)
+
+
+add_import_commands(app, _importers, _align)
 
 
 def main() -> None:

@@ -1,0 +1,203 @@
+"""The IFC importer: a model into the spatial graph in one transaction, its GLBs swapped in on commit.
+
+``bim`` implements the twin's :class:`twin.imports.Importer`; the composition root registers it.
+The file is read and tessellated first (the structure on a second thread while ifcopenshell
+tessellates, :func:`bim.import_ifc`), the GLBs going to a folder no one serves; then the graph is
+written through the twin's use cases, and the GLB folder is staged to replace the served one
+when — and only when — the transaction commits. The graph is written after the geometry, not
+during it: every use case appends to the audit log, whose lock is held until the commit, so
+writing early would stall every other change in the twin for as long as the geometry runs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bim.errors import IfcImportError
+from bim.geometry import GeometryResult
+from bim.importer import import_ifc
+from bim.model import BimGeoref, BimModel
+from bim.placement import place_model
+from bim.sync import SyncState
+from bim.sync_devices import retire_missing, write_devices, write_walks
+from bim.sync_places import write_buildings, write_floors, write_spaces
+from twin.imports import ImportContext, ImportInputError, ImportKind, ImportOutcome
+from twin.imports.assets import MANIFEST, safe_name, site_assets
+from twin.imports.sites import Origin, resolve_site
+from twin.store.models import BuildingRow, FloorRow, SpaceRow
+
+_MAGIC = b"ISO-10303-21;"
+_OPTIONS = ("building", "model", "georef")
+
+
+@dataclass(frozen=True, slots=True)
+class IfcOptions:
+    """What an IFC import may be told: the building to merge into, the model's key, a georeference."""
+
+    building: str | None = None
+    model: str | None = None
+    georef: BimGeoref | None = None
+
+    @classmethod
+    def read(cls, options: Mapping[str, Any]) -> IfcOptions:
+        """Check the options of a request, naming the one that is wrong."""
+        unknown = sorted(set(options) - set(_OPTIONS))
+        if unknown:
+            raise ImportInputError(f"unknown IFC import option(s): {', '.join(unknown)}", f"use {', '.join(_OPTIONS)}")
+        georef = options.get("georef")
+        return cls(
+            building=_text(options.get("building")),
+            model=safe_name(str(options["model"])) if options.get("model") else None,
+            georef=parse_georef(georef) if georef else None,
+        )
+
+
+def _text(value: object) -> str | None:
+    return str(value).strip() or None if value is not None else None
+
+
+def parse_georef(text: str) -> BimGeoref:
+    """Read ``LAT,LON[,HEIGHT[,BEARING]]``: where the model's origin is, and where its +Y points."""
+    try:
+        values = [float(part) for part in str(text).split(",")]
+    except ValueError:
+        values = []
+    if not 2 <= len(values) <= 4 or not (-90 <= values[0] <= 90 and -180 <= values[1] <= 180):
+        raise ImportInputError(
+            f"georef {text!r} is not LAT,LON[,HEIGHT[,BEARING]]",
+            "degrees WGS84, height in metres, bearing of the model's +Y in degrees clockwise from north",
+        )
+    height = values[2] if len(values) > 2 else 0.0
+    bearing = values[3] if len(values) > 3 else 0.0
+    return BimGeoref(source="given", latitude=values[0], longitude=values[1], height=height, rotation_deg=bearing)
+
+
+class IfcImporter:
+    """Import IFC2X3, IFC4 and IFC4X3 models into the graph."""
+
+    kind: ImportKind = ImportKind.IFC
+    suffixes: tuple[str, ...] = (".ifc",)
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Refuse unknown or malformed options (a georeference that is not LAT,LON…)."""
+        IfcOptions.read(options)
+
+    def check_file(self, path: Path) -> None:
+        """Refuse a file that does not start as a STEP file does."""
+        with path.open("rb") as stream:
+            head = stream.read(256)
+        if not head.lstrip().startswith(_MAGIC):
+            raise ImportInputError(f"{path.name}: not an IFC file: it does not start with ISO-10303-21;")
+
+    def run(self, context: ImportContext) -> ImportOutcome:
+        """Read, tessellate and store one model; stage its GLBs for the commit."""
+        request, session = context.request, context.session
+        options = IfcOptions.read(request.options)
+        incoming = context.assets / ".incoming" / f"import-{context.job_id}"
+        try:
+            model, geometry = _read(request.path, request.file_name, incoming, context, options.georef)
+            site = resolve_site(session, request.site, lambda: _origin(model))
+            default, notes = place_model(model.georef, site.origin_lat, site.origin_lon, site.origin_height)
+            key = options.model or safe_name(Path(request.file_name).stem)
+            state = SyncState(session, site, model, key, default)
+            context.progress("storing the graph", 0.9)
+            plans = write_buildings(state, options.building)
+            write_floors(state, plans)
+            write_spaces(state)
+            write_devices(state)
+            walks = write_walks(state)
+            retire_missing(state)
+            context.progress("staging the geometry", 0.97)
+            pending = context.stage(site_assets(context.assets, site.id) / key)
+            pending.parent.mkdir(parents=True, exist_ok=True)
+            incoming.rename(pending)
+            _write_manifest(pending, state, geometry, request.file_name)
+        finally:
+            shutil.rmtree(incoming, ignore_errors=True)
+        counts = _counts(state, geometry) | {"walk_edges": walks}
+        summary = state.changes.summary() | {"model": key, "georef": _georef_summary(model.georef)}
+        warnings = [*model.warnings, *notes, *geometry.warnings, *state.warnings]
+        return ImportOutcome(site.id, counts, summary, warnings)
+
+
+def _read(
+    path: Path, name: str, out: Path, context: ImportContext, georef: BimGeoref | None
+) -> tuple[BimModel, GeometryResult]:
+    done = {"structure": 0.0, "geometry": 0.0}
+
+    def progress(stage: str, step: int, total: int) -> None:
+        part = "geometry" if stage == "geometry" else "structure"
+        done[part] = step / total if total else 1.0
+        label = "tessellating" if part == "geometry" else f"reading {stage}"
+        context.progress(label, 0.05 * done["structure"] + 0.8 * done["geometry"])
+
+    try:
+        return import_ifc(path, out, progress=progress, georef=georef)
+    except IfcImportError as exc:
+        reason = f"{exc.entity}: {exc.reason}" if exc.entity else exc.reason
+        raise ImportInputError(f"{name}: {reason}") from exc
+
+
+def _origin(model: BimModel) -> Origin | None:
+    georef = model.georef
+    if georef.latitude is None or georef.longitude is None:
+        return None
+    return (georef.latitude, georef.longitude, georef.height or 0.0)
+
+
+def _counts(state: SyncState, geometry: GeometryResult) -> dict[str, int]:
+    rows = list(state.places.values())
+    return {
+        "buildings": sum(isinstance(r, BuildingRow) for r in rows),
+        "floors": sum(isinstance(r, FloorRow) for r in rows),
+        "spaces": sum(isinstance(r, SpaceRow) for r in rows),
+        "devices": len(state.devices),
+        "glb_files": len(geometry.files),
+        "glb_bytes": sum(f.bytes for f in geometry.files),
+        "geometry_failed": len(geometry.failed),
+    }
+
+
+def _georef_summary(georef: BimGeoref) -> dict[str, Any]:
+    return {
+        "source": georef.source,
+        "latitude": georef.latitude,
+        "longitude": georef.longitude,
+        "height": georef.height,
+        "rotation_deg": georef.rotation_deg,
+        "recentred_by": list(georef.offset),
+        "second_georeference": georef.other.source if georef.other is not None else None,
+    }
+
+
+def _write_manifest(folder: Path, state: SyncState, geometry: GeometryResult, file_name: str) -> None:
+    """Say which GLB draws which floor of which building: the view fetches the transform by building."""
+    first = next((r.id for r in state.places.values() if isinstance(r, BuildingRow)), None)
+    files = []
+    for glb in geometry.files:
+        floor = state.places.get(glb.storey_id or "")
+        building = state.places.get(state.storey_building.get(glb.storey_id or "", ""))
+        files.append(
+            {
+                "file": glb.path.name,
+                "storey": glb.storey_id,
+                "floor_id": floor.id if floor is not None else None,
+                "building_id": building.id if building is not None else first,
+                "elements": glb.element_count,
+                "bytes": glb.bytes,
+            }
+        )
+    manifest = {
+        "model": state.key,
+        "source": file_name,
+        "project": state.model.project_id,
+        "schema": state.model.schema,
+        "files": files,
+        "geometry_failed": geometry.failed,
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")

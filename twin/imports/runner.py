@@ -1,0 +1,141 @@
+"""Run import jobs: in a worker thread for the API, in the foreground for the CLI — the same code.
+
+An import is one transaction: the importer writes through the session it is given, the files it
+staged are swapped in just before the commit (and back if the commit fails), and the job is
+marked done in that same transaction. Any exception rolls everything back and the job is marked
+failed with a message naming what was wrong. One worker thread runs the jobs one at a time:
+geometry already takes every core but one, and two imports of one site must not interleave.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from twin.errors import TwinError
+from twin.events import EventBus
+from twin.imports.importer import ImporterRegistry
+from twin.imports.jobs import create_job, mark_done, mark_failed, mark_progress, mark_running
+from twin.imports.model import ImportContext, ImportRequest
+from twin.imports.staging import StagedDir
+from twin.store.engine import session_factory
+from twin.store.models import SiteRow
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.25
+"""Progress is written to the job at most this often (and at every new stage)."""
+
+Listener = Callable[[str, float], None]
+
+
+class ImportRunner:
+    """Create, run and record import jobs against one database."""
+
+    def __init__(self, engine: Engine, events: EventBus, registry: ImporterRegistry, assets: Path) -> None:
+        self.engine = engine
+        self.events = events
+        self.registry = registry
+        self.assets = assets
+        self._pool: ThreadPoolExecutor | None = None
+        self._queued: dict[int, Future[None]] = {}
+
+    def create(self, request: ImportRequest, site_path: str | None = None) -> int:
+        """Record a queued job for a request and return its id; refuse bad options before any work."""
+        self.registry.get(request.kind).check_options(request.options)
+        return create_job(self.engine, self.events, request, site_path)
+
+    def submit(self, request: ImportRequest, site_path: str | None = None) -> int:
+        """Queue a job to run in the worker thread; return its id at once."""
+        job_id = self.create(request, site_path)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
+        future = self._pool.submit(self.execute, job_id, request)
+        self._queued[job_id] = future
+        future.add_done_callback(lambda _: self._queued.pop(job_id, None))
+        return job_id
+
+    def run(self, request: ImportRequest, listener: Listener | None = None) -> int:
+        """Run a job in the calling thread (the CLI); return its id once it is done or failed."""
+        job_id = self.create(request)
+        self.execute(job_id, request, listener)
+        return job_id
+
+    def close(self) -> None:
+        """Finish the running job, and record the queued ones as failed: the server is stopping.
+
+        A later :meth:`submit` starts a new worker (a test client may start the same app twice).
+        """
+        for job_id, future in list(self._queued.items()):
+            if future.cancel():
+                mark_failed(self.engine, self.events, job_id, "the server stopped before this import ran")
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def execute(self, job_id: int, request: ImportRequest, listener: Listener | None = None) -> None:
+        """Run one job to its end; never raises (the job records the failure)."""
+        staged: list[StagedDir] = []
+        try:
+            importer = self.registry.get(request.kind)
+            mark_running(self.engine, self.events, job_id)
+            progress = _Progress(self.engine, self.events, job_id, listener)
+
+            def stage(final: Path) -> Path:
+                staged.append(StagedDir(final))
+                return staged[-1].pending
+
+            with session_factory(self.engine)() as session:
+                self.events.bind(session)
+                session.info["actor"] = request.created_by
+                session.info["address"] = request.address
+                with session.begin():
+                    context = ImportContext(session, request, job_id, self.assets, progress, stage)
+                    outcome = importer.run(context)
+                    site = session.get(SiteRow, outcome.site_id)
+                    mark_done(session, job_id, outcome, site.path if site is not None else str(outcome.site_id))
+                    for item in staged:
+                        item.promote()
+            for item in staged:
+                item.finish()
+        except Exception as exc:  # every failure ends as a failed job, never a lost thread
+            for item in reversed(staged):
+                item.revert()
+            mark_failed(self.engine, self.events, job_id, _message(exc))
+            if not isinstance(exc, TwinError):
+                log.exception("import %s failed unexpectedly", job_id)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, TwinError):
+        return str(exc)
+    return f"internal error ({type(exc).__name__}): {exc}"
+
+
+class _Progress:
+    """Write a job's progress, no more often than every PROGRESS_EVERY_S, from any thread."""
+
+    def __init__(self, engine: Engine, events: EventBus, job_id: int, listener: Listener | None) -> None:
+        self._engine, self._events, self._job_id, self._listener = engine, events, job_id, listener
+        self._lock = threading.Lock()
+        self._stage = ""
+        self._fraction = 0.0
+        self._written = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        with self._lock:
+            fraction = max(self._fraction, min(fraction, 1.0))
+            now = time.monotonic()
+            due = stage != self._stage or now - self._written >= PROGRESS_EVERY_S
+            self._stage, self._fraction = stage, fraction
+            if self._listener is not None:
+                self._listener(stage, fraction)
+            if due:
+                self._written = now
+                mark_progress(self._engine, self._events, self._job_id, stage, fraction)
