@@ -17,10 +17,16 @@ class RequestMetrics:
 
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
-        self.requests = Counter("twin_http_requests", "HTTP requests served", ["method", "route", "status"],
-                                registry=registry)
-        self.latency = Histogram("twin_http_request_seconds", "HTTP request latency", ["method", "route"],
-                                 registry=registry, buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
+        self.requests = Counter(
+            "twin_http_requests", "HTTP requests served", ["method", "route", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "twin_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request, noting its status and duration once it is answered."""

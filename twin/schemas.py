@@ -206,10 +206,10 @@ class DevicePublic(BaseModel):
     """Metres from the query point, for radius and nearest queries."""
 
 
-class Page(BaseModel):
-    """One page of a cursor-paginated list; pass ``next`` as ``cursor`` for the next page."""
+class DevicePage(BaseModel):
+    """One page of devices; pass ``next`` as ``cursor`` for the next page."""
 
-    items: list[Any]
+    items: list[DevicePublic]
     next: str | None
 
 

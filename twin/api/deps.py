@@ -56,11 +56,16 @@ def authenticated_session(request: Request) -> Iterator[Session]:
         session.info["address"] = request.client.host if request.client else None
         with session.begin():
             try:
-                principal = authenticate(session, runtime.settings.signing_key(),
-                                         request.headers.get("authorization"), request.headers.get("x-api-key"))
+                principal = authenticate(
+                    session,
+                    runtime.settings.signing_key(),
+                    request.headers.get("authorization"),
+                    request.headers.get("x-api-key"),
+                )
             except AuthenticationError as exc:
-                raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.message,
-                                    headers={"WWW-Authenticate": "Bearer"}) from exc
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED, exc.message, headers={"WWW-Authenticate": "Bearer"}
+                ) from exc
             session.info["principal"] = principal
             session.info["actor"] = principal.username
             yield session

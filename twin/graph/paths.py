@@ -39,6 +39,13 @@ class PathNamer:
         rows = session.execute(select(PlaceRow.id, PlaceRow.name).where(PlaceRow.id.in_(ids))).all() if ids else []
         self._names = {row.id: row.name for row in rows}
 
+    def steps(self, path: str) -> list[dict[str, object]]:
+        """Return the named steps of a path as plain data, for responses built without models."""
+        return [
+            {"kind": LEVELS[depth], "id": pid, "name": self._names.get(pid, "?")}
+            for depth, pid in enumerate(ids_of(path))
+        ]
+
     def items(self, path: str) -> list[PathItem]:
         """Return the named steps of a path."""
         return [

@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import Row, Select, and_, func, null, or_, select, text
 from sqlalchemy.orm import Session
 
 from twin.auth.scope import device_condition, place_condition
@@ -61,11 +62,30 @@ def decode_cursor(cursor: str) -> int:
         raise ValidationError("cursor", "not a cursor returned by this API") from exc
 
 
-def find_devices(session: Session, q: DeviceQuery) -> tuple[list[DeviceRow], list[float | None], str | None]:
-    """Return a page of devices, their distances when a point was given, and the next cursor."""
+LISTING = (
+    DeviceRow.id,
+    DeviceRow.kind,
+    DeviceRow.name,
+    DeviceRow.tag,
+    DeviceRow.place_id,
+    DeviceRow.floor_id,
+    DeviceRow.space_id,
+    DeviceRow.path,
+    DeviceRow.health,
+    DeviceRow.last_seen,
+    DeviceRow.properties,
+    func.ST_X(DeviceRow.position_local).label("x"),
+    func.ST_Y(DeviceRow.position_local).label("y"),
+    func.ST_Z(DeviceRow.position_local).label("z"),
+)
+"""The columns a device list shows: plain values, no ORM objects and no geometry to decode."""
+
+
+def find_devices(session: Session, q: DeviceQuery) -> tuple[list[Row[Any]], str | None]:
+    """Return a page of devices (with ``distance`` when a point was given) and the next cursor."""
     if not 1 <= q.limit <= MAX_LIMIT:
         raise ValidationError("limit", f"must be between 1 and {MAX_LIMIT}")
-    stmt: Select = select(DeviceRow).where(  # type: ignore[type-arg]
+    stmt: Select = select(*LISTING).where(  # type: ignore[type-arg]
         device_condition(session, DeviceRow.path, DeviceRow.kind)
     )
     if not q.include_retired:
@@ -97,10 +117,11 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[list[DeviceRow], lis
         if x0 > x1 or y0 > y1:
             raise ValidationError("bbox", "must be min_x,min_y,max_x,max_y")
         stmt = stmt.where(DeviceRow.position_local.op("&&")(func.ST_MakeEnvelope(x0, y0, x1, y1, LOCAL_SRID)))
-    distance = None
-    if centre is not None:
+    if centre is None:
+        stmt = stmt.add_columns(null().label("distance"))
+    else:
         point = func.ST_SetSRID(func.ST_MakePoint(*centre), LOCAL_SRID)
-        distance = func.ST_Distance(func.ST_Force2D(DeviceRow.position_local), point)
+        stmt = stmt.add_columns(func.ST_Distance(func.ST_Force2D(DeviceRow.position_local), point).label("distance"))
         if q.near_device is not None:
             stmt = stmt.where(DeviceRow.id != q.near_device)
         if q.nearest is not None:
@@ -111,24 +132,16 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[list[DeviceRow], lis
                 .order_by(DeviceRow.position_local.op("<->")(point))
                 .limit(q.nearest)
             )
-            rows = session.execute(stmt.add_columns(distance)).all()
-            return [r[0] for r in rows], [float(r[1]) for r in rows], None
+            return list(session.execute(stmt).all()), None
         if q.radius is None or q.radius <= 0:
             raise ValidationError("radius", "give a positive radius in metres with a point, or nearest=N")
         stmt = stmt.where(func.ST_DWithin(DeviceRow.position_local, point, q.radius))
     if q.cursor is not None:
         stmt = stmt.where(DeviceRow.id > decode_cursor(q.cursor))
-    stmt = stmt.order_by(DeviceRow.id).limit(q.limit + 1)
-    if distance is not None:
-        stmt = stmt.add_columns(distance)
-        result = session.execute(stmt).all()
-        rows, dists = [r[0] for r in result], [float(r[1]) for r in result]
-    else:
-        rows = list(session.scalars(stmt))
-        dists = [None] * len(rows)  # type: ignore[list-item]
+    rows = list(session.execute(stmt.order_by(DeviceRow.id).limit(q.limit + 1)).all())
     more = len(rows) > q.limit
-    rows, dists = rows[: q.limit], dists[: q.limit]
-    return rows, dists, encode_cursor(rows[-1].id) if more else None  # type: ignore[return-value]
+    rows = rows[: q.limit]
+    return rows, encode_cursor(rows[-1].id) if more else None
 
 
 def _centre(session: Session, q: DeviceQuery) -> tuple[float, float] | None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from twin.catalogue import DeviceHealth
 from twin.graph.geometry import point_xyz, to_geojson
 from twin.graph.identifiers import identifiers_of
 from twin.graph.paths import PathNamer
@@ -76,31 +76,45 @@ def _place(row: PlaceRow, namer: PathNamer, idents: list) -> PlacePublic:  # typ
     return PlacePublic(**base)
 
 
-def devices_public(
-    session: Session, rows: Sequence[DeviceRow], distances: Sequence[float | None] | None = None
-) -> list[DevicePublic]:
-    """Render devices with their paths and identifiers."""
+def device_items(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Render devices as plain data with their paths and identifiers: two queries for the whole page.
+
+    Takes ORM rows or the plain rows of a device list (``x``, ``y``, ``z``, ``distance`` columns).
+    """
     namer = PathNamer(session, [row.path for row in rows])
     idents = identifiers_of(session, device_ids=[row.id for row in rows])
     out = []
-    for index, row in enumerate(rows):
-        distance = distances[index] if distances is not None else None
+    for row in rows:
+        distance = getattr(row, "distance", None)
         out.append(
-            DevicePublic(
-                id=row.id,
-                kind=row.kind,
-                name=row.name,
-                tag=row.tag,
-                place_id=row.place_id,
-                floor_id=row.floor_id,
-                space_id=row.space_id,
-                position=point_xyz(row.position_local),
-                path=namer.items(row.path),
-                health=DeviceHealth(row.health),
-                last_seen=row.last_seen,
-                properties=row.properties or {},
-                identifiers=idents.get(("device", row.id), []),
-                distance=round(distance, 3) if distance is not None else None,
-            )
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "name": row.name,
+                "tag": row.tag,
+                "place_id": row.place_id,
+                "floor_id": row.floor_id,
+                "space_id": row.space_id,
+                "position": _position(row),
+                "path": namer.steps(row.path),
+                "health": row.health,
+                "last_seen": row.last_seen,
+                "properties": row.properties or {},
+                "identifiers": [i.model_dump() for i in idents.get(("device", row.id), [])],
+                "distance": round(distance, 3) if distance is not None else None,
+            }
         )
     return out
+
+
+def _position(row: Any) -> tuple[float, float, float] | None:
+    if isinstance(row, DeviceRow):
+        return point_xyz(row.position_local)
+    if row.x is None:
+        return None
+    return (round(row.x, 3), round(row.y, 3), round(row.z or 0.0, 3))
+
+
+def devices_public(session: Session, rows: Sequence[DeviceRow]) -> list[DevicePublic]:
+    """Render devices as API models (single objects and small lists)."""
+    return [DevicePublic.model_validate(item) for item in device_items(session, rows)]
