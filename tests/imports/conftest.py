@@ -1,4 +1,4 @@
-"""Imports against a real PostGIS: a runner with both importers, and the API server of tests/twin."""
+"""Imports against a real PostGIS: a runner with both importers, wired as the composition root does."""
 
 from __future__ import annotations
 
@@ -10,12 +10,18 @@ from sqlalchemy import Engine
 
 from bim.store import IfcImporter
 from gis.store import GisImporter
-from tests.api_fixtures import anon_client, app_factory, client, make_user, settings
 from twin.events import EventBus
-from twin.imports import ImporterRegistry, ImportKind, ImportRequest, ImportRunner, JobPublic, SiteRef, get_job, job_public
+from twin.imports import (
+    ImporterRegistry,
+    ImportKind,
+    ImportRequest,
+    ImportRunner,
+    JobPublic,
+    SiteRef,
+    get_job,
+    job_public,
+)
 from twin.store.engine import make_engine, session_factory
-
-__all__ = ["anon_client", "app_factory", "client", "make_user", "settings"]
 
 
 @pytest.fixture
