@@ -19,7 +19,20 @@ from bim.store import IfcImporter
 from gis.store import GisImporter
 from realtime.setup import start_ingest
 from twin import __version__
-from twin.api import admin, assets, auth, devices, health, imports, layers, navigation, places, residents, telemetry
+from twin.api import (
+    admin,
+    assets,
+    auth,
+    devices,
+    health,
+    imports,
+    layers,
+    navigation,
+    places,
+    residents,
+    telemetry,
+    view,
+)
 from twin.api.deps import get_principal
 from twin.api.errors import install_error_handlers
 from twin.api.limits import BodyLimit
@@ -42,6 +55,7 @@ PROTECTED_ROUTERS = [
     imports.router,
     layers.router,
     assets.router,
+    view.router,
 ]
 """Every API router but login: each is included behind authentication, whatever its routes declare."""
 
