@@ -4,7 +4,7 @@ The partitioned tables get no partitions here: which months exist depends on the
 ingest's maintenance creates them ahead (and the writer on demand).
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
