@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from realtime.cli import ingest_app
 from twin.cli_admin import apikey_app, audit_app, ensure_first_admin, user_app
 from twin.cli_imports import add_import_commands
 from twin.errors import TwinError
@@ -32,6 +33,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(audit_app, name="audit")
+app.add_typer(ingest_app, name="ingest")
 console = Console()
 
 

@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 from fastapi.testclient import TestClient
 
+from realtime.history import TelemetryStore, conninfo_of
+from realtime.unbound import Sighting, address_hint
 from tests.api_fixtures import MakeUser, login
 from tests.conftest import BrokerInfo
 from tests.ingest.helpers import Publisher, add_device, build_graph, unique, write_profile
@@ -81,8 +83,9 @@ def test_discover_bind_and_read_back_through_the_api(
             publisher.send(topic, orjson.dumps({"temperature": 22.5, "humidity": 41}))
             state = poll(
                 lambda: client.get(f"/api/devices/{device['id']}/state").json(),
-                lambda s: [(v["quantity"], v["value"]) for v in s["values"]]
-                == [("humidity", 41), ("temperature", 22.5)],
+                lambda s: (
+                    [(v["quantity"], v["value"]) for v in s["values"]] == [("humidity", 41), ("temperature", 22.5)]
+                ),
                 "readings did not flow to the bound device",
             )
             assert state["health"] == "online" and state["last_seen"] is not None
@@ -146,3 +149,52 @@ def test_history_parameters_are_checked_with_the_field_named(db_url: str, client
     assert field({"from": (now - timedelta(days=365)).isoformat(), "step": "1s"}) == "step"
     ok = client.get(url, params={"quantity": "energy", "tz": "Asia/Shanghai", "step": "1d"})
     assert ok.status_code == 200 and ok.json()["points"] == [] and ok.json()["step_s"] == 86400
+
+
+def test_suggestions_name_the_unit_or_floor_an_identity_spells(db_url: str, client: TestClient) -> None:
+    graph = build_graph(db_url)
+    meter = add_device(db_url, graph, "电表", DeviceKind.ELECTRICITY_METER, None)
+    now = datetime.now(UTC)
+    store = TelemetryStore(conninfo_of(db_url))
+    try:
+        store.write_state(
+            [],
+            [],
+            [
+                Sighting(
+                    "acme", value, "acme", f"acme/{value}", now, now + timedelta(seconds=i), 1, {}, address_hint(value)
+                )
+                for i, value in enumerate(["3栋2单元1801室-water", "b3_f18_meter", "pump-7"])
+            ],
+        )
+    finally:
+        store.close()
+    items = {i["value"]: i for i in client.get("/api/ingest/unbound").json()["items"]}
+    assert [s["place_id"] for s in items["3栋2单元1801室-water"]["suggestions"]] == [graph.unit]
+    assert [(s["place_id"], s["kind"]) for s in items["b3_f18_meter"]["suggestions"]] == [(graph.floor, "floor")]
+    assert items["pump-7"]["suggestions"] == [] and items["pump-7"]["hint"] is None
+    assert list(items) == ["pump-7", "b3_f18_meter", "3栋2单元1801室-water"], "most recently heard first"
+
+    bound = client.post(
+        "/api/ingest/unbound/bind", json={"namespace": "acme", "value": "b3_f18_meter", "device_id": meter}
+    )
+    assert bound.status_code == 200 and {"namespace": "acme", "value": "b3_f18_meter"} in bound.json()["identifiers"]
+    again = client.post(
+        "/api/ingest/unbound/bind", json={"namespace": "acme", "value": "b3_f18_meter", "device_id": meter}
+    )
+    assert again.status_code == 200, "binding the same identity to the same device again changes nothing"
+    other = add_device(db_url, graph, "另一个", DeviceKind.WATER_METER, None)
+    clash = client.post(
+        "/api/ingest/unbound/bind", json={"namespace": "acme", "value": "b3_f18_meter", "device_id": other}
+    )
+    assert clash.status_code == 422 and "already names" in clash.text
+    neither = client.post("/api/ingest/unbound/bind", json={"namespace": "acme", "value": "pump-7"})
+    assert neither.status_code == 422
+    odd = client.post(
+        "/api/ingest/unbound/bind",
+        json={"namespace": "Vendor X", "value": "pump-7", "place_id": graph.unit, "kind": "water_pump"},
+    )
+    assert odd.status_code == 200
+    assert {"namespace": "mqtt", "value": "Vendor X/pump-7"} in odd.json()["identifiers"]
+    audit = client.get("/api/audit", params={"object_kind": "device", "object_id": meter})
+    assert audit.status_code == 200 and "device.bind" in audit.text

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from twin.audit import audit
 from twin.auth.roles import Permission
@@ -26,7 +26,7 @@ from twin.graph.identifiers import bind_identifiers
 from twin.graph.paths import scopes
 from twin.graph.queries import find_unit
 from twin.schemas import DeviceCreate, Identifier
-from twin.store.models import BuildingRow, DeviceRow, FloorRow
+from twin.store.models import DeviceRow, FloorRow, PlaceRow
 from twin.store.telemetry import DiscoveredRow
 
 MQTT_NAMESPACE = "mqtt"
@@ -76,13 +76,15 @@ def suggest(session: Session, rows: list[DiscoveredRow]) -> dict[tuple[str, str]
 
 def _floors(session: Session, building: str, level: int) -> list[dict[str, Any]]:
     names = [building, f"{building}栋", f"{building}号楼", f"{building}幢", f"{building}#"]
+    owner = aliased(PlaceRow)
     stmt = (
-        select(FloorRow.id, FloorRow.name, BuildingRow.name.label("building"))
-        .join(BuildingRow, BuildingRow.id == FloorRow.building_id)
+        select(FloorRow.id, FloorRow.name, owner.name.label("building"))
+        .join(owner, owner.id == FloorRow.building_id)
         .where(
             FloorRow.level == level,
             FloorRow.retired_at.is_(None),
-            or_(BuildingRow.code == building, BuildingRow.name.in_(names)),
+            owner.retired_at.is_(None),
+            or_(owner.code == building, owner.name.in_(names)),
             place_condition(session, FloorRow.path),
         )
         .order_by(FloorRow.id)
