@@ -27,6 +27,7 @@ from twin.imports.changes import (
     announce,
     delete_walk_edge,
     edges_touching,
+    keep_others,
     owned_by,
     retire_place,
     revive,
@@ -107,6 +108,7 @@ def _update(
     position: tuple[float, float, float],
     values: dict[str, Any],
 ) -> None:
+    values["properties"] = keep_others(row, values["properties"])
     floor_id = place.id if isinstance(place, FloorRow) else getattr(place, "floor_id", None)
     space_id = place.id if isinstance(place, SpaceRow) else None
     old = from_db(row.position_local)

@@ -25,7 +25,7 @@ from twin.audit import snapshot
 from twin.graph.geometry import from_db, to_db
 from twin.graph.places import create_building, create_floor, create_space, update_place
 from twin.imports import ImportInputError
-from twin.imports.changes import announce, derive_footprint, revive, same_geometry
+from twin.imports.changes import announce, derive_footprint, keep_others, revive, same_geometry
 from twin.schemas import BuildingCreate, FloorCreate, PlaceUpdate, SpaceCreate
 from twin.store.models import BuildingRow, DeviceRow, FloorRow, PlaceRow, SpaceRow
 
@@ -297,6 +297,8 @@ def _update(
     moves: bool = False,
 ) -> None:
     """Set what differs; count element changes (derived outlines are updated without being counted)."""
+    if "properties" in values:
+        values["properties"] = keep_others(row, values["properties"])
     before = snapshot(row)
     changed = {key for key, value in values.items() if getattr(row, key) != value}
     reshaped = {key for key, value in geometry.items() if not same_geometry(getattr(row, key), value)}

@@ -89,14 +89,13 @@ class LayerSync:
         """Return the identifiers of the node a feature becomes."""
         return [Identifier(namespace=NAMESPACE, value=self.key(source_id))]
 
-    def marker(self, source_id: str, index: int, attributes: dict[str, Any]) -> dict[str, Any]:
-        """Return the ``gis`` properties of a node a feature of this layer made."""
+    def marker(self, source_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
+        """Return the ``gis`` properties of a node a feature made (not its index: a file's order may change)."""
         return {
             "model": self.name,
             "layer": self.name,
             "source": self.layer.source,
             "source_id": source_id,
-            "index": index,
             "attributes": attributes,
         }
 

@@ -26,7 +26,7 @@ from twin.audit import snapshot
 from twin.graph.geometry import LOCAL_SRID, to_db
 from twin.graph.identifiers import bind_identifiers
 from twin.graph.places import create_building
-from twin.imports.changes import announce, derive_footprint, revive, same_geometry
+from twin.imports.changes import announce, derive_footprint, keep_others, revive, same_geometry
 from twin.schemas import BuildingCreate
 from twin.store.models import BuildingRow
 
@@ -90,7 +90,7 @@ def _values(state: LayerSync, feature: GisFeature) -> dict[str, Any]:
         "name": " ".join(name.split())[:200] or sid,
         "height": height,
         "floors_above": levels,
-        "properties": {"gis": state.marker(sid, feature.index, dict(feature.attributes))},
+        "properties": {"gis": state.marker(sid, dict(feature.attributes))},
     }
 
 
@@ -123,6 +123,7 @@ def _update(state: LayerSync, feature: GisFeature, row: BuildingRow) -> None:
         return
     polygon = _local(state, feature)
     values = _values(state, feature)
+    values["properties"] = keep_others(row, values["properties"])
     changed = {key for key, value in values.items() if getattr(row, key) != value}
     reshaped = polygon is not None and not same_geometry(row.footprint_local, polygon)
     if not changed and not reshaped:
@@ -142,7 +143,7 @@ def _link(state: LayerSync, feature: GisFeature, row: BuildingRow, link: Footpri
     sid = state.sid(feature)
     bind_identifiers(state.session, state.identity(sid), place_id=row.id)
     before = snapshot(row)
-    marker = state.marker(sid, feature.index, dict(feature.attributes))
+    marker = state.marker(sid, dict(feature.attributes))
     row.properties = {**row.properties, "gis": marker | {"link": {"method": link.method.value, "score": link.score}}}
     announce(state.session, "update", row, before)
     state.places[sid] = row.id

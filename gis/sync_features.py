@@ -22,7 +22,7 @@ from twin.audit import snapshot
 from twin.catalogue import DEVICE_KINDS, DeviceKind
 from twin.graph.devices import create_device, retire_device, update_device
 from twin.graph.geometry import from_db
-from twin.imports.changes import MOVE_TOLERANCE_M, announce, retire_place, revive
+from twin.imports.changes import MOVE_TOLERANCE_M, announce, keep_others, retire_place, revive
 from twin.schemas import DeviceCreate, DeviceUpdate
 from twin.store.gis_layers import GisFeatureRow
 from twin.store.models import BuildingRow, DeviceRow
@@ -40,7 +40,7 @@ def write_devices(state: LayerSync) -> None:
         values: dict[str, Any] = {
             "kind": kind.value,
             "name": " ".join(name.split())[:200] or sid,
-            "properties": {"gis": state.marker(sid, feature.index, dict(feature.attributes))},
+            "properties": {"gis": state.marker(sid, dict(feature.attributes))},
         }
         row = state.existing.get(state.key(sid))
         if not isinstance(row, DeviceRow):
@@ -68,6 +68,7 @@ def write_devices(state: LayerSync) -> None:
 def _update(
     state: LayerSync, row: DeviceRow, sid: str, position: tuple[float, float, float], values: dict[str, Any]
 ) -> None:
+    values["properties"] = keep_others(row, values["properties"])
     old = from_db(row.position_local)
     distance = math.dist((old.x, old.y, old.z if old.has_z else 0.0), position) if old is not None else math.inf
     changed = {key for key, value in values.items() if getattr(row, key) != value}

@@ -46,10 +46,10 @@ def runner(engine: Engine, assets: Path) -> Iterator[ImportRunner]:
     runner.close()
 
 
-def run_import(runner: ImportRunner, kind: str, path: Path, site: str | int, **options: object) -> JobPublic:
+def run_import(runner: ImportRunner, importer: str, path: Path, site: str | int, **options: object) -> JobPublic:
     """Run one import in the foreground and return its finished job."""
     request = ImportRequest(
-        kind=ImportKind(kind),
+        kind=ImportKind(importer),
         path=path,
         file_name=path.name,
         site=SiteRef.parse(str(site)),

@@ -48,6 +48,15 @@ def same_geometry(stored: Any, new: BaseGeometry | None) -> bool:
     return bool(shapely.equals_exact(old, new, tolerance=MOVE_TOLERANCE_M))
 
 
+def keep_others(row: PlaceRow | DeviceRow, mine: dict[str, Any]) -> dict[str, Any]:
+    """Return a row's properties with an importer's keys replaced and everyone else's kept.
+
+    A device's ``ifc`` keys come from its model, its ``mqtt`` keys from the live binding, a
+    building's ``gis`` link from its footprint: a re-import replaces only its own.
+    """
+    return {**(row.properties or {}), **mine}
+
+
 def retire_place(session: Session, row: PlaceRow) -> None:
     """Retire a place: it stays, with what hangs on it, marked as no longer built; routes avoid it."""
     if row.retired_at is not None:
