@@ -14,8 +14,9 @@ import uuid
 from pathlib import Path, PurePath
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from twin.api.deps import RuntimeDep, SessionDep
 from twin.auth.deps import require

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from twin.audit import snapshot
@@ -73,5 +73,5 @@ def _create(session: Session, ref: SiteRef, origin: Origin | None) -> SiteRow:
 
 
 def _has_buildings(session: Session, site: SiteRow) -> bool:
-    stmt = select(exists().where(BuildingRow.site_id == site.id, BuildingRow.retired_at.is_(None)))
-    return bool(session.scalar(stmt))
+    stmt = select(BuildingRow.id).where(BuildingRow.site_id == site.id, BuildingRow.retired_at.is_(None)).limit(1)
+    return session.scalar(stmt) is not None
