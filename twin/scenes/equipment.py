@@ -55,7 +55,9 @@ class _Devices:
         gateway: str | None = None,
     ) -> None:
         identity = None
-        if profile == TASMOTA:
+        if tag == BRIDGE:
+            identity = "bridge"  # zigbee2mqtt's bridge names itself so in its state topic
+        elif profile == TASMOTA:
             identity = tag.lower().replace("-", "_")
         elif profile is not None:
             identity = tag

@@ -1,0 +1,195 @@
+"""The simulation clock: which device speaks when, in simulated seconds, reproducibly.
+
+Every device has its reporting period (a smoke detector's hourly heartbeat, a lift's half-minute
+trip updates); its first report falls at a random point of its first period, so a thousand
+meters do not all speak in the same second. LoRa devices do not publish: their readings wait in
+their gateway's buffer until its next upload. ``advance`` returns, in time order, every message
+due up to a simulated instant; the caller decides how fast simulated time runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+
+from realtime.simulator import styles
+from realtime.simulator.behaviour import step
+from realtime.simulator.devices import SimDevice, sim_devices
+from realtime.simulator.scenarios import Event, scenario_events
+from realtime.simulator.styles import BATCHED, LORA, TASMOTA, ZIGBEE, SimMessage
+from twin.catalogue import DeviceKind
+from twin.scenes.model import Binding
+
+K = DeviceKind
+UPLOAD_S = 60.0
+"""A LoRa gateway uploads what it collected once a minute."""
+PERIOD_S: dict[DeviceKind, float] = {
+    K.SMOKE_DETECTOR: 3600.0,
+    K.MANUAL_CALL_POINT: 3600.0,
+    K.HEAT_DETECTOR: 600.0,
+    K.CAMERA: 300.0,
+    K.FIRE_PUMP: 60.0,
+    K.WATER_PUMP: 60.0,
+    K.ELEVATOR: 30.0,
+    K.ACCESS_GATE: 300.0,
+    K.ENV_SENSOR: 600.0,
+    K.ELECTRICITY_METER: 300.0,
+    K.EV_CHARGER: 300.0,
+    K.FAN: 300.0,
+    K.TRANSFORMER: 60.0,
+    K.WATER_METER: 900.0,
+    K.GAS_METER: 900.0,
+    K.PRESSURE_SENSOR: 60.0,
+    K.LEVEL_SENSOR: 300.0,
+    K.LEAK_SENSOR: 3600.0,
+}
+FANOUT: dict[DeviceKind, float] = {K.ELEVATOR: 2.0}
+"""Messages per report beyond one (a lift's floor every time, vibration and running every other)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    """One scheduled source of messages: a device's reports, or a gateway's uploads."""
+
+    tag: str
+    period: float
+    upload: bool = False
+
+
+class Simulation:
+    """The devices of a scene (or a shard of them) and their schedule."""
+
+    def __init__(
+        self,
+        bindings: list[Binding],
+        *,
+        seed: int,
+        t0: float = 0.0,
+        epoch0: float = 0.0,
+        speed: float = 1.0,
+        scenario: str | None = None,
+    ) -> None:
+        """Schedule every device from simulated time ``t0`` (seconds after a midnight).
+
+        ``epoch0`` is the wall-clock time of ``t0``; payload timestamps are ``epoch0`` plus the
+        simulated time elapsed divided by ``speed``, so they stay real at any speed.
+        """
+        self.seed, self.t0, self.epoch0, self.speed = seed, t0, epoch0, speed
+        self.devices: dict[str, SimDevice] = {d.tag: d for d in sim_devices(bindings, seed)}
+        self.buffers: dict[str, list[dict[str, object]]] = defaultdict(list)
+        self._pending: list[SimMessage] = []
+        self._heap: list[tuple[float, int, _Stream]] = []
+        self._order = itertools.count()
+        self.streams: list[_Stream] = []
+        tops: dict[str, int] = defaultdict(int)
+        for device in self.devices.values():
+            if device.building and device.floor:
+                tops[device.building] = max(tops[device.building], device.floor)
+        for device in self.devices.values():
+            if device.kind is K.ELEVATOR:
+                device.state["top"] = max(2, tops.get(device.building or "", 2))
+            if device.kind is K.GATEWAY:
+                if device.profile == LORA:
+                    self._schedule(_Stream(device.tag, UPLOAD_S, upload=True), device)
+                continue
+            self._schedule(_Stream(device.tag, PERIOD_S.get(device.kind, 600.0)), device)
+        self.events: list[tuple[float, int, Event]] = []
+        self.log: list[tuple[float, str]] = []
+        if scenario is not None:
+            for event in scenario_events(scenario, self, seed):
+                heapq.heappush(self.events, (t0 + event.after, next(self._order), event))
+
+    def _schedule(self, stream: _Stream, device: SimDevice) -> None:
+        self.streams.append(stream)
+        first = self.t0 + device.rng.uniform(0.0, stream.period)
+        heapq.heappush(self._heap, (first, next(self._order), stream))
+
+    def natural_rate(self) -> float:
+        """Return the messages per simulated second this scene produces in normal life."""
+        rate = 0.0
+        for stream in self.streams:
+            device = self.devices[stream.tag]
+            if stream.upload or not (device.profile == LORA and device.kind in BATCHED):
+                rate += FANOUT.get(device.kind, 1.0) / stream.period
+        return rate
+
+    def stamp(self, t: float) -> float:
+        """Return the wall-clock time of simulated time ``t``."""
+        return self.epoch0 + (t - self.t0) / self.speed
+
+    def report_now(self, tag: str, t: float) -> None:
+        """Make a device report at ``t`` besides its schedule (an alarm does not wait)."""
+        device = self.devices[tag]
+        if device.profile == LORA and device.kind in BATCHED and device.gateway in self.devices:
+            # A batched reading is due now; its gateway uploads it with the next minute's batch.
+            self._emit(_Stream(tag, 0.0), t)
+            return
+        heapq.heappush(self._heap, (t, next(self._order), _Stream(tag, 0.0)))
+
+    def take_offline(self, gateway: str) -> None:
+        """Silence a gateway and every device behind it; its availability says offline."""
+        for device in self.devices.values():
+            if device.tag == gateway or device.gateway == gateway:
+                device.silent = True
+        self.buffers.pop(gateway, None)
+        self._pending.append(self._availability(gateway, up=False))
+
+    def _availability(self, tag: str, *, up: bool) -> SimMessage:
+        message = styles.online(self.devices[tag], up)
+        assert message is not None
+        return message
+
+    def stop_will(self, tag: str) -> SimMessage:
+        """Return the last will of a gateway's or the bridge's own connection: it says offline."""
+        return self._availability(tag, up=False)
+
+    def start_messages(self) -> list[SimMessage]:
+        """Return the retained 'online' messages that gateways, the bridge and Tasmotas send on connecting."""
+        return [m for d in self.devices.values() if (m := styles.online(d, True)) is not None]
+
+    def stop_messages(self) -> list[SimMessage]:
+        """Return the 'offline' messages of a clean stop (what their last wills would say)."""
+        return [m for d in self.devices.values() if not d.silent and (m := styles.online(d, False)) is not None]
+
+    def advance(self, until: float) -> list[SimMessage]:
+        """Return every message due up to simulated time ``until``, in order."""
+        self._pending = []
+        heap, events = self._heap, self.events
+        while heap and heap[0][0] <= until:
+            t, _, stream = heapq.heappop(heap)
+            while events and events[0][0] <= t:
+                when, _, event = heapq.heappop(events)
+                self.log.append((when, event.what))
+                event.action(self, when)
+            if stream.period > 0:
+                heapq.heappush(heap, (t + stream.period, next(self._order), stream))
+            self._emit(stream, t)
+        while events and events[0][0] <= until:
+            when, _, event = heapq.heappop(events)
+            self.log.append((when, event.what))
+            event.action(self, when)
+        return self._pending
+
+    def _emit(self, stream: _Stream, t: float) -> None:
+        device = self.devices[stream.tag]
+        if device.silent:
+            return
+        epoch = self.stamp(t)
+        if stream.upload:
+            items = self.buffers.pop(device.tag, None)
+            if items:
+                self._pending.append(styles.batch_upload(device.identity, items, epoch))
+            return
+        values = step(device, t)
+        if device.profile == ZIGBEE:
+            self._pending.extend(styles.zigbee(device, values, epoch))
+        elif device.profile == TASMOTA:
+            self._pending.extend(styles.tasmota(device, values, epoch))
+        elif device.kind in BATCHED:
+            if device.gateway is not None:
+                self.buffers[device.gateway].append(styles.batch_item(device, values))
+        elif device.gateway is not None:
+            gateway = self.devices.get(device.gateway)
+            self._pending.extend(styles.lora_text(device, values, gateway.identity if gateway else device.gateway))
