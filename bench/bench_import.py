@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def job(path: str, url: str, assets: str, out: Connection) -> None:
     out.send((elapsed, store, _peak_mb()))
 
 
-def _child(target: object, *args: str) -> tuple[float, ...]:
+def _child(target: Callable[..., None], *args: str) -> tuple[float, ...]:
     receive, send = multiprocessing.Pipe(duplex=False)
     child = multiprocessing.get_context("spawn").Process(target=target, args=(*args, send))
     child.start()
