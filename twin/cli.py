@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from realtime.cli import ingest_app
 from twin.cli_admin import apikey_app, audit_app, ensure_first_admin, user_app
 from twin.cli_imports import add_import_commands
+from twin.cli_scenes import SceneTools, add_scene_commands
 from twin.errors import TwinError
 from twin.imports import ImporterRegistry
 from twin.services.endpoints import database_url, embedded_broker, embedded_cluster, write_record
@@ -175,6 +176,30 @@ def _align(session: Session, building: str, *, apply: bool) -> dict[str, Any]:
 
 
 add_import_commands(app, _importers, _align)
+
+
+def _scene_tools() -> SceneTools:
+    """Return the scene generator's writers (bim, gis), the importers and the simulator (realtime)."""
+    import os
+
+    from bim.generate import write_ifc
+    from gis.generate import write_layers
+    from realtime.mqtt import BrokerSettings, TlsSettings
+    from realtime.simulator import run_simulation
+    from twin.scenes.generate import Writers
+
+    def broker(address: Any) -> BrokerSettings:
+        tls = TlsSettings() if address.tls else None
+        user, password = address.username, address.password
+        return BrokerSettings(
+            address.host, address.port, client_id=f"twin-sim-{os.getpid()}", username=user, password=password, tls=tls
+        )
+
+    writers = Writers(ifc=lambda c, p: write_ifc(c, p).counts, gis=lambda c, p: write_layers(c, p).counts)
+    return SceneTools(lambda: writers, _importers, run_simulation, broker)
+
+
+add_scene_commands(app, _scene_tools)
 
 
 def main() -> None:

@@ -53,7 +53,9 @@ class IfcWriter:
 
     def create(self, ifc_class: str, key: str, name: str, predefined_type: str | None = None) -> Entity:
         """Create an element whose GlobalId is the plan's id for ``key``."""
-        element = run("root.create_entity", self.model, ifc_class=ifc_class, name=name, predefined_type=predefined_type)
+        element: Entity = run(
+            "root.create_entity", self.model, ifc_class=ifc_class, name=name, predefined_type=predefined_type
+        )
         element.GlobalId = self.community.guid(key)
         return element
 

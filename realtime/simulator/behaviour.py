@@ -93,9 +93,10 @@ def step(device: SimDevice, t: float) -> Values:
 
 def _battery(device: SimDevice) -> float:
     s = device.state
-    level = s.setdefault("battery", device.rng.uniform(55, 100))
-    s["battery"] = max(5.0, level - device.rng.random() * 0.002)
-    return round(s["battery"])
+    level = float(s.setdefault("battery", device.rng.uniform(55, 100)))
+    level = max(5.0, level - device.rng.random() * 0.002)
+    s["battery"] = level
+    return round(level)
 
 
 def _power(device: SimDevice, t: float, hours: float) -> Values:

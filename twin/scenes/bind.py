@@ -1,0 +1,153 @@
+"""Use cases that attach a scene to a loaded graph: MQTT bindings, gateway links and residents.
+
+Each is idempotent: a binding already there, a gateway link already made, a unit that already has
+its residents are left as they are, so loading a scene twice changes nothing. A tag that names no
+device, or an identity already bound to another device, is refused by name; the caller's
+transaction then writes nothing of the scene's bindings.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from twin.audit import audit
+from twin.auth.pii import PiiKey, mask_name
+from twin.catalogue import RelationKind
+from twin.graph.devices import add_relation
+from twin.graph.identifiers import bind_identifiers
+from twin.scenes.model import Binding, SceneError
+from twin.scenes.residents import Resident
+from twin.schemas import Identifier, RelationCreate
+from twin.store.models import DeviceRow, IdentifierRow, RelationRow, SpaceRow
+from twin.store.security import ResidentRow
+
+MQTT = "mqtt"
+
+
+@dataclass(frozen=True, slots=True)
+class BindCounts:
+    """What binding added this time (zero on a second load)."""
+
+    bindings: int
+    via: int
+
+
+def profile_namespaces(paths: Iterable[Path]) -> dict[str, str]:
+    """Return each vendor profile's namespace by its name, read from the profiles' TOML files."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    out = {}
+    for file in files:
+        profile = tomllib.loads(file.read_text(encoding="utf-8")).get("profile", {})
+        name = profile.get("name") or file.stem
+        out[str(name)] = str(profile.get("namespace") or name)
+    return out
+
+
+def find_device(session: Session, site_id: int, tag: str, gis_layers: Iterable[str]) -> DeviceRow | None:
+    """Return the live device of a site with this tag (an IFC Tag), or the GIS point named by it."""
+    row = session.scalar(
+        select(DeviceRow).where(DeviceRow.site_id == site_id, DeviceRow.tag == tag, DeviceRow.retired_at.is_(None))
+    )
+    if row is not None:
+        return row
+    for layer in gis_layers:
+        ident = session.get(IdentifierRow, ("gis", f"{site_id}:{layer}:{tag}"))
+        if ident is not None and ident.device_id is not None:
+            return session.get(DeviceRow, ident.device_id)
+    return None
+
+
+def bind_devices(
+    session: Session, site_id: int, bindings: list[Binding], namespaces: dict[str, str], gis_layers: tuple[str, ...]
+) -> BindCounts:
+    """Give every bound device its ("mqtt", "<namespace>/<id>") identifier and its gateway link."""
+    devices: dict[str, DeviceRow] = {}
+    added = via = 0
+    for binding in bindings:
+        device = find_device(session, site_id, binding.tag, gis_layers)
+        if device is None:
+            raise SceneError(f"binding {binding.tag}: no device of the site has this tag", "check the IFC's Tag")
+        namespace = namespaces.get(binding.profile)
+        if namespace is None:
+            known = ", ".join(sorted(namespaces))
+            raise SceneError(f"binding {binding.tag}: unknown profile {binding.profile!r} (known: {known})")
+        devices[binding.tag] = device
+        value = f"{namespace}/{binding.identity}"
+        existing = session.get(IdentifierRow, (MQTT, value))
+        if existing is None:
+            bind_identifiers(session, [Identifier(namespace=MQTT, value=value)], device_id=device.id)
+            added += 1
+        elif existing.device_id != device.id:
+            raise SceneError(f"binding {binding.tag}: {MQTT}:{value} already names device {existing.device_id}")
+    for binding in bindings:
+        gateway = devices.get(binding.gateway or "")
+        if gateway is None or binding.tag == binding.gateway:
+            continue
+        source = devices[binding.tag]
+        linked = session.scalar(
+            select(RelationRow.id).where(
+                RelationRow.kind == RelationKind.VIA.value,
+                RelationRow.source_device_id == source.id,
+                RelationRow.target_device_id == gateway.id,
+            )
+        )
+        if linked is None:
+            add_relation(
+                session,
+                RelationCreate(kind=RelationKind.VIA, source_device_id=source.id, target_device_id=gateway.id),
+            )
+            via += 1
+    return BindCounts(added, via)
+
+
+def add_residents(session: Session, units: dict[str, int], residents: list[Resident], key: PiiKey) -> int:
+    """Record the residents of units that have none yet, encrypted; return how many were added."""
+    housed = set(session.scalars(select(ResidentRow.unit_id).where(ResidentRow.unit_id.in_(list(units.values())))))
+    added = 0
+    for resident in residents:
+        unit_id = units.get(resident.unit)
+        if unit_id is None:
+            raise SceneError(f"resident of {resident.unit}: no unit of the site has this address")
+        if unit_id in housed:
+            continue
+        row = ResidentRow(
+            unit_id=unit_id,
+            name_enc=key.encrypt(resident.name),
+            relation=resident.relation,
+            phone_enc=key.encrypt(resident.phone) if resident.phone else None,
+        )
+        session.add(row)
+        session.flush()
+        audit(
+            session,
+            action="resident.add",
+            kind="resident",
+            object_id=row.id,
+            after={"unit_id": unit_id, "name": mask_name(resident.name), "relation": resident.relation},
+        )
+        added += 1
+    return added
+
+
+def units_by_address(session: Session, site_id: int, guids: dict[str, str]) -> dict[str, int]:
+    """Return unit space ids by address: the space's own address, else the GlobalId the plan gave it."""
+    out: dict[str, int] = {}
+    rows = session.execute(
+        select(SpaceRow.id, SpaceRow.address).where(SpaceRow.site_id == site_id, SpaceRow.address.is_not(None))
+    )
+    for space_id, address in rows:
+        out[str(address)] = space_id
+    for address, guid in guids.items():
+        if address not in out:
+            ident = session.get(IdentifierRow, ("ifc", guid))
+            if ident is not None and ident.place_id is not None:
+                out[address] = ident.place_id
+    return out
