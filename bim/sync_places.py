@@ -236,7 +236,11 @@ def _device_points(state: SyncState, floor_id: int) -> list[tuple[float, float]]
 
 
 def write_spaces(state: SyncState) -> None:
-    """Create or update the model's spaces on their floors."""
+    """Create or update the model's spaces on their floors, with the IfcZones (flats, compartments) they are in."""
+    zones: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for zone in state.model.zones:
+        for member in zone.space_ids:
+            zones[member].append({"global_id": zone.global_id, "name": zone.name})
     for space in state.model.spaces:
         floor = state.places.get(space.storey_id or "")
         if floor is None:
@@ -251,7 +255,9 @@ def write_spaces(state: SyncState) -> None:
             "space_kind": space_kind(space.name, space.long_name).value,
             "area": space.area,
             "properties": {
-                "ifc": state.marker(space.global_id, "IfcSpace", long_name=space.long_name),
+                "ifc": state.marker(
+                    space.global_id, "IfcSpace", long_name=space.long_name, zones=zones.get(space.global_id, [])
+                ),
                 "psets": space.properties,
             },
         }

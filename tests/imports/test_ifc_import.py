@@ -106,3 +106,12 @@ def test_the_walking_graph_and_storey_levels_come_along(runner: ImportRunner, en
     assert levels == {"T/FDN": -1, "Level 1": 1, "Level 2": 2, "Roof": 3}
     assert kinds.get("door", 0) > 0 and kinds.get("stair", 0) > 0
     assert any("georeferenced twice" in w for w in job.warnings)
+
+
+def test_spaces_carry_the_zones_they_belong_to(runner: ImportRunner, engine: Engine) -> None:
+    """IfcZone groupings (a flat, a fire compartment) are kept on their spaces."""
+    run_import(runner, "ifc", shared_file("ifc/PCERT_Building-Architecture_IFC4.ifc"), site="pcert")
+    with engine.connect() as conn:
+        zones = conn.execute(text("SELECT p.properties -> 'ifc' -> 'zones' FROM spaces s JOIN places p USING (id)"))
+        names = [[z["name"] for z in row[0]] for row in zones]
+    assert names == [["house - living space"]] * 2
