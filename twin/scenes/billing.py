@@ -17,7 +17,7 @@ from decimal import Decimal
 
 FIRST_RATE, LAST_RATE = 0.66, 0.95
 PARTIAL_BAND = 0.04
-"""Households within this much above the month's target pay some items, not all."""
+"""Households within this much above the month's target pay part of their property fee."""
 ITEMS = (("WY", "物业服务费", Decimal("2.80")), ("NH", "公摊能耗费", Decimal("0.35")))
 """Code, name and monthly price per square metre of the fees every unit pays."""
 PARKING = ("CW", "车位管理费", Decimal("150.00"))
@@ -106,7 +106,10 @@ def close_month(households: Sequence[Household], period: str, rate: float, seed:
         partial = not pays and score < rate + PARTIAL_BAND
         paid_on = start + timedelta(days=rng.randrange(3, 40))
         for position, (code, name, due) in enumerate(items):
-            paid = pays or (partial and position == 0)
+            # A partial payer settles half of the property fee and leaves the rest owing.
+            paid = (
+                due if pays else (due / 2).quantize(Decimal("0.01")) if partial and position == 0 else Decimal("0.00")
+            )
             bills.append(
                 Bill(
                     reference=f"{period.replace('-', '')}-{household.unit}-{code}",
@@ -114,8 +117,8 @@ def close_month(households: Sequence[Household], period: str, rate: float, seed:
                     period=period,
                     item=name,
                     amount_due=due,
-                    amount_paid=due if paid else Decimal("0.00"),
-                    paid_date=paid_on if paid else None,
+                    amount_paid=paid,
+                    paid_date=paid_on if paid > 0 else None,
                 )
             )
     return bills
