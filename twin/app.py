@@ -23,14 +23,17 @@ from twin.api import (
     admin,
     assets,
     auth,
+    billing,
     devices,
     health,
     imports,
+    inspections,
     layers,
     navigation,
     places,
     residents,
     telemetry,
+    tickets,
     view,
 )
 from twin.api.deps import get_principal
@@ -56,6 +59,9 @@ PROTECTED_ROUTERS = [
     layers.router,
     assets.router,
     view.router,
+    tickets.router,
+    billing.router,
+    inspections.router,
 ]
 """Every API router but login: each is included behind authentication, whatever its routes declare."""
 
