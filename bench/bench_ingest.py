@@ -35,7 +35,15 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ingest_parts import IngestRun, bare_subscriber, ingest_process, publish, stamp, subscribe_only
+from bench.ingest_parts import (
+    IngestRun,
+    bare_subscriber,
+    drop_session,
+    ingest_process,
+    publish,
+    stamp,
+    subscribe_only,
+)
 from realtime.history import StateRow, TelemetryStore, conninfo_of
 from twin.graph import places
 from twin.schemas import BuildingCreate, FloorCreate, SiteCreate
@@ -176,7 +184,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=60_000)
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--publishers", type=int, default=4)
-    parser.add_argument("--rate", type=float, default=3000.0, help="messages/s of the paced run")
+    parser.add_argument("--rate", type=float, default=1500.0, help="messages/s of the paced run")
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--rows", type=int, default=200_000, help="rows of the write benchmark")
     parser.add_argument("--rounds", type=int, default=2)
@@ -207,6 +215,7 @@ def main() -> None:
                 subscribe_only(host, port, client_id)
                 fill(host, port, args.devices, n, args.publishers)
                 bare = run_child(bare_subscriber, host, port, client_id, n)
+                drop_session(host, port, client_id)
                 assert bare["messages"] == n, bare
                 bare_best = min(bare_best, bare, key=lambda x: x["seconds"])
             with console.status(f"round {r + 1}: ingest draining {n:,} messages…"):
@@ -216,6 +225,7 @@ def main() -> None:
                 pg0 = pg_cpu(cluster)
                 ours = run_child(ingest_process, run)
                 ours["pg_cpu"] = pg_cpu(cluster) - pg0
+                drop_session(host, port, "bench-ingest")
                 assert ours["counts"]["written"] + ours["counts"]["duplicates"] == 2 * n, ours["counts"]
                 ours_best = min(ours_best, ours, key=lambda x: x["seconds"])
         with console.status("history and state writes against bare COPY and upserts…"):
@@ -234,6 +244,7 @@ def main() -> None:
             paced = results.get(timeout=1200)
             paced_pg = pg_cpu(cluster) - pg0
             proc.join()
+            drop_session(host, port, "bench-ingest")
             bare_results = CTX.Queue()
             subscribe_only(host, port, "bench-bare-paced")
             bare_proc = CTX.Process(

@@ -130,6 +130,18 @@ def subscribe_only(host: str, port: int, client_id: str) -> None:
     client.loop_stop()
 
 
+def drop_session(host: str, port: int, client_id: str) -> None:
+    """End a persistent session, so that it stops collecting the next phase's messages."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = 0
+    client.connect(host, port, clean_start=True, properties=props)
+    client.loop_start()
+    time.sleep(0.2)
+    client.disconnect()
+    client.loop_stop()
+
+
 @dataclass(frozen=True)
 class IngestRun:
     """What the ingest process is asked to do."""

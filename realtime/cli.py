@@ -67,6 +67,6 @@ def maintain(
     url = database_url(settings)
     check_schema(url)
     now = datetime.now(UTC)
-    report = Maintenance(conninfo_of(url), last_expired=None if expire else now).run(now, expire_now=expire)
+    report = Maintenance(conninfo_of(url)).run(now, expire=expire)
     for key, value in report.items():
         console.print(f"{key}: {value}")

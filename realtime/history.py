@@ -42,18 +42,29 @@ _DIRTY = (
     "UPDATE telemetry_jobs SET dirty_from = LEAST(COALESCE(dirty_from, %(t)s), %(t)s) "
     "WHERE name = 'hourly' AND done_until > %(t)s"
 )
+_STATE_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS state_in (device_id int8, quantity text, value float8, flag bool, "
+    "text text, unit text, time timestamptz) ON COMMIT DELETE ROWS"
+)
+_STATE_COPY = "COPY state_in FROM STDIN (FORMAT BINARY)"
+_STATE_TYPES = ["int8", "text", "float8", "bool", "text", "text", "timestamptz"]
 _STATE = """
 INSERT INTO device_state (device_id, quantity, value, flag, text, unit, time)
-SELECT u.* FROM unnest(%s::int8[], %s::text[], %s::float8[], %s::bool[], %s::text[], %s::text[], %s::timestamptz[])
-       AS u(device_id, quantity, value, flag, text, unit, time)
+SELECT DISTINCT ON (u.device_id, u.quantity) u.* FROM state_in u
  WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = u.device_id)
+ ORDER BY u.device_id, u.quantity, u.time DESC
 ON CONFLICT (device_id, quantity) DO UPDATE
    SET value = excluded.value, flag = excluded.flag, text = excluded.text, unit = excluded.unit, time = excluded.time
  WHERE device_state.time <= excluded.time
 """
+_HEALTH_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS health_in (id int8, health text, last_seen timestamptz) ON COMMIT DELETE ROWS"
+)
+_HEALTH_COPY = "COPY health_in FROM STDIN (FORMAT BINARY)"
+_HEALTH_TYPES = ["int8", "text", "timestamptz"]
 _HEALTH = """
 UPDATE devices d SET health = COALESCE(u.health, d.health), last_seen = GREATEST(d.last_seen, u.last_seen)
-  FROM unnest(%s::int8[], %s::text[], %s::timestamptz[]) AS u(id, health, last_seen)
+  FROM health_in u
  WHERE d.id = u.id AND d.retired_at IS NULL
 """
 _DISCOVERED = """
@@ -250,27 +261,11 @@ class TelemetryStore:
         """
         conn = self.connection()
         if state:
-            self._apply(
-                conn,
-                "latest state",
-                _STATE,
-                (
-                    [s.device_id for s in state],
-                    [s.quantity for s in state],
-                    [s.value for s in state],
-                    [s.flag for s in state],
-                    [s.text for s in state],
-                    [s.unit for s in state],
-                    [s.time for s in state],
-                ),
-            )
+            values = [(s.device_id, s.quantity, s.value, s.flag, s.text, s.unit, s.time) for s in state]
+            self._stage(conn, "latest state", (_STATE_STAGE, _STATE_COPY, _STATE), _STATE_TYPES, values)
         if health:
-            self._apply(
-                conn,
-                "device health",
-                _HEALTH,
-                ([h.device_id for h in health], [h.health for h in health], [h.last_seen for h in health]),
-            )
+            marks = [(h.device_id, h.health, h.last_seen) for h in health]
+            self._stage(conn, "device health", (_HEALTH_STAGE, _HEALTH_COPY, _HEALTH), _HEALTH_TYPES, marks)
         if sightings:
             try:
                 with conn.transaction(), conn.cursor() as cur:
@@ -280,12 +275,24 @@ class TelemetryStore:
             except psycopg.Error:
                 log.exception("discovered identities refused; %d sightings dropped", len(sightings))
 
-    def _apply(
-        self, conn: psycopg.Connection[tuple[object, ...]], what: str, statement: str, params: tuple[object, ...]
+    def _stage(
+        self,
+        conn: psycopg.Connection[tuple[object, ...]],
+        what: str,
+        statements: tuple[str, str, str],
+        types: list[str],
+        rows: Sequence[tuple[object, ...]],
     ) -> None:
+        """COPY rows into a temporary table and merge them with one statement (no per-row SQL)."""
+        stage, copy_sql, merge = statements
         try:
             with conn.transaction():
-                conn.execute(statement, params)
+                conn.execute(stage)
+                with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                    copy.set_types(types)
+                    for row in rows:
+                        copy.write_row(row)
+                conn.execute(merge)
         except Unavailable:
             raise
         except psycopg.Error:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,6 +45,9 @@ from twin.store.telemetry import value_columns
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+SMALL_BATCH = 100
+BATCH_LINGER_S = 0.005
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ class Ingest:
     async def start(self) -> None:
         """Load bindings, prepare history partitions, connect to the broker and start the workers."""
         await self._reload_bindings(force=True)
-        await asyncio.to_thread(self.maintenance.run, datetime.now(UTC))
+        await asyncio.to_thread(partial(self.maintenance.run, datetime.now(UTC), expire=False))
         if self._registry is not None:
             self._registry.register(self._collector)
         await self.client.start()
@@ -185,7 +189,9 @@ class Ingest:
             except Exception:
                 # A bug here must not stop the ingest; the batch stays unacknowledged and comes back.
                 log.exception("ingest of a batch of %d messages failed", len(delivery.messages))
-            await asyncio.sleep(0)
+            # A small batch costs the loop nearly as much as a large one: let a few milliseconds of
+            # messages gather before the next, which leaves the GIL to the paho thread meanwhile.
+            await asyncio.sleep(BATCH_LINGER_S if len(delivery.messages) < SMALL_BATCH else 0)
 
     def ingest(self, delivery: Delivery) -> None:
         """Decode, bind and apply one batch; queue its history rows with its acknowledgement."""

@@ -1,8 +1,8 @@
-"""The periodic history upkeep the ingest runs (and ``twin telemetry maintain`` runs by hand).
+"""The periodic history upkeep the ingest runs (and ``twin ingest maintain`` runs by hand).
 
 Partitions ahead and the rollup run every time (cheap when there is nothing to do); retention
-deletes run at most once a day. It uses its own short-lived connection, so a long rollup after
-downtime never delays the ingest's writes.
+deletes run at most once a day, never while the ingest starts (they may take a while). It uses
+its own short-lived connection, so a long rollup after downtime never delays the ingest's writes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from realtime.retention import ensure_ahead, expire, rollup
+from realtime import retention
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +29,16 @@ class Maintenance:
     last_expired: datetime | None = None
     last_report: dict[str, Any] = field(default_factory=dict)
 
-    def run(self, now: datetime, *, expire_now: bool = False) -> dict[str, Any]:
-        """Do the upkeep that is due at ``now``; return what was done."""
+    def run(self, now: datetime, *, expire: bool | None = None) -> dict[str, Any]:
+        """Do the upkeep due at ``now``; ``expire`` forces retention now (True), skips it (False) or leaves it due."""
         report: dict[str, Any] = {}
+        if expire is None:
+            expire = self.last_expired is None or now - self.last_expired >= EXPIRE_EVERY
         with psycopg.connect(self.conninfo, autocommit=True, application_name="twin-maintenance") as conn:
-            report["partitions_created"] = ensure_ahead(conn, now)
-            report["hours_rolled_up"] = rollup(conn, now)
-            if expire_now or self.last_expired is None or now - self.last_expired >= EXPIRE_EVERY:
-                report["expired"] = expire(conn, now)
+            report["partitions_created"] = retention.ensure_ahead(conn, now)
+            report["hours_rolled_up"] = retention.rollup(conn, now)
+            if expire:
+                report["expired"] = retention.expire(conn, now)
                 self.last_expired = now
         if report["partitions_created"] or report.get("expired", {}).get("partitions"):
             log.info("history maintenance: %s", report)

@@ -62,7 +62,7 @@ def test_an_ingest_only_process_writes_and_stops_cleanly_on_sigterm(
 def test_maintain_creates_partitions_ahead_and_rolls_up(db_url: str, tmp_path: Path) -> None:
     env = {**os.environ, "TWIN_HOME": str(tmp_path / "var"), "TWIN_DATABASE_URL": db_url}
     twin = Path(sys.executable).with_name("twin")
-    done = subprocess.run([str(twin), "ingest", "maintain", "--expire"], env=env, capture_output=True, timeout=60)
+    done = subprocess.run([str(twin), "ingest", "maintain", "--expire"], env=env, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
     assert "partitions_created" in done.stdout.decode() and "expired" in done.stdout.decode()
     names = {r[0] for r in query(db_url, "SELECT relname FROM pg_class WHERE relname ~ '^readings_[0-9]{4}_[0-9]{2}$'")}
