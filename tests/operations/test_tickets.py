@@ -81,7 +81,12 @@ def test_illegal_transitions_name_both_states(client: TestClient, community: Com
 def test_bad_tickets_are_refused_naming_what(client: TestClient, community: Community) -> None:
     both = client.post(
         "/api/tickets",
-        json={"place_id": community.tower, "device_id": community.devices["pump"], "category": "other", "description": "x"},
+        json={
+            "place_id": community.tower,
+            "device_id": community.devices["pump"],
+            "category": "other",
+            "description": "x",
+        },
     )
     assert both.status_code == 422 and "exactly one" in both.text
     unknown_place = client.post("/api/tickets", json={"place_id": 999999, "category": "other", "description": "x"})
@@ -102,7 +107,9 @@ def test_overdue_filters_and_counts(client: TestClient, community: Community, po
     for status in ("in_progress", "resolved", "closed"):
         assert move(client, closed["id"], status).status_code == 200
     with psycopg.connect(postgis_conninfo, autocommit=True) as conn:
-        conn.execute("UPDATE tickets SET due_at = now() - interval '1 hour' WHERE id IN (%s, %s)", (late["id"], closed["id"]))
+        conn.execute(
+            "UPDATE tickets SET due_at = now() - interval '1 hour' WHERE id IN (%s, %s)", (late["id"], closed["id"])
+        )
 
     overdue = client.get("/api/tickets", params={"overdue": "true"}).json()["items"]
     assert [t["id"] for t in overdue] == [late["id"]], "a closed ticket past its due time is not overdue"
@@ -164,9 +171,12 @@ def test_scope_inspector_and_finance(client: TestClient, community: Community, m
     assert client.get(f"/api/tickets/{inside['id']}", headers=cashier).status_code == 200
     for to in ("in_progress", "closed"):
         assert move(client, inside["id"], to, cashier).status_code == 403
-    assert client.post(
-        "/api/tickets", json={"place_id": community.tower, "category": "other", "description": "x"}, headers=cashier
-    ).status_code == 403
+    assert (
+        client.post(
+            "/api/tickets", json={"place_id": community.tower, "category": "other", "description": "x"}, headers=cashier
+        ).status_code
+        == 403
+    )
 
 
 def test_vendor_sees_only_tickets_on_its_kinds(client: TestClient, community: Community, make_user: MakeUser) -> None:

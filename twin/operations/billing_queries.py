@@ -137,17 +137,8 @@ def unit_statuses(
     )
     ids = [unit.id for unit in units]
     standings = unit_statuses_of(session, ids, period, today)
-    accounts = (
-        dict(
-            session.execute(
-                select(BillingAccountRow.unit_id, BillingAccountRow.account_no).where(
-                    BillingAccountRow.unit_id.in_(ids)
-                )
-            )
-        )
-        if ids
-        else {}
-    )
+    query = select(BillingAccountRow.unit_id, BillingAccountRow.account_no).where(BillingAccountRow.unit_id.in_(ids))
+    accounts = dict(session.execute(query).all()) if ids else {}
     names = households(session, ids, key)
     out = [_unit_public(u, accounts.get(u.id), names.get(u.id), standings[u.id]) for u in units]
     return [u for u in out if status is None or u.status is status]

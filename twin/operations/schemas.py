@@ -34,6 +34,8 @@ class Strict(BaseModel):
 
 
 def _money_in(value: object) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError('send amounts as strings ("1234.50") so they stay exact')
     try:
@@ -43,6 +45,8 @@ def _money_in(value: object) -> Decimal:
 
 
 def _period_in(value: object) -> date:
+    if isinstance(value, date):
+        return value
     if not isinstance(value, str):
         raise ValueError("a month is written YYYY-MM")
     try:
