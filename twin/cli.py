@@ -7,7 +7,9 @@ line with its fix, never as a traceback.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -18,11 +20,11 @@ from sqlalchemy.orm import Session
 from realtime.cli import ingest_app
 from twin.cli_admin import apikey_app, audit_app, ensure_first_admin, user_app
 from twin.cli_imports import add_import_commands
-from twin.cli_scenes import SceneTools, add_scene_commands
+from twin.cli_scenes import SceneTools, add_scene_commands, load_scene_folder
 from twin.errors import TwinError
 from twin.imports import ImporterRegistry
 from twin.services.endpoints import database_url, embedded_broker, embedded_cluster, write_record
-from twin.settings import get_settings
+from twin.settings import Settings, get_settings
 
 app = typer.Typer(help="孪生社区 · Community twin server.", no_args_is_help=True, pretty_exceptions_enable=False)
 services_app = typer.Typer(help="The embedded PostGIS cluster and Mosquitto broker under var/.", no_args_is_help=True)
@@ -122,13 +124,17 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Run the server against the configured (or embedded) database and broker."""
+    run_server(get_settings(), host, port)
+
+
+def run_server(settings: Settings, host: str | None, port: int | None) -> None:
+    """Check the schema and the port, then serve until interrupted."""
     import uvicorn
 
     from twin.app import create_app
     from twin.services.system import port_is_free
     from twin.store.engine import check_schema
 
-    settings = get_settings()
     host, port = host or settings.host, port or settings.port
     check_schema(database_url(settings))
     if not port_is_free(host, port):
@@ -152,12 +158,32 @@ def serve(
 @app.command()
 def demo(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    scene: Annotated[Path, typer.Option(help="The scene to load and simulate.")] = Path("scenes/demo"),
+    simulate: Annotated[bool, typer.Option(help="Run the telemetry simulator beside the server.")] = True,
 ) -> None:
-    """Run the whole system on its embedded defaults: services, schema, then the server."""
+    """Run the whole system on its embedded defaults: services, schema, demo scene, simulator and server."""
     services_start()
     db_upgrade()
     ensure_first_admin()
-    serve(None, port)
+    load_scene_folder(scene, _scene_tools)
+    settings = get_settings().model_copy(update={"ingest": True})
+    simulator = _start_simulator(settings, scene) if simulate else None
+    try:
+        run_server(settings, None, port)
+    finally:
+        if simulator is not None:
+            simulator.terminate()
+            simulator.wait(timeout=30)
+
+
+def _start_simulator(settings: Settings, scene: Path) -> subprocess.Popen[bytes]:
+    """Start the simulator in its own process, logging to home/simulator.log."""
+    log = settings.home / "simulator.log"
+    console.print(f"simulator: publishing the bound devices of {scene} (log: {log})")
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "twin.cli", "simulate", "--scene", str(scene)], stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def _importers() -> ImporterRegistry:

@@ -76,33 +76,7 @@ def add_scene_commands(app: typer.Typer, tools: Callable[[], SceneTools]) -> Non
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
         """Load a scene: site, IFC and GIS imports, MQTT bindings, residents. Loading twice changes nothing."""
-        settings = get_settings()
-        url = database_url(settings)
-        check_schema(url)
-        parsed = _ready(scene, tools)
-        engine = make_engine(url)
-        try:
-            with console.status(f"loading {parsed.name}…"):
-                report = load(
-                    parsed,
-                    engine,
-                    tools().importers(),
-                    assets_root(settings.home),
-                    PiiKey.from_file(settings.pii_key_path()),
-                    f"cli:{getpass.getuser()}",
-                )
-        finally:
-            engine.dispose()
-        if as_json:
-            print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
-            return
-        table = Table("site", str(report.site_id))
-        for key, value in report.totals.items():
-            table.add_row(key, str(value))
-        table.add_row("bindings added", str(report.bound))
-        table.add_row("residents added", str(report.residents_added))
-        table.add_row("bills read (no billing store yet)", str(report.bills_read))
-        console.print(table)
+        load_scene_folder(scene, tools, as_json)
 
     @app.command()
     def simulate(
@@ -139,6 +113,37 @@ def add_scene_commands(app: typer.Typer, tools: Callable[[], SceneTools]) -> Non
             f"[green]✓[/] {report.messages} messages in {report.seconds:.1f} s = {report.rate:.0f} msg/s "
             f"(simulated time ×{report.speed:.1f}; normal life is {report.natural_rate:.2f} msg/s)"
         )
+
+
+def load_scene_folder(scene: Path, tools: Callable[[], SceneTools], as_json: bool = False) -> None:
+    """Load a scene into the configured database (generating it first if needed) and print the report."""
+    settings = get_settings()
+    url = database_url(settings)
+    check_schema(url)
+    parsed = _ready(scene, tools)
+    engine = make_engine(url)
+    try:
+        with console.status(f"loading {parsed.name}…"):
+            report = load(
+                parsed,
+                engine,
+                tools().importers(),
+                assets_root(settings.home),
+                PiiKey.from_file(settings.pii_key_path()),
+                f"cli:{getpass.getuser()}",
+            )
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
+        return
+    table = Table("site", str(report.site_id))
+    for key, value in report.totals.items():
+        table.add_row(key, str(value))
+    table.add_row("bindings added", str(report.bound))
+    table.add_row("residents added", str(report.residents_added))
+    table.add_row("bills read (no billing store yet)", str(report.bills_read))
+    console.print(table)
 
 
 def _ready(folder: Path, tools: Callable[[], SceneTools]) -> Scene:
