@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from realtime.cli import ingest_app
 from twin.cli_admin import apikey_app, audit_app, ensure_first_admin, user_app
 from twin.cli_imports import add_import_commands
+from twin.cli_operations import billing_app, inspections_app, tickets_app
 from twin.cli_scenes import SceneTools, add_scene_commands, load_scene_folder
 from twin.errors import TwinError
 from twin.imports import ImporterRegistry
@@ -36,6 +37,9 @@ app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(audit_app, name="audit")
+app.add_typer(billing_app, name="billing")
+app.add_typer(tickets_app, name="tickets")
+app.add_typer(inspections_app, name="inspections")
 app.add_typer(ingest_app, name="ingest")
 console = Console()
 
