@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -101,7 +101,7 @@ def billing_rates(
         raise TwinError(f"--by {by!r} is not site, building or floor")
     to = _month(last) or today_cst().replace(day=1)
     start = _month(first) or to.replace(year=to.year - 1)
-    level: Level = by  # type: ignore[assignment]
+    level = cast(Level, by)
     with _session() as session:
         points = payment_rates(session, under, level, start, to)
     if as_json:
@@ -189,7 +189,7 @@ def inspections_due(
     with _session() as session:
         path = get_place(session, PlaceRow, under, "place").path
         targets = due_targets(session, path, utcnow())
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "plan": t.plan.name,
                 "device_id": t.device_id,
