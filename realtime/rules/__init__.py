@@ -1,0 +1,1 @@
+"""Alarm rules on the live path: condition machines, place rules, storm control, the engine."""
