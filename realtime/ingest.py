@@ -119,6 +119,8 @@ class Ingest:
         self._consumer: asyncio.Task[None] | None = None
         self._reload_after = 0.0
         self._running = False
+        self.health_listeners: list[Callable[[list[HealthChange]], None]] = []
+        """Called with every batch of health changes (the alarm rules, ``realtime.rules``): memory work only."""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -289,6 +291,11 @@ class Ingest:
 
     def _announce_health(self, changes: list[HealthChange]) -> None:
         """Publish health changes at once: liveness is live state, its row follows at the next flush."""
+        for listener in self.health_listeners:
+            try:
+                listener(changes)
+            except Exception:
+                log.exception("health listener failed")
         if self.events is None:
             return
         for change in changes:
