@@ -17,10 +17,13 @@ from fastapi.staticfiles import StaticFiles
 
 from bim.store import IfcImporter
 from gis.store import GisImporter
+from realtime.rules.load import vocabulary as alarm_vocabulary
+from realtime.rules.setup import start_rules
 from realtime.setup import start_ingest
 from twin import __version__
 from twin.api import (
     admin,
+    alarms,
     assets,
     auth,
     billing,
@@ -62,6 +65,7 @@ PROTECTED_ROUTERS = [
     tickets.router,
     billing.router,
     inspections.router,
+    alarms.router,
 ]
 """Every API router but login: each is included behind authentication, whatever its routes declare."""
 
@@ -80,9 +84,14 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_schema(url)
         app.state.telemetry = await start_ingest(runtime, url) if settings.ingest else None
+        app.state.rules = None
+        if app.state.telemetry is not None:
+            app.state.rules = await start_rules(app.state.telemetry, runtime.engine, [], runtime.events)
         try:
             yield
         finally:
+            if app.state.rules is not None:
+                await app.state.rules.stop()
             if app.state.telemetry is not None:
                 await app.state.telemetry.stop()
             app.state.imports.close()
@@ -91,6 +100,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan)
     runtime = Runtime(settings=settings, engine=make_engine(url), broker=broker_address(settings))
     app.state.runtime = runtime
+    app.state.alarm_vocabulary = alarm_vocabulary()
     importers = ImporterRegistry([IfcImporter(), GisImporter()])
     app.state.imports = ImportRunner(runtime.engine, runtime.events, importers, assets_root(settings.home))
     install_error_handlers(app)

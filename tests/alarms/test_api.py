@@ -1,0 +1,87 @@
+"""The alarms API: lists in scope, counts, the lifecycle by hand with audit, tickets, rules refused."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from tests.alarms.test_store import occurrence, run
+from tests.api_fixtures import MakeUser, login
+from tests.ingest.helpers import Graph, query
+from twin.alarms import AlarmSeverity, raise_alarm
+from twin.auth.roles import Role
+from twin.graph.places import create_building
+from twin.schemas import BuildingCreate
+
+
+def raised(engine: Engine, graph: Graph, name: str = "SD-1", **kw: object) -> int:
+    return int(run(engine, lambda s: raise_alarm(s, occurrence(engine, graph, name, **kw)).alarm.id))  # type: ignore[arg-type]
+
+
+def test_alarms_list_in_scope_with_filters_and_counts(
+    client: TestClient, anon_client: TestClient, engine: Engine, graph: Graph, make_user: MakeUser
+) -> None:
+    fire = raised(engine, graph)
+    raised(
+        engine, graph, "PS-1", rule="pressure", subject=f"device:{graph.devices['PS-1']}", severity=AlarmSeverity.MAJOR
+    )
+    assert anon_client.get("/api/alarms").status_code == 401
+    listed = client.get("/api/alarms", params={"under": graph.floor}).json()
+    assert [(a["rule"], a["severity"]) for a in listed] == [("smoke", "critical"), ("pressure", "major")]
+    assert listed[0]["households"] == [graph.unit] and listed[0]["path"].endswith(str(graph.unit))
+    only = client.get("/api/alarms", params={"severity": "major"}).json()
+    assert [a["rule"] for a in only] == ["pressure"]
+    counts = {(c["level"], c["place_id"]): c["counts"] for c in client.get("/api/alarms/counts").json()}
+    assert counts[("floor", graph.floor)] == {"critical": 1, "major": 1}
+    assert counts[("building", graph.building)] == {"critical": 1, "major": 1}
+    other_building = run(
+        engine, lambda s: create_building(s, BuildingCreate(site_id=graph.site, name="5栋", code="5")).id
+    )
+    make_user("elsewhere", grants=[(Role.OPERATOR, other_building, None)])
+    with TestClient(client.app) as other:
+        other.headers.update(login(other, "elsewhere"))
+        assert other.get("/api/alarms").json() == []
+        assert other.get(f"/api/alarms/{fire}").status_code == 404
+
+
+def test_the_lifecycle_by_hand_is_audited_and_ordered(
+    client: TestClient, engine: Engine, graph: Graph, db_url: str
+) -> None:
+    alarm = raised(engine, graph)
+    assert client.post(f"/api/alarms/{alarm}/close", json={}).status_code == 422  # not cleared yet
+    acked = client.post(f"/api/alarms/{alarm}/ack", json={"note": "on my way"}).json()
+    assert (acked["state"], acked["acknowledged_by"], acked["ack_note"]) == ("acknowledged", "root", "on my way")
+    assert client.post(f"/api/alarms/{alarm}/assign", json={"assignee": "root"}).status_code == 200
+    assert client.post(f"/api/alarms/{alarm}/clear", json={"note": "burnt toast"}).json()["cleared_by"] == "root"
+    assert client.post(f"/api/alarms/{alarm}/close", json={}).json()["state"] == "closed"
+    actions = [r[0] for r in query(db_url, "SELECT action FROM audit_log WHERE object_kind = 'alarm' ORDER BY id")]
+    assert actions == ["alarm.ack", "alarm.assign", "alarm.clear", "alarm.close"]
+    history = client.get("/api/alarms", params={"device_id": graph.devices["SD-1"], "state": "all"}).json()
+    assert [a["state"] for a in history] == ["closed"]
+    assert raised(engine, graph) != alarm  # once closed, the next occurrence is a new alarm
+
+
+def test_an_alarm_opens_a_ticket_and_both_name_each_other(client: TestClient, engine: Engine, graph: Graph) -> None:
+    alarm = raised(engine, graph)
+    made = client.post(f"/api/alarms/{alarm}/ticket", json={"category": "fire_safety", "priority": "urgent"})
+    assert made.status_code == 201, made.text
+    ticket_id = made.json()["ticket_id"]
+    assert client.get(f"/api/alarms/{alarm}").json()["ticket_id"] == ticket_id
+    assert client.get(f"/api/tickets/{ticket_id}").json()["alarm_id"] == alarm
+    assert client.post(f"/api/alarms/{alarm}/ticket", json={"category": "fire_safety"}).status_code == 422
+
+
+def test_rules_through_the_api_are_checked_before_they_are_stored(client: TestClient, graph: Graph) -> None:
+    good = {"name": "low pressure", "kind": "pressure_sensor", "quantity": "pressure", "condition": "below",
+            "threshold": 250, "unit": "kPa", "clear_at": 300, "for_s": 30, "severity": "major"}  # fmt: skip
+    assert client.post("/api/alarms/rules", json={"spec": good}).status_code == 201
+    wrong_unit = {**good, "name": "bad", "unit": "°C"}
+    refused = client.post("/api/alarms/rules", json={"spec": wrong_unit})
+    assert refused.status_code == 422 and "'bad'" in refused.text and "°C" in refused.text
+    too_big = {**good, "name": "kPa as MPa", "unit": "MPa"}
+    assert "wrong unit" in client.post("/api/alarms/rules", json={"spec": too_big}).text
+    unknown = {**good, "name": "q", "quantity": "pressur"}
+    assert "unknown quantity 'pressur'" in client.post("/api/alarms/rules", json={"spec": unknown}).text
+    selfish = {"name": "loop", "members": ["loop"], "severity": "critical"}
+    assert "itself" in client.post("/api/alarms/rules", json={"type": "place", "spec": selfish}).text
+    assert [r["name"] for r in client.get("/api/alarms/rules").json()] == ["low pressure"]

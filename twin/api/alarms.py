@@ -1,0 +1,175 @@
+"""Alarms: list and count in the caller's scope, read one with its children, act on it, declare rules.
+
+Reading needs only a login (scoped as every list is); acting needs ``alarm.ack`` at the alarm's
+place, a ticket also ``ticket.write``; rules are declared by those who may change the graph, and
+are checked against the live path's vocabulary before they are stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from sqlalchemy import select
+
+from twin.alarms import lifecycle as uc
+from twin.alarms.queries import AlarmFilter, alarm_counts, get_alarm, list_alarms
+from twin.alarms.rules import DeviceRule, PlaceRule, RuleError, Vocabulary, device_rule, place_rule
+from twin.alarms.schemas import AlarmAssign, AlarmNote, AlarmPublic, AlarmTicket, RuleCreate
+from twin.alarms.severity import OPEN_STATES, SEVERITIES, STATES, AlarmSeverity, AlarmState
+from twin.api.deps import SessionDep
+from twin.audit import audit
+from twin.auth.deps import require
+from twin.auth.roles import Permission
+from twin.auth.scope import Principal
+from twin.errors import NotFoundError, ValidationError
+from twin.events import RegistryEvent, record
+from twin.schemas import Id
+from twin.store.alarms import AlarmRuleRow
+from twin.store.models import DeviceRow
+
+router = APIRouter(prefix="/api/alarms", tags=["alarms"])
+Handler = Annotated[Principal, Depends(require(Permission.ALARM_ACK))]
+RuleWriter = Annotated[Principal, Depends(require(Permission.GRAPH_WRITE))]
+RULES_EVENT = "alarm_rule"
+
+
+@router.get("/legend")
+def legend() -> dict[str, Any]:
+    """Return the severities and states with their labels and colours."""
+    return {
+        "severities": {s.value: {"zh": lb.zh, "en": lb.en, "colour": lb.colour} for s, lb in SEVERITIES.items()},
+        "states": {s.value: {"zh": lb.zh, "en": lb.en, "colour": lb.colour} for s, lb in STATES.items()},
+    }
+
+
+@router.get("")
+def list_alarms_route(
+    session: SessionDep,
+    under: Id | None = None,
+    device_id: Id | None = None,
+    severity: Annotated[list[AlarmSeverity] | None, Query()] = None,
+    state: Annotated[list[str] | None, Query(description="raised, acknowledged, cleared, closed, open or all")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    grouped: bool = True,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AlarmPublic]:
+    """List alarms (open ones by default), the most urgent first; storm children folded under roots."""
+    f = AlarmFilter(
+        under=under,
+        device_id=device_id,
+        severities=tuple(severity or ()),
+        states=_states(state),
+        since=since,
+        until=until,
+        roots_only=grouped and device_id is None,
+    )
+    return [AlarmPublic.of(row, n) for row, n in list_alarms(session, f, limit, offset)]
+
+
+def _states(words: list[str] | None) -> tuple[AlarmState, ...]:
+    if not words or words == ["open"]:
+        return OPEN_STATES
+    if words == ["all"]:
+        return ()
+    try:
+        return tuple(AlarmState(w) for w in words)
+    except ValueError:
+        raise ValidationError("state", f"{words} are not among open, all, {', '.join(AlarmState)}") from None
+
+
+@router.get("/counts")
+def count_alarms(session: SessionDep, under: Id | None = None) -> list[dict[str, Any]]:
+    """Count open alarms per building and floor, by severity (the overview's numbers)."""
+    return [{"place_id": c.place_id, "level": c.level, "counts": c.counts} for c in alarm_counts(session, under)]
+
+
+@router.get("/rules")
+def list_rules(session: SessionDep) -> list[dict[str, Any]]:
+    """List the rules declared through the API."""
+    rows = session.scalars(select(AlarmRuleRow).order_by(AlarmRuleRow.id))
+    return [{"id": r.id, "name": r.name, "spec": r.spec, "created_by": r.created_by} for r in rows]
+
+
+@router.post("/rules", status_code=status.HTTP_201_CREATED)
+def create_rule(session: SessionDep, body: RuleCreate, request: Request, principal: RuleWriter) -> dict[str, Any]:
+    """Declare a rule; refused with the reason when it names what does not exist or is in a wrong unit."""
+    vocab: Vocabulary = getattr(request.app.state, "alarm_vocabulary", None) or Vocabulary({})
+    tags = {t for t in session.scalars(select(DeviceRow.tag)) if t}
+    rule: DeviceRule | PlaceRule
+    try:
+        if body.type == "place":
+            rule = place_rule(body.spec)
+            known = set(session.scalars(select(AlarmRuleRow.name)))
+            missing = [m for m in rule.members if m not in known]
+            if rule.name in rule.members:
+                raise RuleError(f"rule {rule.name!r}: members: refers to itself")
+            if missing:
+                raise RuleError(f"rule {rule.name!r}: members: no declared rule is named {missing[0]!r}")
+        else:
+            rule = device_rule(body.spec, Vocabulary(vocab.quantities, tags))
+    except RuleError as exc:
+        raise ValidationError("spec", str(exc)) from None
+    if session.scalar(select(AlarmRuleRow.id).where(AlarmRuleRow.name == rule.name)) is not None:
+        raise ValidationError("spec.name", f"a rule named {rule.name!r} exists")
+    row = AlarmRuleRow(name=rule.name, spec={**body.spec, "type": body.type}, created_by=principal.username)
+    session.add(row)
+    session.flush()
+    audit(session, action="alarm_rule.create", kind="alarm_rule", object_id=row.id, after=row.spec)
+    record(session, RegistryEvent("create", RULES_EVENT, row.id, (), {"name": row.name}))
+    return {"id": row.id, "name": row.name, "spec": row.spec, "created_by": row.created_by}
+
+
+@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_rule(session: SessionDep, rule_id: Id, principal: RuleWriter) -> None:
+    """Withdraw a rule declared through the API (its open alarms stay until handled)."""
+    row = session.get(AlarmRuleRow, rule_id)
+    if row is None:
+        raise NotFoundError(f"alarm rule {rule_id} not found")
+    audit(session, action="alarm_rule.delete", kind="alarm_rule", object_id=row.id, before=row.spec)
+    session.delete(row)
+    record(session, RegistryEvent("delete", RULES_EVENT, rule_id, (), {"name": row.name}))
+
+
+@router.get("/{alarm_id}")
+def get_alarm_route(session: SessionDep, alarm_id: Id) -> dict[str, Any]:
+    """Return an alarm with the children grouped under it."""
+    row = get_alarm(session, alarm_id)
+    children = list_alarms(session, AlarmFilter(parent_id=row.id, states=()), limit=1000)
+    out = AlarmPublic.of(row, len(children)).model_dump(mode="json")
+    out["grouped"] = [AlarmPublic.of(c).model_dump(mode="json") for c, _ in children]
+    return out
+
+
+@router.post("/{alarm_id}/ack")
+def acknowledge(session: SessionDep, alarm_id: Id, body: AlarmNote, principal: Handler) -> AlarmPublic:
+    """Acknowledge a raised alarm (who and when are recorded; escalation stops)."""
+    return AlarmPublic.of(uc.acknowledge_alarm(session, alarm_id, body.note))
+
+
+@router.post("/{alarm_id}/clear")
+def clear(session: SessionDep, alarm_id: Id, body: AlarmNote, principal: Handler) -> AlarmPublic:
+    """Clear an alarm by hand."""
+    return AlarmPublic.of(uc.clear_alarm(session, alarm_id, body.note))
+
+
+@router.post("/{alarm_id}/close")
+def close(session: SessionDep, alarm_id: Id, body: AlarmNote, principal: Handler) -> AlarmPublic:
+    """Close a cleared alarm."""
+    return AlarmPublic.of(uc.close_alarm(session, alarm_id, body.note))
+
+
+@router.post("/{alarm_id}/assign")
+def assign(session: SessionDep, alarm_id: Id, body: AlarmAssign, principal: Handler) -> AlarmPublic:
+    """Give an alarm to someone."""
+    return AlarmPublic.of(uc.assign_alarm(session, alarm_id, body.assignee))
+
+
+@router.post("/{alarm_id}/ticket", status_code=status.HTTP_201_CREATED)
+def open_ticket(session: SessionDep, alarm_id: Id, body: AlarmTicket, principal: Handler) -> dict[str, Any]:
+    """Open a repair ticket from an alarm; the alarm and the ticket name each other."""
+    ticket = uc.open_ticket_for_alarm(session, alarm_id, body.category, body.priority, body.description)
+    return {"ticket_id": ticket.id, "alarm_id": alarm_id, "status": ticket.status, "due_at": ticket.due_at}
