@@ -77,6 +77,9 @@ class HealthTracker:
             else:
                 self._unlink(node)
                 node.device = device
+                if device.last_seen is not None and (node.last_seen is None or device.last_seen > node.last_seen):
+                    # Another instance of a shared subscription heard it: silence is judged from that.
+                    node.last_seen = device.last_seen
             node.via = device.via if device.via is not None else node.via
             self._link(node)
         return self.tick(now)

@@ -48,6 +48,7 @@ T = TypeVar("T")
 
 SMALL_BATCH = 100
 BATCH_LINGER_S = 0.005
+SHARED_REFRESH_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -315,8 +316,16 @@ class Ingest:
             )
 
     async def _health_loop(self) -> None:
+        shared = self.config.broker.shared_group is not None
+        reloaded = time.monotonic()
         while True:
             await asyncio.sleep(self.config.health_tick_s)
+            if shared and time.monotonic() - reloaded > SHARED_REFRESH_S:
+                # Each instance hears only its share of the devices; the last-seen times the others
+                # flushed come with the bindings, so that nobody calls a device silent that is not.
+                reloaded = time.monotonic()
+                self.bindings.stale = True
+                await self._reload_bindings()
             self._announce_health(self.health.tick(datetime.now(UTC)))
 
     async def flush_state(self) -> None:

@@ -51,7 +51,7 @@ def test_an_ingest_only_process_writes_and_stops_cleanly_on_sigterm(
             assert time.monotonic() < deadline, "the ingest-only process did not write"
             time.sleep(0.1)
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
+        out, _ = proc.communicate(timeout=120)
     finally:
         publisher.close()
         if proc.poll() is None:

@@ -117,3 +117,14 @@ def test_dirty_devices_are_handed_over_once() -> None:
     tracker.seen(device(1), at(0))
     assert [n.device.device_id for n in tracker.take_dirty()] == [1]
     assert tracker.take_dirty() == []
+
+
+def test_a_later_last_seen_from_another_instance_keeps_a_device_online() -> None:
+    tracker = HealthTracker()
+    sensor = device(1, interval=60)
+    tracker.seen(sensor, at(0))
+    heard_elsewhere = Bound(1, "env_sensor", "1.2.3", 60.0, None, "online", at(100))
+    assert tracker.adopt({1: heard_elsewhere}, at(150)) == []
+    assert tracker.nodes[1].health is DeviceHealth.ONLINE
+    [stale] = tracker.tick(at(191))
+    assert stale.health is DeviceHealth.STALE
