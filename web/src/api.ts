@@ -2,6 +2,7 @@
  * The REST client: every request carries the bearer token, a 401 ends the session (the page
  * then shows the login form), and any other failure becomes an `ApiError` naming the request.
  */
+import { adaptCatalogue, adaptDevice, adaptHistory, adaptHit, adaptScene, stepText } from "./adapt";
 import type { Auth } from "./auth";
 import { t } from "./i18n";
 import type {
@@ -70,36 +71,49 @@ export class Api {
     this.auth.save(await this.request<TokenPair>("POST", "/api/auth/emergency", { key }));
   }
 
-  catalogue(): Promise<Catalogue> {
-    return this.request("GET", "/api/catalogue");
+  async catalogue(): Promise<Catalogue> {
+    return adaptCatalogue(await this.request("GET", "/api/catalogue"));
   }
 
   async sites(): Promise<SiteSummary[]> {
     return (await this.request<{ items: SiteSummary[] }>("GET", "/api/sites")).items;
   }
 
-  scene(siteId: string | number): Promise<Scene> {
-    return this.request("GET", `/api/sites/${enc(siteId)}/scene`);
+  /** Load a site's scene and, where a model was imported, the GLB storeys that draw it. */
+  async scene(siteId: string | number): Promise<Scene> {
+    const [raw, models] = await Promise.all([
+      this.request<Json>("GET", `/api/sites/${enc(siteId)}/scene`),
+      this.request<Json>("GET", `/api/sites/${enc(siteId)}/models`).catch(() => null),
+    ]);
+    return adaptScene(raw, models);
   }
 
   plan(floorId: string | number): Promise<FloorPlan> {
     return this.request("GET", `/api/floors/${enc(floorId)}/plan`);
   }
 
-  device(deviceId: string | number): Promise<DeviceDetail> {
-    return this.request("GET", `/api/devices/${enc(deviceId)}`);
+  /** Load a device with its latest values (the state may be missing: the panel then shows none). */
+  async device(deviceId: string | number): Promise<DeviceDetail> {
+    const [raw, state] = await Promise.all([
+      this.request<Json>("GET", `/api/devices/${enc(deviceId)}`),
+      this.request<Json>("GET", `/api/devices/${enc(deviceId)}/state`).catch(() => null),
+    ]);
+    return adaptDevice(raw, state);
   }
 
-  history(deviceId: string | number, quantity: string, fromS: number, toS: number, stepS: number): Promise<History> {
-    const q = new URLSearchParams({ quantity, from: String(fromS), to: String(toS), step: String(stepS) });
-    return this.request("GET", `/api/devices/${enc(deviceId)}/history?${q.toString()}`);
+  async history(deviceId: string | number, quantity: string, fromS: number, toS: number, stepS: number, unit: string | null = null): Promise<History> {
+    const iso = (s: number): string => new Date(s * 1000).toISOString();
+    const q = new URLSearchParams({ quantity, from: iso(fromS), to: iso(toS), step: stepText(stepS) });
+    return adaptHistory(await this.request("GET", `/api/devices/${enc(deviceId)}/history?${q.toString()}`), unit);
   }
 
   async search(query: string): Promise<SearchHit[]> {
     const q = new URLSearchParams({ q: query });
-    return (await this.request<{ items: SearchHit[] }>("GET", `/api/search?${q.toString()}`)).items;
+    return (await this.request<{ items: Json[] }>("GET", `/api/search?${q.toString()}`)).items.map(adaptHit);
   }
 }
+
+type Json = Record<string, unknown>;
 
 /** Percent-encode one path segment of an id. */
 export function enc(id: string | number): string {

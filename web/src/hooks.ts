@@ -15,6 +15,11 @@ export interface TwinHooks {
   panel: string | null;
   alarms: number;
   errors: string[];
+  /** Floor-plan re-reads made while the live socket is down. */
+  polls: number;
+  /** Buildings drawn from their imported model, and those whose model failed to load. */
+  models: number;
+  modelsFailed: number;
 }
 
 const state: TwinHooks = {
@@ -30,6 +35,9 @@ const state: TwinHooks = {
   panel: null,
   alarms: 0,
   errors: [],
+  polls: 0,
+  models: 0,
+  modelsFailed: 0,
 };
 
 export const hooks = {

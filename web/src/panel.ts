@@ -60,7 +60,7 @@ export class Panel {
     const chartBox = h("div", { class: "chart" });
     const quantities = Object.keys(detail.state).filter((q) => typeof detail.state[q]?.value === "number");
     const picker = h("select", { class: "quantity", "aria-label": t("panel.history") }, ...quantities.map((q) => h("option", { value: q }, q)));
-    picker.addEventListener("change", () => void this.drawHistory(chartBox, deviceId, picker.value, kindColour));
+    picker.addEventListener("change", () => void this.drawHistory(chartBox, deviceId, picker.value, kindColour, detail.state[picker.value]?.unit ?? null));
     replace(
       this.element,
       this.header(labelIn(catalogue, "device_kinds", detail.kind), detail.name, kindColour),
@@ -78,7 +78,7 @@ export class Panel {
     );
     hooks.set({ panel: `device:${deviceId}` });
     const first = quantities[0];
-    if (first) await this.drawHistory(chartBox, deviceId, first, kindColour);
+    if (first) await this.drawHistory(chartBox, deviceId, first, kindColour, detail.state[first]?.unit ?? null);
   }
 
   /** Show a unit or room of the plan and the devices in it. */
@@ -122,10 +122,10 @@ export class Panel {
     );
   }
 
-  private async drawHistory(box: HTMLElement, deviceId: string, quantity: string, colour: string): Promise<void> {
+  private async drawHistory(box: HTMLElement, deviceId: string, quantity: string, colour: string, unit: string | null): Promise<void> {
     const now = Math.floor(Date.now() / 1000);
     try {
-      const history = await this.shell.api.history(deviceId, quantity, now - DAY_S, now, 300);
+      const history = await this.shell.api.history(deviceId, quantity, now - DAY_S, now, 300, unit);
       replace(box);
       historyChart(box, history, colour);
     } catch (error) {

@@ -47,8 +47,16 @@ export interface Building {
   name: string;
   height: number;
   footprint: XY[];
-  glb: string[] | null;
+  /** The storeys of its imported model, when they cover every floor; null draws the footprint. */
+  glb: BimFile[] | null;
   floors: FloorSummary[];
+}
+
+/** One GLB of an imported model: the floor it draws and the model→site matrix (row-major, Z up). */
+export interface BimFile {
+  url: string;
+  floorId: string | null;
+  modelToSite: number[][] | null;
 }
 
 export interface BuildingCounters {
@@ -56,12 +64,14 @@ export interface BuildingCounters {
   worst_severity: string | null;
   overdue_tickets: number;
   payment_rate: number | null;
+  devices?: number | null;
+  offline?: number | null;
 }
 
 export interface Scene {
   site: SiteSummary;
   buildings: Building[];
-  layers: { roads: XY[][]; green: XY[][]; boundary: XY[] | null };
+  layers: { roads: XY[][]; green: XY[][]; zones: XY[][]; parking: XY[][]; water: XY[][]; boundary: XY[] | null };
   counters: Record<string, BuildingCounters>;
 }
 

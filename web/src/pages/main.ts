@@ -12,7 +12,8 @@ import { FLOOR_MODES, type FloorMode, sortFloors } from "../scene/floors";
 import { TwinView } from "../scene/twin";
 import { searchBox } from "../search";
 import { boot, languageButton, showError } from "../shell";
-import type { FloorSummary, SearchHit } from "../types";
+import { centreOf } from "../scene/geometry";
+import type { FloorSummary, SearchHit, XYZ } from "../types";
 import { colourOf } from "../catalogue";
 import { pickSite } from "./site";
 
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     renderPlan();
   });
   shell.store.onDevices(() => plan?.recolour());
+  twin.onRefresh(() => plan?.recolour());
   shell.store.onAlarm(() => plan?.recolour());
 
   const modeButtons = FLOOR_MODES.map((mode) =>
@@ -155,9 +157,10 @@ async function main(): Promise<void> {
     } else if (hit.type === "unit" && detail) {
       const space = detail.spaces.find((s) => String(s.id) === String(hit.id));
       if (space) panel.showSpace(space, detail.devices);
-      if (hit.position) {
-        twin.markAt(hit.position, "#4cc9f0");
-        await twin.flyToPoint(hit.position, 45);
+      const at: XYZ | null = hit.position ?? (space ? [...centreOf(space.polygon), detail.floor.elevation] : null);
+      if (at) {
+        twin.markAt(at, "#4cc9f0");
+        await twin.flyToPoint(at, 45);
       }
     }
   }

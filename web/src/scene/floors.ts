@@ -97,11 +97,9 @@ export class FloorStack {
   close(): void {
     this.building.group.remove(this.group);
     const bim = this.building.group.userData.bim as Group | undefined;
+    this.building.shell.visible = true;
     if (bim) bim.visible = true;
-    else {
-      this.building.shell.visible = true;
-      this.building.edges.visible = true;
-    }
+    else this.building.edges.visible = true;
   }
 
   /** Focus a floor (or none) and redraw the slabs. */

@@ -12,6 +12,7 @@ import {
   Line,
   LineBasicMaterial,
   LineSegments,
+  Matrix4,
   Mesh,
   MeshStandardMaterial,
   PlaneGeometry,
@@ -27,6 +28,9 @@ const GROUND = "#111b2c";
 const ROAD = "#26344a";
 const GREEN = "#1f4a3a";
 const EDGE = "#9fd3ff";
+const ZONE = "#e9c46a";
+const PARKING = "#2a3446";
+const WATER = "#1b4f72";
 
 export interface BuildingView {
   data: Building;
@@ -47,11 +51,16 @@ export function buildSite(scene: Scene, catalogue: Catalogue): SiteView {
   const group = new Group();
   group.name = "site";
   const rings: XY[][] = scene.buildings.map((b) => b.footprint);
-  rings.push(...scene.layers.roads, ...scene.layers.green);
+  rings.push(...scene.layers.roads, ...scene.layers.green, ...scene.layers.zones);
   if (scene.layers.boundary) rings.push(scene.layers.boundary);
   const extent = bounds(rings);
   group.add(ground(extent));
 
+  for (const zone of scene.layers.zones) if (zone.length >= 3) group.add(outline(zone, 0.08, ZONE));
+  const parkingMaterial = new MeshStandardMaterial({ color: PARKING, roughness: 1 });
+  for (const area of scene.layers.parking) if (area.length >= 3) group.add(new Mesh(flat(area, 0.02), parkingMaterial));
+  const waterMaterial = new MeshStandardMaterial({ color: WATER, roughness: 0.3 });
+  for (const area of scene.layers.water) if (area.length >= 3) group.add(new Mesh(flat(area, 0.025), waterMaterial));
   const greenMaterial = new MeshStandardMaterial({ color: GREEN, roughness: 1 });
   for (const area of scene.layers.green) if (area.length >= 3) group.add(new Mesh(flat(area, 0.03), greenMaterial));
   const roadMaterial = new MeshStandardMaterial({ color: ROAD, roughness: 0.9, side: DoubleSide });
@@ -78,21 +87,38 @@ export function tintBuilding(view: BuildingView, catalogue: Catalogue, severity:
   material.emissiveIntensity = severity === null ? 0 : 0.35;
 }
 
-/** Load a building's BIM models (glTF, Y-up) in place of its extruded shell. */
-export async function loadBim(view: BuildingView): Promise<void> {
-  const urls = view.data.glb;
-  if (!urls || urls.length === 0) return;
+/**
+ * Load a building's storeys from its imported model in place of the extruded shell. A GLB is
+ * Y-up in its model's frame: undo glTF's axes, then apply the building's model→site matrix.
+ * The shell stays as an invisible pick target so clicking the model still opens the building.
+ */
+export async function loadBim(view: BuildingView, token: string | null): Promise<void> {
+  const files = view.data.glb;
+  if (!files || files.length === 0) return;
   const loader = new GLTFLoader();
-  // glTF is Y-up already: undo the frame rotation the site group applies, once, here.
+  if (token) loader.setRequestHeader({ Authorization: `Bearer ${token}` });
+  const models = await Promise.all(files.map((file) => loader.loadAsync(file.url)));
   const holder = new Group();
-  holder.matrixAutoUpdate = false;
-  holder.matrix.copy(FRAME_MATRIX.clone().invert());
-  const models = await Promise.all(urls.map((url) => loader.loadAsync(url)));
-  for (const model of models) holder.add(model.scene);
+  holder.name = `bim:${view.data.id}`;
+  models.forEach((model, i) => {
+    const placed = new Group();
+    placed.matrixAutoUpdate = false;
+    placed.matrix.copy(placement(files[i]?.modelToSite ?? null).multiply(FRAME_MATRIX.clone().invert()));
+    placed.add(model.scene);
+    holder.add(placed);
+  });
   view.group.add(holder);
-  view.shell.visible = false;
+  (view.shell.material as MeshStandardMaterial).visible = false;
   view.edges.visible = false;
   view.group.userData.bim = holder;
+}
+
+/** Return a row-major 4×4 placement as a matrix, or the identity when there is none. */
+export function placement(rows: number[][] | null): Matrix4 {
+  const m = new Matrix4();
+  if (!rows || rows.length !== 4 || rows.some((r) => r.length !== 4)) return m;
+  const v = rows.flat();
+  return m.set(...(v as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number]));
 }
 
 function buildingView(building: Building): BuildingView {

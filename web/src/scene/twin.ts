@@ -15,7 +15,7 @@ import { DeviceLayer } from "./devices";
 import { type FloorMode, FloorStack, stepFloor } from "./floors";
 import { centreOf } from "./geometry";
 import { Pulse } from "./pulse";
-import { buildSite, type SiteView, tintBuilding } from "./site";
+import { buildSite, loadBim, type SiteView, tintBuilding } from "./site";
 import { SpaceLayer } from "./spaces";
 import { Viewer } from "./viewer";
 
@@ -37,7 +37,11 @@ export interface TwinContext {
   catalogue: Catalogue;
   store: LiveStore;
   live: LiveClient;
+  auth: { readonly token: string | null };
 }
+
+/** How often a focused floor's device health is re-read while there is no live socket. */
+export const POLL_MS = 10_000;
 
 /** Everything the 3D pages share. */
 export class TwinView {
@@ -55,6 +59,7 @@ export class TwinView {
   private layerStats: Record<string, SpaceStats> = {};
   private pulse: Pulse | null = null;
   private readonly floorListeners = new Set<(floor: FloorSummary | null) => void>();
+  private readonly refreshListeners = new Set<() => void>();
 
   constructor(
     container: HTMLElement,
@@ -62,6 +67,7 @@ export class TwinView {
   ) {
     this.viewer = new Viewer(container);
     this.viewer.onFrame((now) => this.pulse?.tick(now));
+    setInterval(() => void this.poll(), POLL_MS);
     ctx.store.onDevices((changed) => this.detail?.devices.recolour(changed));
     ctx.store.onAlarm(() => {
       this.retint();
@@ -78,6 +84,48 @@ export class TwinView {
     this.viewer.root.add(this.site.group);
     hooks.set({ buildings: this.site.buildings.size });
     void this.flyHome(0);
+    void this.loadModels(this.site);
+  }
+
+  /** Be told when polling has refreshed the focused floor's device health. */
+  onRefresh(listener: () => void): () => void {
+    this.refreshListeners.add(listener);
+    return () => this.refreshListeners.delete(listener);
+  }
+
+  /**
+   * Without a live socket, re-read the focused floor's plan and repaint its devices by their
+   * health, so the view stays current by polling until the live hub answers.
+   */
+  async poll(): Promise<void> {
+    const detail = this.detail;
+    if (!detail || this.ctx.live.state === "live") return;
+    const floorId = String(detail.plan.floor.id);
+    let fresh: FloorPlan;
+    try {
+      fresh = await this.ctx.api.plan(floorId);
+    } catch {
+      return;
+    }
+    if (this.detail !== detail) return;
+    const byId = new Map(fresh.devices.map((d) => [String(d.id), d]));
+    for (const device of detail.plan.devices) {
+      const update = byId.get(String(device.id));
+      if (update) device.health = update.health;
+    }
+    detail.devices.recolour();
+    this.recolourSpaces();
+    hooks.set({ polls: hooks.state.polls + 1 });
+    for (const listener of this.refreshListeners) listener();
+  }
+
+  private async loadModels(site: SiteView): Promise<void> {
+    const views = [...site.buildings.values()].filter((view) => view.data.glb);
+    const results = await Promise.allSettled(views.map((view) => loadBim(view, this.ctx.auth.token)));
+    const failed = results.filter((r) => r.status === "rejected").length;
+    // A building whose model fails keeps its extruded footprint: worth a warning, not an error.
+    hooks.set({ models: results.length - failed, modelsFailed: failed });
+    if (failed > 0) console.warn(`${failed} building model(s) could not be loaded; their footprints are drawn instead`);
   }
 
   /** Tint each building by the worse of its counters and the live alarms under it. */
