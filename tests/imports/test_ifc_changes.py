@@ -16,15 +16,16 @@ from tests.shared import shared_file
 from twin.imports import ImportRunner, JobStatus
 
 OFFICE = "ifc/Office_A_20110811.ifc"
+HVAC = "ifc/PCERT_Building-Hvac_IFC4.ifc"
+"""Two air terminals, no spaces: the smallest model with devices, for the tests that import many times."""
 FIXTURES = Path(ifcopenshell.__file__).parent / "simple_spf" / "fixtures"
 
 
 def _modified_copy(source: Path, target: Path) -> tuple[str, str]:
-    """Write a copy of the office with one mirror removed and one grab bar moved 2 m east; return their ids."""
+    """Write a copy with one terminal removed and another moved 2 m east; return their GlobalIds."""
     model = ifcopenshell.open(str(source))
     terminals = sorted(model.by_type("IfcFlowTerminal"), key=lambda e: e.GlobalId)
-    removed = next(e for e in terminals if "Mirror" in (e.Name or ""))
-    moved = next(e for e in terminals if "Grab" in (e.Name or ""))
+    removed, moved = terminals[0], terminals[1]
     removed_id, moved_id = removed.GlobalId, moved.GlobalId
     ifcopenshell.api.root.remove_product(model, product=removed)
     placement = moved.ObjectPlacement.RelativePlacement
@@ -74,11 +75,11 @@ def test_an_element_back_in_a_later_version_is_revived(
     runner: ImportRunner, engine: Engine, tmp_path: Path
 ) -> None:
     """Importing the original again after a version without an element brings that element's device back."""
-    first = run_import(runner, "ifc", shared_file(OFFICE), site="office")
-    changed = tmp_path / "v2" / "Office_A_20110811.ifc"
-    removed, _ = _modified_copy(shared_file(OFFICE), changed)
+    first = run_import(runner, "ifc", shared_file(HVAC), site="pcert")
+    changed = tmp_path / "v2" / Path(HVAC).name
+    removed, _ = _modified_copy(shared_file(HVAC), changed)
     run_import(runner, "ifc", changed, site=str(first.site_id))
-    job = run_import(runner, "ifc", shared_file(OFFICE), site=str(first.site_id))
+    job = run_import(runner, "ifc", shared_file(HVAC), site=str(first.site_id))
     assert removed in job.summary["global_ids"]["added"]
     assert _device(engine, removed)[1] is None
 
@@ -114,7 +115,7 @@ def test_a_failure_after_the_geometry_rolls_everything_back(
     runner: ImportRunner, engine: Engine, assets: Path
 ) -> None:
     """A model already imported into another site fails while storing: no row, no GLB is left behind."""
-    path = shared_file("ifc/AC20-FZK-Haus.ifc")
+    path = shared_file(HVAC)
     first = run_import(runner, "ifc", path, site="house")
     before, files = graph_rows(engine), sorted(p.relative_to(assets) for p in assets.rglob("*"))
     job = run_import(runner, "ifc", path, site="another house")
@@ -137,8 +138,8 @@ def test_model_key_lets_a_renamed_version_replace_its_predecessor(
     runner: ImportRunner, engine: Engine, tmp_path: Path
 ) -> None:
     """Under a new file name, a version given the old model key retires what it no longer holds."""
-    first = run_import(runner, "ifc", shared_file(OFFICE), site="office")
-    changed = tmp_path / "Office_A_2012.ifc"
-    removed, _ = _modified_copy(shared_file(OFFICE), changed)
-    job = run_import(runner, "ifc", changed, site=str(first.site_id), model="Office_A_20110811")
+    first = run_import(runner, "ifc", shared_file(HVAC), site="pcert")
+    changed = tmp_path / "PCERT_Hvac_v2.ifc"
+    removed, _ = _modified_copy(shared_file(HVAC), changed)
+    job = run_import(runner, "ifc", changed, site=str(first.site_id), model=Path(HVAC).stem)
     assert job.summary["global_ids"]["retired"] == [removed]
