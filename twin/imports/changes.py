@@ -23,6 +23,9 @@ from twin.graph.paths import scopes
 from twin.store.base import utcnow
 from twin.store.models import BuildingRow, DeviceRow, PlaceRow, SiteRow, SpaceRow, WalkEdgeRow
 
+MOVE_TOLERANCE_M = 0.001
+"""Geometry that moved less than this is the same geometry (float noise, not a change)."""
+
 
 def announce(session: Session, action: Action, row: PlaceRow | DeviceRow, before: dict[str, Any] | None) -> None:
     """Record the registry event and the audit row of a change already made to ``row``."""
@@ -34,10 +37,6 @@ def announce(session: Session, action: Action, row: PlaceRow | DeviceRow, before
         kind, path, data = row.kind, scopes(row.path), {"name": row.name}
     record(session, RegistryEvent(action, kind, row.id, path, data))
     audit(session, action=f"{kind}.{action}", kind=kind, object_id=row.id, before=before, after=snapshot(row))
-
-
-MOVE_TOLERANCE_M = 0.001
-"""Geometry that moved less than this is the same geometry (float noise, not a change)."""
 
 
 def same_geometry(stored: Any, new: BaseGeometry | None) -> bool:

@@ -84,7 +84,8 @@ class ImportContext:
     request: ImportRequest
     job_id: int
     assets: Path
-    """The root of served files (GLBs…); write under it only through :meth:`stage`."""
+    """The root of served files (GLBs…): files meant to be served go through ``stage``; an importer
+    may keep scratch files under ``.incoming`` (same file system, so staging them is a rename)."""
     progress: Progress
     stage: Callable[[Path], Path]
     """Return a folder to write the files meant for ``final`` into; they replace ``final`` on commit."""
