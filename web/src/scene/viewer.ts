@@ -11,6 +11,7 @@ import {
   Fog,
   Group,
   HemisphereLight,
+  Matrix4,
   PerspectiveCamera,
   Raycaster,
   Scene,
@@ -25,6 +26,13 @@ import { hooks } from "../hooks";
 export type FrameCallback = (nowMs: number, dtMs: number) => void;
 
 const BACKGROUND = "#0b1220";
+/**
+ * While the camera rests, redraw at most this often. A site of many GLB storeys costs a
+ * software GPU (or a wall display's small one) a lot per frame; a still picture needs few.
+ */
+export const IDLE_FRAME_MS = 200;
+/** Keep drawing every frame this long after the camera last moved, so motion settles smoothly. */
+const SETTLE_MS = 800;
 
 /** One WebGL view filling its container. */
 export class Viewer {
@@ -37,6 +45,9 @@ export class Viewer {
   private readonly frameTimes: number[] = [];
   private last = 0;
   private stopped = false;
+  private readonly lastView = new Matrix4();
+  private movingUntil = 0;
+  private lastRender = -Infinity;
 
   constructor(readonly container: HTMLElement) {
     this.renderer = new WebGLRenderer({ antialias: true, powerPreference: "high-performance" });
@@ -112,6 +123,16 @@ export class Viewer {
     const started = performance.now();
     for (const callback of this.callbacks) callback(now, dt);
     this.controls.update();
+    this.camera.updateMatrixWorld();
+    if (!this.camera.matrixWorld.equals(this.lastView)) {
+      this.lastView.copy(this.camera.matrixWorld);
+      this.movingUntil = now + SETTLE_MS;
+    }
+    if (now > this.movingUntil && now - this.lastRender < IDLE_FRAME_MS) {
+      requestAnimationFrame((t) => this.frame(t));
+      return;
+    }
+    this.lastRender = now;
     this.renderer.render(this.scene, this.camera);
     const spent = performance.now() - started;
     this.frameTimes.push(spent);

@@ -1,0 +1,123 @@
+"""A real twin server on a small generated scene, and Debian's Chromium to look at its web view.
+
+The browser is the system's (`/usr/bin/chromium`): nothing is downloaded. Without it the web
+tests skip with the reason, except under CI=true, where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.conftest import BrokerInfo
+from twin.services import PostgresCluster
+from twin.services.system import accepts_connections, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "web" / "dist"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PASSWORD = "web-test-Passw0rd"
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--use-gl=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@dataclass(frozen=True)
+class WebServer:
+    """Where the test server listens and how to sign in to it."""
+
+    url: str
+    username: str
+    password: str
+
+
+def _need(condition: bool, reason: str) -> None:
+    """Skip for a missing prerequisite on a developer's machine; fail under CI, which must have it."""
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _run(args: list[str], env: dict[str, str], log: Path) -> None:
+    with log.open("ab") as out:
+        done = subprocess.run([sys.executable, "-m", "twin.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+    assert done.returncode == 0, f"twin {' '.join(args)} failed:\n{log.read_text(errors='replace')[-3000:]}"
+
+
+def _built_front_end() -> None:
+    """Build web/dist when it is missing, since the server serves the built files."""
+    if (DIST / "index.html").is_file():
+        return
+    npm = shutil.which("npm")
+    _need(npm is not None and (ROOT / "web" / "node_modules").is_dir(), "web/dist is not built and npm is missing")
+    subprocess.run([str(npm), "run", "build"], cwd=ROOT / "web", check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def web_server(
+    tmp_path_factory: pytest.TempPathFactory, postgis: PostgresCluster, mqtt_broker: BrokerInfo
+) -> Iterator[WebServer]:
+    """Generate and load a 2-tower scene into a fresh database, then serve it with the built front end."""
+    _need(CHROMIUM.is_file(), f"{CHROMIUM} is missing (apt-get install chromium)")
+    _built_front_end()
+    folder = tmp_path_factory.mktemp("web")
+    database = f"twin_web_{os.getpid()}"
+    postgis.ensure_database(database, template="twin_template")
+    env = {
+        **os.environ,
+        "TWIN_DATABASE_URL": postgis.url(database),
+        "TWIN_MQTT_URL": mqtt_broker.url,
+        "TWIN_HOME": str(folder / "var"),
+        "TWIN_WEB_DIST": str(DIST),
+    }
+    log = folder / "server.log"
+    scene = folder / "scene"
+    _run(["scene", "generate", str(scene), "--buildings", "2", "--floors", "3", "--units-per-floor", "2"], env, log)
+    _run(["scene", "load", str(scene)], env, log)
+    _run(["user", "add", "webadmin", "--role", "admin", "--password", PASSWORD], env, log)
+    port = free_port()
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "twin.cli", "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not accepts_connections("127.0.0.1", port):
+            assert server.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        yield WebServer(f"http://127.0.0.1:{port}", "webadmin", PASSWORD)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        postgis.drop_database(database)
+
+
+@pytest.fixture(scope="module")
+def browser(web_server: WebServer) -> Iterator[Browser]:
+    """Debian's Chromium, headless, with software WebGL."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -1,0 +1,127 @@
+"""The 3D view against a real server, in a real browser: what a person sees, checked by pixels.
+
+Each mode's screenshot is kept under tests/artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.web.conftest import ARTIFACTS, WebServer
+
+BACKGROUND = (11, 18, 32)
+"""The viewer's clear colour, #0b1220."""
+
+# Counts the screenshot's pixels, in the centre of the canvas, that are not the background.
+PIXELS_JS = """async ([png, box]) => {
+  const image = await createImageBitmap(await (await fetch('data:image/png;base64,' + png)).blob());
+  const canvas = new OffscreenCanvas(image.width, image.height);
+  const g = canvas.getContext('2d');
+  g.drawImage(image, 0, 0);
+  const [x, y, w, h] = box;
+  const data = g.getImageData(x, y, w, h).data;
+  let other = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const d = Math.abs(data[i] - %d) + Math.abs(data[i + 1] - %d) + Math.abs(data[i + 2] - %d);
+    if (d > 24) other += 1;
+  }
+  return other / (w * h);
+}""" % BACKGROUND
+
+
+def _token(server: WebServer) -> str:
+    body = json.dumps({"username": server.username, "password": server.password}).encode()
+    request = urllib.request.Request(
+        f"{server.url}/api/auth/login", data=body, headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return str(json.load(answer)["access_token"])
+
+
+def _get(server: WebServer, path: str) -> Any:
+    request = urllib.request.Request(f"{server.url}{path}", headers={"Authorization": f"Bearer {_token(server)}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+
+
+def _hooks(page: Page) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate("window.__twin")
+    return result
+
+
+def _drawn_share(page: Page, name: str) -> float:
+    """Save a screenshot and return the share of the canvas centre that is not background."""
+    png = page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), timeout=60_000)
+    box = page.locator("canvas.viewer-canvas").bounding_box()
+    assert box is not None, "no 3D canvas on the page"
+    centre = [int(box["x"] + box["width"] / 4), int(box["y"] + box["height"] / 4), int(box["width"] / 2), int(box["height"] / 2)]
+    share: float = page.evaluate(PIXELS_JS, [base64.b64encode(png).decode(), centre])
+    return share
+
+
+def _sign_in(browser: Browser, server: WebServer, path: str) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{server.url}{path}{'&' if '?' in path else '?'}lang=en")
+    page.fill("input[name=username]", server.username)
+    page.fill("input[name=password]", server.password)
+    page.click("button[type=submit]")
+    return page
+
+
+def test_site_floor_and_device_panel(browser: Browser, web_server: WebServer) -> None:
+    page = _sign_in(browser, web_server, "/")
+    page.wait_for_function("window.__twin.buildings > 0 && window.__twin.firstFrameMs !== null", timeout=60_000)
+    scene = _get(web_server, "/api/sites/1/scene")
+    page.wait_for_function("window.__twin.models + window.__twin.modelsFailed > 0", timeout=60_000)
+    hooks = _hooks(page)
+    assert hooks["errors"] == []
+    assert hooks["buildings"] == len([b for b in scene["buildings"] if b["footprint"]])
+    assert hooks["modelsFailed"] == 0
+    assert _drawn_share(page, "site") > 0.15, "the site view is (almost) only background"
+    # No live hub yet: the indicator says so calmly, and nothing failed.
+    assert page.locator(".indicator").get_attribute("data-state") in {"connecting", "reconnecting"}
+
+    hits = _get(web_server, "/api/search?q=1-1-2")
+    unit = next(h for h in hits["items"] if h["type"] == "space")
+    page.fill(".search-input", unit["name"].split()[1])
+    page.press(".search-input", "Enter")
+    page.wait_for_function(f"window.__twin.floor === '{unit['floor_id']}' && window.__twin.devices > 0", timeout=30_000)
+    page.wait_for_timeout(1500)
+    plan = _get(web_server, f"/api/floors/{unit['floor_id']}/plan")
+    assert _hooks(page)["devices"] == len([d for d in plan["devices"] if d["position"]])
+    assert page.locator(".floor.active").count() == 1
+    assert _drawn_share(page, "floor") > 0.15
+
+    meter = page.locator(".panel li.clickable", has_text="EM-")
+    meter.first.click()
+    page.wait_for_function("String(window.__twin.panel).startsWith('device:')", timeout=30_000)
+    page.wait_for_selector(".panel table.values", timeout=30_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "web-device.png"), timeout=60_000)
+    assert page.locator(".panel .badge").first.inner_text().strip() != ""
+    assert _hooks(page)["errors"] == []
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/wall", "/inspect", "/respond"])
+def test_other_modes_load_without_errors(browser: Browser, web_server: WebServer, path: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    failures: list[str] = []
+    page.on("pageerror", lambda error: failures.append(str(error)))
+    page.goto(f"{web_server.url}{path}?lang=en")
+    if page.locator("input[name=username]").count() > 0:
+        page.fill("input[name=username]", web_server.username)
+        page.fill("input[name=password]", web_server.password)
+        page.click("button[type=submit]")
+    page.wait_for_function("window.__twin && window.__twin.page !== ''", timeout=30_000)
+    page.wait_for_timeout(4000)
+    page.screenshot(path=str(ARTIFACTS / f"web-{path.strip('/')}.png"), timeout=60_000)
+    assert failures == []
+    assert _hooks(page)["errors"] == []
+    page.close()
