@@ -16,6 +16,7 @@ from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from twin.api.deps import RuntimeDep, SessionDep
@@ -24,7 +25,7 @@ from twin.auth.roles import Permission
 from twin.auth.scope import Principal, check_allowed
 from twin.errors import ValidationError
 from twin.graph.places import get_place
-from twin.imports import ImportInputError, ImportKind, ImportRequest, ImportRunner, JobPublic, SiteRef
+from twin.imports import Importer, ImportInputError, ImportRequest, ImportRunner, JobPublic, SiteRef
 from twin.imports.jobs import get_job, job_public, list_jobs
 from twin.store.models import SiteRow
 
@@ -78,33 +79,20 @@ ImporterDep = Annotated[Principal, Depends(require(Permission.IMPORT_RUN))]
 async def create_import(
     request: Request, session: SessionDep, runtime: RuntimeDep, runner: RunnerDep, principal: ImporterDep
 ) -> JobPublic:
-    """Upload an IFC model or a GIS layer into a site; the import runs in the background."""
-    limit = runtime.settings.max_upload_bytes
+    """Upload an IFC model or a GIS layer into a site; the import runs in the background.
+
+    Only parsing the form is done on the event loop; the store, the file and the queue are
+    touched in the thread pool, so a slow disk or database never stalls other requests.
+    """
     async with request.form(max_files=1, max_fields=len(FORM_FIELDS) + 4) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValidationError("file", "attach the IFC or GIS file as the multipart field 'file'")
         fields = {k: v for k, v in form.multi_items() if isinstance(v, str) and v.strip()}
-        site = get_place(session, SiteRow, _site_id(fields.pop("site_id", None)), "site")
-        check_allowed(session, Permission.IMPORT_RUN, site.path, f"site {site.id}")
         file_name = PurePath(upload.filename.replace("\\", "/")).name
-        try:
-            registry = runner.registry
-            importer = registry.get(fields.pop("kind")) if "kind" in fields else registry.for_file(file_name)
-        except ImportInputError as exc:
-            raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
-        options = _options(importer.kind, fields)
-        try:
-            importer.check_options(options)
-        except ImportInputError as exc:
-            raise ValidationError("options", str(exc)) from exc
+        site, importer, options = await run_in_threadpool(_accept, session, runner, fields, file_name)
         folder = runtime.settings.home / "imports" / uuid.uuid4().hex
-        stored = await run_in_threadpool(_store, upload.file, folder / file_name, limit)
-    try:
-        importer.check_file(stored)
-    except ImportInputError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
+        stored = await run_in_threadpool(_store, upload.file, folder / file_name, runtime.settings.max_upload_bytes)
     job = ImportRequest(
         kind=importer.kind,
         path=stored,
@@ -114,8 +102,36 @@ async def create_import(
         created_by=principal.username,
         address=request.client.host if request.client else None,
     )
-    job_id = runner.submit(job, site.path)
-    return job_public(get_job(session, job_id))
+    return await run_in_threadpool(_queue, session, runner, importer, job, site.path)
+
+
+def _accept(
+    session: Session, runner: ImportRunner, fields: dict[str, str], file_name: str
+) -> tuple[SiteRow, Importer, dict[str, Any]]:
+    """Check the site (in the caller's scope, with the import permission there), the kind and the options."""
+    site = get_place(session, SiteRow, _site_id(fields.pop("site_id", None)), "site")
+    check_allowed(session, Permission.IMPORT_RUN, site.path, f"site {site.id}")
+    try:
+        registry = runner.registry
+        importer = registry.get(fields.pop("kind")) if "kind" in fields else registry.for_file(file_name)
+    except ImportInputError as exc:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
+    options = _options(fields)
+    try:
+        importer.check_options(options)
+    except ImportInputError as exc:
+        raise ValidationError("options", str(exc)) from exc
+    return site, importer, options
+
+
+def _queue(session: Session, runner: ImportRunner, importer: Importer, job: ImportRequest, site_path: str) -> JobPublic:
+    """Refuse a file whose content is not its kind's; queue the others and return the queued job."""
+    try:
+        importer.check_file(job.path)
+    except ImportInputError as exc:
+        shutil.rmtree(job.path.parent, ignore_errors=True)
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
+    return job_public(get_job(session, runner.submit(job, site_path)))
 
 
 def _site_id(value: str | None) -> int:
@@ -124,7 +140,7 @@ def _site_id(value: str | None) -> int:
     return int(value)
 
 
-def _options(kind: ImportKind, fields: dict[str, str]) -> dict[str, Any]:
+def _options(fields: dict[str, str]) -> dict[str, Any]:
     unknown = sorted(set(fields) - set(FORM_FIELDS))
     if unknown:
         known = ", ".join(["file", "site_id", "kind", *FORM_FIELDS])
