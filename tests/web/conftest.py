@@ -96,7 +96,10 @@ def web_server(
     port = free_port()
     with log.open("ab") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "twin.cli", "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "twin.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + 60

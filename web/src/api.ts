@@ -115,6 +115,14 @@ export class Api {
 
 type Json = Record<string, unknown>;
 
+/** Return a rejection handler that answers `fallback` for a 404 (an endpoint not there yet) and rethrows the rest. */
+export function notFoundAs<T>(fallback: T): (error: unknown) => T {
+  return (error) => {
+    if (error instanceof ApiError && error.status === 404) return fallback;
+    throw error;
+  };
+}
+
 /** Percent-encode one path segment of an id. */
 export function enc(id: string | number): string {
   return encodeURIComponent(String(id));

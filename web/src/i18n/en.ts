@@ -25,7 +25,7 @@ export const en: Record<MessageKey, string> = {
   "live.connecting": "Connecting",
   "live.authenticating": "Authenticating",
   "live.live": "Live",
-  "live.reconnecting": "Reconnecting in {seconds} s",
+  "live.reconnecting": "Offline, retrying in {seconds} s",
   "live.closed": "Disconnected",
   "live.age.now": "updated just now",
   "live.age.seconds": "updated {n} s ago",

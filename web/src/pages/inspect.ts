@@ -10,6 +10,7 @@ import { h, must, replace } from "../dom";
 import { hooks } from "../hooks";
 import { t } from "../i18n";
 import { PlanView } from "../plan2d";
+import { notFoundAs } from "../api";
 import { boot, languageButton, showError, type Shell } from "../shell";
 import type { FloorPlan, XY, XYZ } from "../types";
 
@@ -33,7 +34,8 @@ export interface Round {
 async function inspect(): Promise<void> {
   const shell = await boot({ page: "inspect" });
   const { api } = shell;
-  const rounds = (await api.request<{ items: Round[] }>("GET", "/api/inspections/today")).items;
+  // Until the server offers today's rounds, a 404 is an honest "no round today", not a failure.
+  const rounds = (await api.request<{ items: Round[] }>("GET", "/api/inspections/today").catch(notFoundAs({ items: [] as Round[] }))).items;
   replace(must("#top"), h("div", { class: "brand" }, h("span", { class: "logo" }), t("inspect.title")), h("span", { class: "crumbs" }), h("a", { class: "ghost link", href: "/" }, t("nav.site")), languageButton(), shell.indicator);
   const round = rounds[0];
   if (!round) {
