@@ -1,20 +1,15 @@
-"""Use cases of billing: a household's account, its charges and the payments against them.
+"""Use cases of billing through the API: post a charge, post a payment, find a unit, announce standings.
 
-A charge is known by the ERP's reference number, so posting or importing it again changes
-nothing (or corrects its amounts) and never counts it twice. The paid amount an export states for
-a row is one payment of that charge, *set* on every import, never added; payments posted through
-the API carry their own references. What is paid never exceeds what is due: an overpayment is an
-error in the export, not a credit this module invents.
+A charge is known by the ERP's reference number, so posting it again changes nothing (or
+corrects its amounts) and never counts it twice (the rules are in ``charges``, shared with the
+CSV import). Payments posted through the API carry their own references, so posting one twice is
+harmless too. What is paid never exceeds what is due: an overpayment is an error, not a credit
+this module invents.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Literal
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from twin.audit import audit, snapshot
@@ -26,130 +21,14 @@ from twin.graph.addresses import parse_address
 from twin.graph.paths import scopes
 from twin.graph.places import get_place
 from twin.operations.billing_status import sees_bills, unit_statuses_of
-from twin.operations.catalogue import BILLING_ITEMS, BillingItem
-from twin.operations.money import month_end
+from twin.operations.charges import ChargeBatch, ChargeInput, Outcome, RowRefused, paid_elsewhere
 from twin.operations.schemas import ChargeCreate, PaymentCreate
 from twin.store.models import SiteRow, SpaceRow
 from twin.store.operations import BillingAccountRow, ChargeRow, PaymentRow
 
-Outcome = Literal["created", "updated", "unchanged"]
-
-
-class RowRefused(ValueError):
-    """A charge that breaks a rule; the message is the reason an import report gives."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChargeInput:
-    """One charge as read from a CSV row or an API body, its unit already found."""
-
-    reference: str
-    unit: SpaceRow
-    period: date
-    item: BillingItem
-    amount_due: Decimal
-    due_date: date | None = None
-    amount_paid: Decimal | None = None
-    """The cumulative paid amount an ERP export states; None when the source says nothing of payments."""
-    paid_on: date | None = None
-
 
 def _actor(session: Session) -> str:
     return str(session.info.get("actor") or "system")
-
-
-def account_for(session: Session, unit: SpaceRow) -> BillingAccountRow:
-    """Return a unit's account, opening it with the first charge."""
-    account = session.scalar(select(BillingAccountRow).where(BillingAccountRow.unit_id == unit.id))
-    if account is None:
-        account = BillingAccountRow(site_id=unit.site_id, unit_id=unit.id, account_no=unit.address or str(unit.id))
-        session.add(account)
-        session.flush()
-    return account
-
-
-def _paid_elsewhere(session: Session, charge_id: int, reference: str) -> Decimal:
-    total = session.scalar(
-        select(func.coalesce(func.sum(PaymentRow.amount), 0)).where(
-            PaymentRow.charge_id == charge_id, PaymentRow.reference != reference
-        )
-    )
-    return Decimal(total or 0)
-
-
-def _describe(charge: ChargeRow, unit_id: int) -> str:
-    return f"unit {unit_id}, {charge.period:%Y-%m}, {BILLING_ITEMS[BillingItem(charge.item)].zh}"
-
-
-def upsert_charge(session: Session, site_id: int, data: ChargeInput, source: str) -> tuple[ChargeRow, Outcome]:
-    """Create a charge, or bring the one with this reference up to date; refuse a reference reused for another."""
-    if data.amount_paid is not None and data.amount_paid > 0 and data.paid_on is None:
-        raise RowRefused(f"amount paid {data.amount_paid} has no paid date")
-    charge = session.scalar(
-        select(ChargeRow).where(ChargeRow.site_id == site_id, ChargeRow.reference == data.reference)
-    )
-    due_date = data.due_date or month_end(data.period)
-    outcome: Outcome = "unchanged"
-    if charge is None:
-        account = account_for(session, data.unit)
-        charge = ChargeRow(
-            site_id=site_id,
-            account_id=account.id,
-            reference=data.reference,
-            period=data.period,
-            item=data.item.value,
-            amount_due=data.amount_due,
-            due_date=due_date,
-            source=source,
-        )
-        session.add(charge)
-        session.flush()
-        outcome = "created"
-    else:
-        unit_id = session.scalar(select(BillingAccountRow.unit_id).where(BillingAccountRow.id == charge.account_id))
-        if (unit_id, charge.period, charge.item) != (data.unit.id, data.period, data.item.value):
-            raise RowRefused(
-                f"reference {data.reference} already names another charge ({_describe(charge, unit_id or 0)})"
-            )
-        if (charge.amount_due, charge.due_date) != (data.amount_due, due_date):
-            charge.amount_due, charge.due_date = data.amount_due, due_date
-            outcome = "updated"
-    if data.amount_paid is not None:
-        paid = data.amount_paid + _paid_elsewhere(session, charge.id, data.reference)
-        if paid > charge.amount_due:
-            raise RowRefused(f"amount paid {paid} exceeds amount due {charge.amount_due}")
-        if _set_import_payment(session, charge, data) and outcome == "unchanged":
-            outcome = "updated"
-    return charge, outcome
-
-
-def _set_import_payment(session: Session, charge: ChargeRow, data: ChargeInput) -> bool:
-    """Make the charge's imported payment say what the export says; tell whether anything changed."""
-    payment = session.scalar(
-        select(PaymentRow).where(PaymentRow.charge_id == charge.id, PaymentRow.reference == charge.reference)
-    )
-    amount = data.amount_paid or Decimal(0)
-    if amount == 0:
-        if payment is None:
-            return False
-        session.delete(payment)
-        return True
-    if payment is not None:
-        if (payment.amount, payment.paid_on) == (amount, data.paid_on):
-            return False
-        payment.amount, payment.paid_on = amount, data.paid_on or payment.paid_on
-        return True
-    session.add(
-        PaymentRow(
-            charge_id=charge.id,
-            reference=charge.reference,
-            amount=amount,
-            paid_on=data.paid_on,
-            source="import",
-            recorded_by=_actor(session),
-        )
-    )
-    return True
 
 
 def find_unit(session: Session, site_id: int, unit_id: int | None, address: str | None) -> SpaceRow:
@@ -193,17 +72,20 @@ def post_charge(session: Session, data: ChargeCreate) -> tuple[ChargeRow, Outcom
     site = get_place(session, SiteRow, data.site_id, "site")
     unit = find_unit(session, site.id, data.unit_id, data.unit)
     check_allowed(session, Permission.BILLING_WRITE, unit.path, f"unit {unit.id}")
-    before_row = session.scalar(
-        select(ChargeRow).where(ChargeRow.site_id == site.id, ChargeRow.reference == data.reference)
-    )
-    before = snapshot(before_row) if before_row is not None else None
-    inp = ChargeInput(data.reference, unit, data.period, data.item, data.amount_due, data.due_date)
+    known = session.scalar(select(ChargeRow).where(ChargeRow.site_id == site.id, ChargeRow.reference == data.reference))
+    before = snapshot(known) if known is not None else None
+    batch = ChargeBatch(session, site.id, "api")
+    batch.load([data.reference], [unit.id])
     try:
-        charge, outcome = upsert_charge(session, site.id, inp, "api")
+        outcome = batch.add(ChargeInput(data.reference, unit, data.period, data.item, data.amount_due, data.due_date))
     except RowRefused as exc:
         raise ValidationError("reference", str(exc)) from exc
-    session.flush()
+    new_ids = batch.write(_actor(session))
+    charge = session.get(ChargeRow, new_ids.get(data.reference) or (known.id if known else 0))
+    if charge is None:
+        raise NotFoundError(f"charge {data.reference} not found")
     if outcome != "unchanged":
+        session.refresh(charge)
         audit(
             session,
             action=f"charge.{outcome[:-1]}",
@@ -243,7 +125,7 @@ def post_payment(session: Session, charge_id: int, data: PaymentCreate) -> tuple
         return existing, False
     if data.amount == 0:
         raise ValidationError("amount", "a payment is more than 0.00")
-    outstanding = charge.amount_due - _paid_elsewhere(session, charge.id, data.reference)
+    outstanding = charge.amount_due - paid_elsewhere(session, charge.id, data.reference)
     if data.amount > outstanding:
         raise ValidationError(
             "amount", f"{data.amount} exceeds what is outstanding on charge {charge.id} ({outstanding})"

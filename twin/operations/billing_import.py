@@ -25,8 +25,9 @@ from twin.auth.scope import principal_of
 from twin.errors import ValidationError
 from twin.graph.addresses import parse_address
 from twin.graph.places import get_place
-from twin.operations.billing import ChargeInput, RowRefused, announce_units, upsert_charge
+from twin.operations.billing import announce_units
 from twin.operations.catalogue import BILLING_ITEMS, billing_item
+from twin.operations.charges import ChargeBatch, ChargeInput, RowRefused
 from twin.operations.money import MoneyError, parse_day, parse_money, parse_period
 from twin.operations.schemas import ImportReport, RefusedRow
 from twin.store.models import SiteRow, SpaceRow
@@ -166,7 +167,7 @@ def import_billing(session: Session, site_id: int, data: bytes, file_name: str) 
     refused: list[RefusedRow] = []
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     first_line: dict[str, int] = {}
-    touched: dict[int, SpaceRow] = {}
+    read: list[tuple[Row, ChargeInput]] = []
     rows = 0
     for row in read_rows(decode(data)):
         rows += 1
@@ -176,21 +177,30 @@ def import_billing(session: Session, site_id: int, data: bytes, file_name: str) 
                 raise RowRefused(f"duplicate reference {reference} (first at row {first_line[reference]})")
             if reference is not None:
                 first_line[reference] = row.line
-            charge = _charge(row, units)
-            with session.begin_nested():
-                _, outcome = upsert_charge(session, site.id, charge, "import")
+            read.append((row, _charge(row, units)))
         except RowRefused as exc:
             refused.append(RefusedRow(row=row.line, reference=reference, reason=str(exc)))
+    batch = ChargeBatch(session, site.id, "import")
+    batch.load([charge.reference for _, charge in read], [charge.unit.id for _, charge in read])
+    touched: dict[int, SpaceRow] = {}
+    for row, charge in read:
+        try:
+            outcome = batch.add(charge)
+        except RowRefused as exc:
+            refused.append(RefusedRow(row=row.line, reference=charge.reference, reason=str(exc)))
             continue
         counts[outcome] += 1
         if outcome != "unchanged":
             touched[charge.unit.id] = charge.unit
+    actor = str(session.info.get("actor") or "system")
+    batch.write(actor)
+    refused.sort(key=lambda r: r.row)
     report = ImportReport(id=None, file_name=file_name, rows=rows, refused=refused, **counts)
     stored = BillingImportRow(
         site_id=site.id,
         file_name=file_name[:200],
         sha256=hashlib.sha256(data).hexdigest(),
-        actor=str(session.info.get("actor") or "system"),
+        actor=actor,
         report=report.model_dump(mode="json", exclude={"id"}),
     )
     session.add(stored)

@@ -25,7 +25,7 @@ from twin.operations.billing_status import (
     Standing,
     bill_condition,
     charge_lines,
-    paid_per_charge,
+    paid_of_charge,
     sees_bills,
     unit_statuses_of,
 )
@@ -152,17 +152,15 @@ def payment_rates(session: Session, under: int, by: Level, first: date, last: da
         raise ValidationError("from", "the first month comes after the last")
     place = get_place(session, PlaceRow, under, "place")
     depth = DEPTH[by]
-    paid = paid_per_charge()
     per_household = (
         select(
             ChargeRow.period,
             PlaceRow.path,
             func.sum(ChargeRow.amount_due).label("due"),
-            func.sum(func.least(func.coalesce(paid.c.paid, 0), ChargeRow.amount_due)).label("paid"),
+            func.sum(func.least(paid_of_charge(), ChargeRow.amount_due)).label("paid"),
         )
         .join(BillingAccountRow, BillingAccountRow.id == ChargeRow.account_id)
         .join(PlaceRow, PlaceRow.id == BillingAccountRow.unit_id)
-        .outerjoin(paid, paid.c.charge_id == ChargeRow.id)
         .where(
             PlaceRow.path.op("<@")(func.text2ltree(place.path)),
             bill_condition(session, PlaceRow.path),

@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import BigInteger, ColumnElement, any_, cast, false, func, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from twin.auth.roles import SEES_BILLING
@@ -87,26 +88,21 @@ class Standing:
         return status, days
 
 
-def paid_per_charge() -> Any:
-    """Return a subquery of the amount paid per charge (charges without payments are absent)."""
+def paid_of_charge() -> Any:
+    """Return what a charge (of the enclosing query's ``ChargeRow``) has received, as a correlated sum."""
     return (
-        select(PaymentRow.charge_id, func.sum(PaymentRow.amount).label("paid"))
-        .group_by(PaymentRow.charge_id)
-        .subquery()
+        select(func.coalesce(func.sum(PaymentRow.amount), 0))
+        .where(PaymentRow.charge_id == ChargeRow.id)
+        .correlate(ChargeRow)
+        .scalar_subquery()
     )
 
 
 def charge_lines(session: Session, unit_ids: Iterable[int], period: date | None = None) -> Sequence[Any]:
     """Return each charge of these units with its unit and paid amount, in one query."""
-    paid = paid_per_charge()
     query = (
-        select(
-            BillingAccountRow.unit_id,
-            ChargeRow,
-            func.coalesce(paid.c.paid, 0).label("paid"),
-        )
+        select(BillingAccountRow.unit_id, ChargeRow, paid_of_charge().label("paid"))
         .join(BillingAccountRow, BillingAccountRow.id == ChargeRow.account_id)
-        .outerjoin(paid, paid.c.charge_id == ChargeRow.id)
         .where(BillingAccountRow.unit_id.in_(list(unit_ids)))
         .order_by(ChargeRow.period, ChargeRow.id)
     )
@@ -118,10 +114,21 @@ def charge_lines(session: Session, unit_ids: Iterable[int], period: date | None 
 def unit_statuses_of(
     session: Session, unit_ids: Sequence[int], period: date | None = None, today: date | None = None
 ) -> dict[int, Standing]:
-    """Return the standing of each unit (every id present; NO_BILLS for a unit without charges)."""
+    """Return the standing of each unit (every id present; NO_BILLS for a unit without charges).
+
+    Plain columns, not rows: a floor's or a site's standing reads tens of thousands of charges.
+    """
     today = today or today_cst()
     out = {unit_id: Standing() for unit_id in unit_ids}
-    if unit_ids:
-        for line in charge_lines(session, unit_ids, period):
-            out[line.unit_id].add(line.ChargeRow.amount_due, Decimal(line.paid), line.ChargeRow.due_date, today)
+    if not unit_ids:
+        return out
+    query = (
+        select(BillingAccountRow.unit_id, ChargeRow.amount_due, ChargeRow.due_date, paid_of_charge())
+        .join(BillingAccountRow, BillingAccountRow.id == ChargeRow.account_id)
+        .where(BillingAccountRow.unit_id == any_(cast(list(unit_ids), ARRAY(BigInteger))))
+    )
+    if period is not None:
+        query = query.where(ChargeRow.period == period)
+    for unit_id, due, due_date, paid in session.execute(query):
+        out[unit_id].add(due, paid, due_date, today)
     return out

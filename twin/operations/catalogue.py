@@ -169,13 +169,12 @@ BILLING_ITEMS: dict[BillingItem, Label] = {
 }
 
 
+_ITEM_NAMES = {name: item for item, label in BILLING_ITEMS.items() for name in (item.value, label.zh)}
+
+
 def billing_item(text: str) -> BillingItem | None:
     """Read an item by its key or its Chinese name (物业费 → property_fee); None when it is neither."""
-    cleaned = text.strip()
-    for item, label in BILLING_ITEMS.items():
-        if cleaned in (item.value, label.zh):
-            return item
-    return None
+    return _ITEM_NAMES.get(text.strip())
 
 
 class BillingStatus(StrEnum):

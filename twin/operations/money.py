@@ -20,6 +20,7 @@ CENT = Decimal("0.01")
 _AMOUNT = re.compile(r"^\d{1,10}(?:\.\d{1,2})?$")
 """Ten digits of yuan at most: what NUMERIC(12, 2) holds."""
 _GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?$")
+_DAY = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2}))$")
 _PERIOD = re.compile(r"^(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*月?$")
 
 
@@ -51,15 +52,15 @@ def parse_period(text: str) -> date:
 
 
 def parse_day(text: str) -> date:
-    """Read a date as ERP exports write it (2024-05-03, 2024/5/3, 20240503)."""
-    cleaned = text.strip().split(" ")[0].split("T")[0]
-    for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"):
+    """Read a date as ERP exports write it (2024-05-03, 2024/5/3, 2024.5.3, 20240503, with or without a time)."""
+    match = _DAY.match(text.strip().split(" ")[0].split("T")[0])
+    if match is not None:
+        year, month, day = (int(g) for g in (match[1], match[2] or match[4], match[3] or match[5]))
         try:
-            day = datetime.strptime(cleaned, pattern).date()
+            if 2000 <= year <= 2999:
+                return date(year, month, day)
         except ValueError:
-            continue
-        if 2000 <= day.year <= 2999:
-            return day
+            pass
     raise MoneyError(f"date {text!r} is not written YYYY-MM-DD")
 
 
