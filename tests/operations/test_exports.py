@@ -7,6 +7,6 @@ import twin.operations
 
 def test_all_is_sorted_and_importable() -> None:
     names = twin.operations.__all__
-    assert names == sorted(names, key=str.lower) or names == sorted(names)
+    assert names == sorted(names)
     for name in names:
         assert getattr(twin.operations, name) is not None
