@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from twin.store import gis_layers, imports, models, security  # noqa: F401  (registers the tables on Base.metadata)
+from twin.store import gis_layers, imports, models, security, telemetry  # noqa: F401  (registers the tables on Base.metadata)
 from twin.store.base import Base
 
 config = context.config
