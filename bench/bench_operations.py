@@ -34,9 +34,9 @@ from twin.graph import places
 from twin.graph.walking import load_graph, shortest_paths
 from twin.operations.billing_import import import_billing
 from twin.operations.billing_queries import payment_rates
+from twin.operations.inspection_schemas import PlanCreate, RoundCreate
 from twin.operations.inspections import create_plan
 from twin.operations.rounds import plan_round
-from twin.operations.schemas import PlanCreate, RoundCreate
 from twin.schemas import BuildingCreate, FloorCreate, SiteCreate, SpaceCreate
 from twin.services import PostgresCluster
 from twin.services.system import free_port

@@ -226,3 +226,11 @@ def test_every_change_is_audited_and_announced_after_commit(client: TestClient, 
     audit = client.get("/api/audit", params={"kind": "ticket", "object_id": str(ticket["id"])}).json()["items"]
     assert [row["action"] for row in audit] == ["ticket.update", "ticket.create"], "newest first"
     assert audit[0]["before"]["status"] == "open" and audit[0]["after"]["status"] == "assigned"
+
+
+def test_blank_text_is_refused(client: TestClient, community: Community) -> None:
+    blank = client.post("/api/tickets", json={"place_id": community.tower, "category": "other", "description": "   "})
+    assert blank.status_code == 422
+    ticket = open_ticket(client, place_id=community.tower, title="  门禁故障  ")
+    assert ticket["title"] == "门禁故障"
+    assert client.post(f"/api/tickets/{ticket['id']}/comments", json={"body": " \n "}).status_code == 422

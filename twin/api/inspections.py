@@ -14,9 +14,7 @@ from twin.graph.places import get_place
 from twin.operations import inspections as uc
 from twin.operations.catalogue import DueState
 from twin.operations.inspection_due import Target, due_targets
-from twin.operations.round_report import round_public, visit_public
-from twin.operations.rounds import plan_round
-from twin.operations.schemas import (
+from twin.operations.inspection_schemas import (
     AdHocVisitCreate,
     DueTarget,
     PlanCreate,
@@ -27,6 +25,8 @@ from twin.operations.schemas import (
     VisitCreate,
     VisitPublic,
 )
+from twin.operations.round_report import round_public, visit_public
+from twin.operations.rounds import plan_round
 from twin.schemas import Id
 from twin.store.base import utcnow
 from twin.store.models import PlaceRow

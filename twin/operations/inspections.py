@@ -25,7 +25,8 @@ from twin.graph.paths import scopes
 from twin.graph.places import get_place
 from twin.operations.catalogue import DEFECT_CATEGORY, Outcome, TicketCategory
 from twin.operations.inspection_due import standing_spaces
-from twin.operations.schemas import PlanCreate, PlanUpdate, TicketCreate, VisitCreate
+from twin.operations.inspection_schemas import PlanCreate, PlanUpdate, VisitCreate
+from twin.operations.schemas import TicketCreate
 from twin.operations.tickets import open_ticket
 from twin.store.base import utcnow
 from twin.store.models import PlaceRow, SpaceRow

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from twin.graph.walking import load_graph
 from twin.operations.catalogue import Outcome
+from twin.operations.inspection_schemas import RoundPublic, StopPublic, VisitPublic, WalkedReport
 from twin.operations.rounds import WALK_M_PER_MIN, Distances, Plan
-from twin.operations.schemas import RoundPublic, StopPublic, VisitPublic, WalkedReport
 from twin.store.models import DeviceRow, SpaceRow
 from twin.store.operations import InspectionRoundRow, InspectionStopRow, InspectionVisitRow
 from twin.store.security import UserRow

@@ -30,8 +30,8 @@ from twin.graph.places import get_place
 from twin.graph.walking import Graph, load_graph, shortest_paths
 from twin.operations.catalogue import DueState
 from twin.operations.inspection_due import ATTENTION, AttentionSource, Target, due_targets
+from twin.operations.inspection_schemas import RoundCreate, SkippedTarget
 from twin.operations.routing import best_order, cheapest_insertion, walk_length
-from twin.operations.schemas import RoundCreate, SkippedTarget
 from twin.store.base import utcnow
 from twin.store.models import PlaceRow, SpaceRow, WalkEdgeRow
 from twin.store.operations import InspectionRoundRow, InspectionStopRow
