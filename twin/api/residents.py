@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from twin.api.deps import PrincipalDep, RuntimeDep, SessionDep, require
 from twin.audit import audit
+from twin.auth import residents as resident_cases
 from twin.auth.pii import PiiKey, mask_id_number, mask_name, mask_phone
 from twin.auth.roles import SEES_BILLING, Permission
 from twin.auth.scope import Principal
@@ -50,22 +51,14 @@ def add_resident(
     unit = get_place(session, SpaceRow, unit_id, "unit")
     if not principal.allows(Permission.BILLING_WRITE, unit.path):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "your roles do not allow changing residents here")
-    key = _key(runtime)
-    row = ResidentRow(
-        unit_id=unit.id,
-        name_enc=key.encrypt(body.name),
-        relation=body.relation,
-        phone_enc=key.encrypt(body.phone) if body.phone else None,
-        id_number_enc=key.encrypt(body.id_number) if body.id_number else None,
-    )
-    session.add(row)
-    session.flush()
-    audit(
+    row = resident_cases.add_resident(
         session,
-        action="resident.add",
-        kind="resident",
-        object_id=row.id,
-        after={"unit_id": unit.id, "name": mask_name(body.name), "relation": body.relation},
+        _key(runtime),
+        unit.id,
+        body.name,
+        phone=body.phone,
+        id_number=body.id_number,
+        relation=body.relation,
     )
     return {"id": row.id}
 

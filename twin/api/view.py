@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api", tags=["view"])
 
 GROUND_KINDS = {
     "road": "roads",
-    "green": "green",
+    "green_area": "green",
     "parking": "parking",
     "water": "water",
     "zone": "zones",

@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from twin.audit import audit
-from twin.auth.pii import PiiKey, mask_name
+from twin.auth.pii import PiiKey
+from twin.auth.residents import add_resident
 from twin.catalogue import RelationKind
 from twin.graph.devices import add_relation
 from twin.graph.identifiers import bind_identifiers
@@ -118,21 +118,7 @@ def add_residents(session: Session, units: dict[str, int], residents: list[Resid
             raise SceneError(f"resident of {resident.unit}: no unit of the site has this address")
         if unit_id in housed:
             continue
-        row = ResidentRow(
-            unit_id=unit_id,
-            name_enc=key.encrypt(resident.name),
-            relation=resident.relation,
-            phone_enc=key.encrypt(resident.phone) if resident.phone else None,
-        )
-        session.add(row)
-        session.flush()
-        audit(
-            session,
-            action="resident.add",
-            kind="resident",
-            object_id=row.id,
-            after={"unit_id": unit_id, "name": mask_name(resident.name), "relation": resident.relation},
-        )
+        add_resident(session, key, unit_id, resident.name, phone=resident.phone, relation=resident.relation)
         added += 1
     return added
 
