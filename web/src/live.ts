@@ -4,38 +4,24 @@
  * idle → connecting → authenticating → live, and from any of them → reconnecting (backoff,
  * then connecting again) when the socket drops or falls silent, or → closed when the page
  * stops it or the server refuses the token. On reconnection every subscription is sent again
- * with the last sequence number seen on its stream, so the server replays what was missed.
+ * with the last sequence number seen on its stream, so the server replays what was missed;
+ * after a resync (message, or close 4000) they are sent without it and snapshots start over.
  */
-import type { Alarm, Reading } from "./types";
+import {
+  type EventMessage,
+  type LiveKind,
+  parseFrame,
+  type ResumedMessage,
+  Sequences,
+  type ServerMessage,
+  type SnapshotMessage,
+} from "./messages";
+
+export type { EventMessage, LiveKind, ResumedMessage, SnapshotMessage } from "./messages";
+export type { SnapshotDevice } from "./messages";
 
 export type LiveState = "idle" | "connecting" | "authenticating" | "live" | "reconnecting" | "closed";
-export type LiveKind = "telemetry" | "status" | "alarm" | "ticket" | "billing";
 export const ALL_KINDS: LiveKind[] = ["telemetry", "status", "alarm", "ticket", "billing"];
-
-export interface SnapshotDevice {
-  id: string | number;
-  health?: string;
-  state?: Record<string, Reading>;
-  last_seen?: string | number | null;
-}
-
-export interface SnapshotMessage {
-  type: "snapshot";
-  sub: string;
-  stream: string;
-  seq: number;
-  devices: SnapshotDevice[];
-  alarms: Alarm[];
-}
-
-export interface EventMessage {
-  type: "event";
-  stream: string;
-  seq: number;
-  kind: LiveKind | string;
-  path: string[];
-  data: Record<string, unknown>;
-}
 
 /** The part of a browser WebSocket the client uses, so tests can hand it a fake. */
 export interface SocketLike {
@@ -55,11 +41,17 @@ export interface Clock {
 
 export interface LiveHandlers {
   snapshot?(message: SnapshotMessage): void;
+  /** The server kept the stream: the events it missed follow, no snapshot. */
+  resumed?(message: ResumedMessage): void;
   event?(message: EventMessage): void;
   /** The server lost track of this client: drop every live value before the new snapshots. */
   resync?(): void;
   state?(state: LiveState, retryInMs: number | null): void;
   unauthorized?(): void;
+  /** The role may not use the live hub at all (close 4403): the page falls back to REST. */
+  forbidden?(): void;
+  /** The server refused one subscription (403, 404, 422); it is not sent again. */
+  refused?(sub: string, scope: string, code: number, message: string): void;
 }
 
 export interface LiveOptions {
@@ -71,19 +63,28 @@ export interface LiveOptions {
   random?: () => number;
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** With no message (not even a ping) for this long, the socket is presumed dead. */
+  /** With no message (not even a ping) for this long, the socket is presumed dead; default three heartbeats. */
   silenceMs?: number;
+}
+
+export interface SubscribeOptions {
+  /** At most this many readings per device and second: the server coalesces the rest. */
+  rate?: number;
 }
 
 interface Subscription {
   sub: string;
   scope: string;
   kinds: LiveKind[];
+  rate: number | undefined;
   stream: string | null;
 }
 
-/** Close codes with which the server refuses the token (application range, like HTTP 401/403). */
-const AUTH_CLOSE_CODES = new Set([4401, 4403]);
+/** Close codes of the hub (application range, modelled on HTTP statuses). */
+export const CLOSE = { unauthorized: 4401, forbidden: 4403, tooMany: 4429, idle: 4408, resync: 4000 } as const;
+
+/** The heartbeat the server announces unless `ready` says otherwise. */
+const DEFAULT_HEARTBEAT_S = 15;
 
 const realClock: Clock = {
   now: () => Date.now(),
@@ -104,9 +105,10 @@ export class LiveClient {
   private attempt = 0;
   private timer: unknown = null;
   private watchdog: unknown = null;
+  private heartbeatS = DEFAULT_HEARTBEAT_S;
   private nextSub = 1;
   private readonly subs = new Map<string, Subscription>();
-  private readonly seqs = new Map<string, number>();
+  private readonly seqs = new Sequences();
   private lastDataAt: number | null = null;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -121,9 +123,14 @@ export class LiveClient {
     return this.current;
   }
 
-  /** Return the last sequence number seen on each stream. */
-  get sequences(): ReadonlyMap<string, number> {
+  /** Return the last sequence number applied on each stream (telemetry aside). */
+  get sequences(): Pick<Sequences, "get" | "size"> {
     return this.seqs;
+  }
+
+  /** Return the scopes subscribed to now, by subscription id. */
+  get scopes(): ReadonlyMap<string, string> {
+    return new Map([...this.subs.values()].map((s) => [s.sub, s.scope]));
   }
 
   /** Return how old the newest live data is, in milliseconds, or null before any arrived. */
@@ -155,9 +162,9 @@ export class LiveClient {
   }
 
   /** Subscribe to a scope (site:1, building:3, floor:12, device:901); returns the subscription id. */
-  subscribe(scope: string, kinds: LiveKind[] = ALL_KINDS): string {
+  subscribe(scope: string, kinds: LiveKind[] = ALL_KINDS, options: SubscribeOptions = {}): string {
     const sub = `s${this.nextSub++}`;
-    const subscription: Subscription = { sub, scope, kinds, stream: null };
+    const subscription: Subscription = { sub, scope, kinds, rate: options.rate, stream: null };
     this.subs.set(sub, subscription);
     if (this.current === "live") this.sendSubscribe(subscription);
     return sub;
@@ -173,7 +180,7 @@ export class LiveClient {
     if (socket !== this.socket) return;
     const token = this.options.token();
     if (!token) {
-      this.refused();
+      this.refusedToken();
       return;
     }
     this.setState("authenticating", null);
@@ -184,21 +191,26 @@ export class LiveClient {
   private received(socket: SocketLike, raw: unknown): void {
     if (socket !== this.socket) return;
     this.armWatchdog();
-    let message: { type?: unknown } & Record<string, unknown>;
-    try {
-      message = JSON.parse(String(raw)) as typeof message;
-    } catch {
-      return;
+    for (const message of parseFrame(raw)) {
+      // A batch may end the connection half-way (resync, refused token): ignore the rest.
+      if (socket !== this.socket) return;
+      this.dispatch(message);
     }
+  }
+
+  private dispatch(message: ServerMessage): void {
     switch (message.type) {
       case "ready":
-        this.ready();
+        this.ready(message);
         break;
       case "ping":
         this.send({ type: "pong" });
         break;
       case "snapshot":
         this.snapshot(message as unknown as SnapshotMessage);
+        break;
+      case "resumed":
+        this.resumed(message as unknown as ResumedMessage);
         break;
       case "event":
         this.event(message as unknown as EventMessage);
@@ -207,14 +219,17 @@ export class LiveClient {
         this.resync();
         break;
       case "error":
-        if (message.code === 401 || message.code === 403) this.refused();
+        this.error(message);
         break;
       default:
         break;
     }
   }
 
-  private ready(): void {
+  private ready(message: ServerMessage): void {
+    const heartbeat = Number(message.heartbeat_s);
+    this.heartbeatS = Number.isFinite(heartbeat) && heartbeat > 0 ? heartbeat : DEFAULT_HEARTBEAT_S;
+    this.armWatchdog();
     this.attempt = 0;
     this.setState("live", null);
     for (const subscription of this.subs.values()) this.sendSubscribe(subscription);
@@ -224,25 +239,55 @@ export class LiveClient {
     const subscription = this.subs.get(message.sub);
     if (!subscription) return;
     subscription.stream = message.stream;
-    this.seqs.set(message.stream, Math.max(message.seq, this.seqs.get(message.stream) ?? -Infinity));
+    this.seqs.start(message.stream, message.seq);
     this.lastDataAt = this.clock.now();
     this.options.handlers.snapshot?.(message);
   }
 
+  private resumed(message: ResumedMessage): void {
+    const subscription = this.subs.get(message.sub);
+    if (!subscription) return;
+    subscription.stream = message.stream;
+    this.seqs.start(message.stream, message.seq);
+    this.lastDataAt = this.clock.now();
+    this.options.handlers.resumed?.(message);
+  }
+
   private event(message: EventMessage): void {
-    const last = this.seqs.get(message.stream);
     // A replay after resuming may repeat what was already applied: the sequence tells.
-    if (last !== undefined && message.seq <= last) return;
-    this.seqs.set(message.stream, message.seq);
+    if (!this.seqs.accept(message)) return;
     this.lastDataAt = this.clock.now();
     this.options.handlers.event?.(message);
   }
 
+  private error(message: ServerMessage): void {
+    const code = Number(message.code);
+    const text = String(message.message ?? "");
+    if (typeof message.sub === "string") {
+      const subscription = this.subs.get(message.sub);
+      if (!subscription) return;
+      this.subs.delete(message.sub);
+      this.options.handlers.refused?.(message.sub, subscription.scope, code, text);
+      return;
+    }
+    if (code === 401) this.refusedToken();
+  }
+
+  /** Forget every stream so the next subscriptions ask for fresh snapshots, then reconnect. */
   private resync(): void {
+    this.forgetStreams();
+    const socket = this.socket;
+    this.socket = null;
+    this.clearWatchdog();
+    socket?.close(1000, "resync");
+    this.attempt = 0;
+    this.scheduleReconnect();
+  }
+
+  private forgetStreams(): void {
     this.seqs.clear();
     for (const subscription of this.subs.values()) subscription.stream = null;
     this.options.handlers.resync?.();
-    for (const subscription of this.subs.values()) this.sendSubscribe(subscription);
   }
 
   private sendSubscribe(subscription: Subscription): void {
@@ -254,6 +299,7 @@ export class LiveClient {
     };
     const seq = subscription.stream === null ? undefined : this.seqs.get(subscription.stream);
     if (subscription.stream !== null && seq !== undefined) message.resume = { stream: subscription.stream, seq };
+    if (subscription.rate !== undefined) message.rate = subscription.rate;
     this.send(message);
   }
 
@@ -261,15 +307,23 @@ export class LiveClient {
     if (socket !== this.socket) return;
     this.socket = null;
     this.clearWatchdog();
-    if (AUTH_CLOSE_CODES.has(code)) {
-      this.refused();
+    if (code === CLOSE.unauthorized) {
+      this.refusedToken();
+      return;
+    }
+    if (code === CLOSE.forbidden) {
+      this.setState("closed", null);
+      this.options.handlers.forbidden?.();
       return;
     }
     if (this.current === "closed") return;
+    if (code === CLOSE.resync) this.forgetStreams();
+    // Too many screens for this user: waiting longer is the only thing that can help.
+    if (code === CLOSE.tooMany) this.attempt = Math.max(this.attempt, 4);
     this.scheduleReconnect();
   }
 
-  private refused(): void {
+  private refusedToken(): void {
     const socket = this.socket;
     this.socket = null;
     this.clearWatchdog();
@@ -300,9 +354,9 @@ export class LiveClient {
       this.watchdog = null;
       if (socket !== this.socket || socket === null) return;
       this.socket = null;
-      socket.close(4000, "silent");
+      socket.close(1000, "silent");
       this.scheduleReconnect();
-    }, this.options.silenceMs ?? 45_000);
+    }, this.options.silenceMs ?? this.heartbeatS * 3000);
   }
 
   private clearWatchdog(): void {

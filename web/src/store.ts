@@ -1,9 +1,12 @@
 /**
  * The UI's copy of the live state. Telemetry can arrive far faster than a screen can redraw,
  * so readings are coalesced by device (the newest value of each quantity wins) and applied
- * once per frame by `flush`; alarms are applied at once and never merged away.
+ * once per frame by `flush`; alarms are applied at once and never merged away. Tickets and
+ * billing live beside them in `ops`.
  */
-import type { EventMessage, SnapshotMessage } from "./live";
+import { toMillis } from "./age";
+import type { EventMessage, SnapshotMessage } from "./messages";
+import { inScope, OpsStore } from "./ops";
 import type { Alarm, Reading } from "./types";
 
 export interface DeviceLive {
@@ -36,10 +39,27 @@ export function isActive(alarm: Alarm): boolean {
   return alarm.state !== "cleared" && alarm.state !== "closed";
 }
 
+/** The catalogue keys severities in lower case; the wire may spell them CRITICAL. */
+function normalised(alarm: Alarm): Alarm {
+  return typeof alarm.severity === "string" ? { ...alarm, severity: alarm.severity.toLowerCase() } : alarm;
+}
+
+/**
+ * Return whether a reading at `time` may replace the one held at `held`. Readings are
+ * idempotent: the server coalesces and rate-limits them, so only their time orders them.
+ */
+export function newerOrSame(time: unknown, held: Reading | undefined): boolean {
+  if (!held) return true;
+  const incoming = toMillis(time as string | number | null);
+  const current = toMillis(held.time);
+  return incoming === null || current === null || incoming >= current;
+}
+
 /** Live device values and active alarms, shared by the 3D view, the plan and the panel. */
 export class LiveStore {
   readonly devices = new Map<string, DeviceLive>();
   readonly alarms = new Map<string, { alarm: Alarm; path: string[] }>();
+  readonly ops = new OpsStore();
   private readonly pending = new Map<string, Pending>();
   private readonly deviceListeners = new Set<DeviceListener>();
   private readonly alarmListeners = new Set<AlarmListener>();
@@ -47,7 +67,7 @@ export class LiveStore {
   /** Counts events folded into an earlier pending one; the benchmark and tests read it. */
   coalesced = 0;
 
-  /** Replace what a snapshot covers: its devices and its active alarms. */
+  /** Replace what a snapshot covers: its devices, its active alarms, tickets and billing. */
   applySnapshot(message: SnapshotMessage): void {
     const changed = new Set<string>();
     for (const device of message.devices) {
@@ -60,12 +80,22 @@ export class LiveStore {
       });
       changed.add(id);
     }
-    for (const alarm of message.alarms) {
+    const listed = new Set(message.alarms.map((a) => String(a.id)));
+    // An alarm of this scope that the snapshot no longer lists was cleared while we were away.
+    for (const [id, held] of this.alarms) {
+      if (message.scope !== undefined && inScope(held.path, message.scope) && !listed.has(id)) {
+        this.alarms.delete(id);
+        for (const listener of this.alarmListeners) listener({ ...held.alarm, state: "cleared" }, held.path, false);
+      }
+    }
+    for (const raw of message.alarms) {
+      const alarm = normalised(raw);
       if (!isActive(alarm)) continue;
       const path = alarm.path ?? (alarm.device_id != null ? [`device:${alarm.device_id}`] : []);
       this.alarms.set(String(alarm.id), { alarm, path });
       for (const listener of this.alarmListeners) listener(alarm, path, false);
     }
+    this.ops.applySnapshot(message);
     this.notifyDevices(changed);
   }
 
@@ -81,6 +111,10 @@ export class LiveStore {
         break;
       case "alarm":
         this.applyAlarm(event);
+        break;
+      case "ticket":
+      case "billing":
+        this.ops.applyEvent(event);
         break;
       default:
         for (const listener of this.otherListeners) listener(event);
@@ -110,6 +144,7 @@ export class LiveStore {
     this.devices.clear();
     this.pending.clear();
     this.alarms.clear();
+    this.ops.clear();
     this.notifyDevices(all);
   }
 
@@ -132,7 +167,7 @@ export class LiveStore {
     return () => this.alarmListeners.delete(listener);
   }
 
-  /** Hear tickets, billing and any other kind the store does not keep. */
+  /** Hear the kinds the store does not keep (imports, inspections). */
   onOther(listener: OtherListener): () => void {
     this.otherListeners.add(listener);
     return () => this.otherListeners.delete(listener);
@@ -141,6 +176,8 @@ export class LiveStore {
   private queueReading(id: string, data: Record<string, unknown>): void {
     const quantity = stringOrNull(data.quantity);
     if (quantity === null) return;
+    const held = this.pending.get(id)?.state[quantity] ?? this.devices.get(id)?.state[quantity];
+    if (!newerOrSame(data.time, held)) return;
     const patch = this.patchOf(id);
     if (quantity in patch.state) this.coalesced += 1;
     patch.state[quantity] = {
@@ -168,7 +205,7 @@ export class LiveStore {
   }
 
   private applyAlarm(event: EventMessage): void {
-    const alarm = event.data as unknown as Alarm;
+    const alarm = normalised(event.data as unknown as Alarm);
     if (alarm.id == null) return;
     const deviceId = idFromPath(event.path, "device");
     const full: Alarm = { ...alarm, device_id: alarm.device_id ?? deviceId ?? undefined, path: event.path };

@@ -1,5 +1,5 @@
 /** Small fakes for the live client: a socket the test drives and a clock it advances. */
-import type { Clock, SocketLike } from "../src/live";
+import { type Clock, type EventMessage, LiveClient, type LiveOptions, type LiveState, type SocketLike } from "../src/live";
 
 export class FakeSocket implements SocketLike {
   readonly sent: Record<string, unknown>[] = [];
@@ -23,7 +23,8 @@ export class FakeSocket implements SocketLike {
     this.onopen?.({});
   }
 
-  receive(message: Record<string, unknown>): void {
+  /** Deliver one frame: a message, or an array of them as the server batches under load. */
+  receive(message: Record<string, unknown> | Record<string, unknown>[]): void {
     this.onmessage?.({ data: JSON.stringify(message) });
   }
 
@@ -67,4 +68,61 @@ export class FakeClock implements Clock {
   pending(): number[] {
     return [...this.timers.values()].map((t) => t.at - this.time);
   }
+}
+
+/** A live client wired to fake sockets and a fake clock, recording what its handlers heard. */
+export function liveHarness(token: string | null = "tok", extra: Partial<LiveOptions> = {}) {
+  const sockets: FakeSocket[] = [];
+  const clock = new FakeClock();
+  const states: [LiveState, number | null][] = [];
+  const seen = {
+    snapshots: 0,
+    resumed: 0,
+    events: [] as number[],
+    eventMessages: [] as EventMessage[],
+    resyncs: 0,
+    unauthorized: 0,
+    forbidden: 0,
+    refused: [] as [string, string, number][],
+  };
+  const client = new LiveClient({
+    url: "ws://twin/ws",
+    token: () => token,
+    socket: (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+    clock,
+    random: () => 1,
+    baseDelayMs: 500,
+    maxDelayMs: 8000,
+    silenceMs: 30_000,
+    handlers: {
+      snapshot: () => void (seen.snapshots += 1),
+      resumed: () => void (seen.resumed += 1),
+      event: (e) => {
+        seen.events.push(e.seq);
+        seen.eventMessages.push(e);
+      },
+      resync: () => void (seen.resyncs += 1),
+      state: (s, retry) => void states.push([s, retry]),
+      unauthorized: () => void (seen.unauthorized += 1),
+      forbidden: () => void (seen.forbidden += 1),
+      refused: (sub, scope, code) => void seen.refused.push([sub, scope, code]),
+    },
+    ...extra,
+  });
+  const last = (): FakeSocket => {
+    const s = sockets[sockets.length - 1];
+    if (!s) throw new Error("no socket opened");
+    return s;
+  };
+  return { client, sockets, clock, states, seen, last };
+}
+
+/** Open a fake socket and let the server say it is ready. */
+export function goLive(s: FakeSocket, ready: Record<string, unknown> = {}): void {
+  s.open();
+  s.receive({ type: "ready", user: "u", roles: ["operator"], heartbeat_s: 15, ...ready });
 }

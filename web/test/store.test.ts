@@ -72,13 +72,13 @@ describe("LiveStore", () => {
     expect(store.devices.size + store.alarms.size).toBe(0);
   });
 
-  it("passes tickets and billing through untouched", () => {
+  it("passes imports and inspections through untouched", () => {
     const store = new LiveStore();
     const kinds: string[] = [];
     store.onOther((e) => kinds.push(e.kind));
-    store.applyEvent(event("ticket", 901, { id: 3 }));
-    store.applyEvent(event("billing", 901, { id: 4 }));
-    expect(kinds).toEqual(["ticket", "billing"]);
+    store.applyEvent(event("import", 901, { id: 3, status: "running", progress: 0.5 }));
+    store.applyEvent(event("ticket", 901, { id: 4, status: "open" }));
+    expect(kinds).toEqual(["import"]);
   });
 
   it("finds ids in event paths", () => {
