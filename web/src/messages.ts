@@ -46,8 +46,9 @@ export interface SnapshotMessage {
   kinds?: string[];
   /** Kinds the role may not see (billing for a responder): the page hides what depends on them. */
   denied?: string[];
-  devices: SnapshotDevice[];
-  alarms: Alarm[];
+  /** Each part comes only with the kinds that need it (devices with telemetry or status). */
+  devices?: SnapshotDevice[];
+  alarms?: Alarm[];
   tickets?: LiveTicket[];
   billing?: { units: BillingUnit[]; rate: number | null } | null;
 }
@@ -82,43 +83,71 @@ export function parseFrame(raw: unknown): ServerMessage[] {
   return items.filter((m): m is ServerMessage => typeof m === "object" && m !== null && !Array.isArray(m));
 }
 
+/** How many recent sequence numbers of a stream are remembered to recognise a repeat. */
+export const SEEN_WINDOW = 4096;
+
+interface StreamSeen {
+  max: number;
+  seen: Set<number>;
+  order: number[];
+  /** Anything at or below this fell out of the window and counts as seen. */
+  floor: number;
+}
+
 /**
- * The last sequence number applied on each stream, counting every kind but telemetry.
+ * Which events of each stream were applied, telemetry aside.
  *
  * The server coalesces and rate-limits telemetry, so a reading may arrive with a sequence
  * number above an alarm still queued behind it: counting readings would make that alarm look
- * like a repeat. Readings are judged by their time instead (the store does it), and a resume
- * asks from the last non-telemetry number, so nothing that matters is skipped.
+ * like a repeat. Readings are judged by their time instead (the store does it). The other
+ * kinds are repeats only when their very number was seen: one stream serves every
+ * subscription of a site, and the events held for a new subscription while its snapshot is
+ * read may come after higher-numbered ones of another subscription.
  */
 export class Sequences {
-  private readonly last = new Map<string, number>();
+  private readonly streams = new Map<string, StreamSeen>();
 
   /** Return whether an event is new, and remember it when it is. */
   accept(event: Pick<EventMessage, "stream" | "seq" | "kind">): boolean {
     if (event.kind === "telemetry") return true;
-    const last = this.last.get(event.stream);
-    if (last !== undefined && event.seq <= last) return false;
-    this.last.set(event.stream, event.seq);
+    const s = this.of(event.stream);
+    if (event.seq <= s.floor || s.seen.has(event.seq)) return false;
+    s.seen.add(event.seq);
+    s.order.push(event.seq);
+    if (s.order.length > SEEN_WINDOW) {
+      const oldest = s.order.shift() as number;
+      s.seen.delete(oldest);
+      s.floor = Math.max(s.floor, oldest);
+    }
+    s.max = Math.max(s.max, event.seq);
     return true;
   }
 
-  /**
-   * Take the number a snapshot or a resume starts from. It replaces what was held, even when
-   * lower: a restarted server numbers its streams afresh, and its snapshot is the truth.
-   */
+  /** Take the number a snapshot or a resume starts from (a server run names its own streams). */
   start(stream: string, seq: number): void {
-    this.last.set(stream, seq);
+    const s = this.of(stream);
+    s.max = Math.max(s.max, seq);
   }
 
+  /** Return the number to resume a stream from: the highest applied (telemetry aside). */
   get(stream: string): number | undefined {
-    return this.last.get(stream);
+    return this.streams.get(stream)?.max;
   }
 
   clear(): void {
-    this.last.clear();
+    this.streams.clear();
   }
 
   get size(): number {
-    return this.last.size;
+    return this.streams.size;
+  }
+
+  private of(stream: string): StreamSeen {
+    let s = this.streams.get(stream);
+    if (!s) {
+      s = { max: -Infinity, seen: new Set(), order: [], floor: -Infinity };
+      this.streams.set(stream, s);
+    }
+    return s;
   }
 }

@@ -11,6 +11,8 @@ const FINISHED = new Set(["resolved", "closed", "cancelled"]);
 
 export interface UnitBilling {
   status: BillingState | null;
+  /** The server's own word (paid, partly_paid, unpaid, overdue, no_bills), for the rate. */
+  standing: string | null;
   overdueDays: number | null;
   overdueAmount: number | null;
 }
@@ -36,8 +38,9 @@ export type OpsListener = () => void;
 export class OpsStore {
   readonly tickets = new Map<string, LiveTicket>();
   readonly billing = new Map<string, UnitBilling>();
-  /** Payment rate (0..1) of each subscribed scope, as its last snapshot gave it. */
+  /** Payment rate (0..1) of each subscribed scope: its snapshot's, then kept current by events. */
   readonly rates = new Map<string, number | null>();
+  private readonly unitsOf = new Map<string, Set<string>>();
   private readonly listeners = new Set<OpsListener>();
 
   /** Take the tickets and billing of a snapshot; kinds it does not carry stay as they were. */
@@ -51,7 +54,10 @@ export class OpsStore {
     }
     if (message.billing) {
       for (const unit of message.billing.units) this.putUnit(unit);
-      if (scope !== undefined) this.rates.set(scope, typeof message.billing.rate === "number" ? message.billing.rate : null);
+      if (scope !== undefined) {
+        this.unitsOf.set(scope, new Set(message.billing.units.map((u) => String(u.id))));
+        this.rates.set(scope, typeof message.billing.rate === "number" ? message.billing.rate : null);
+      }
     }
     this.notify();
   }
@@ -66,6 +72,7 @@ export class OpsStore {
       else this.putTicket(ticket);
     } else if (event.kind === "billing") {
       this.putUnit({ ...(event.data as Partial<BillingUnit>), id: id as string | number, status: (event.data.status ?? null) as string | null });
+      this.recountRates(String(id));
     } else {
       return;
     }
@@ -77,6 +84,7 @@ export class OpsStore {
     this.tickets.clear();
     this.billing.clear();
     this.rates.clear();
+    this.unitsOf.clear();
     this.notify();
   }
 
@@ -107,8 +115,28 @@ export class OpsStore {
     this.tickets.set(String(ticket.id), ticket);
   }
 
+  /**
+   * Recount the rate of every scope that holds a unit whose standing changed. The hub's rate
+   * is the share of billed households (all but no_bills) that have paid, which the units tell.
+   */
+  private recountRates(unitId: string): void {
+    for (const [scope, units] of this.unitsOf) {
+      if (!units.has(unitId)) continue;
+      let billed = 0;
+      let paid = 0;
+      for (const id of units) {
+        const standing = this.billing.get(id)?.standing;
+        if (standing === "no_bills" || standing === null || standing === undefined) continue;
+        billed += 1;
+        if (standing === "paid") paid += 1;
+      }
+      this.rates.set(scope, billed === 0 ? null : paid / billed);
+    }
+  }
+
   private putUnit(unit: BillingUnit): void {
     this.billing.set(String(unit.id), {
+      standing: unit.status ?? null,
       status: billingState(unit.status),
       overdueDays: numberOrNull(unit.overdue_days),
       overdueAmount: numberOrNull(unit.overdue_amount),

@@ -70,7 +70,7 @@ export class LiveStore {
   /** Replace what a snapshot covers: its devices, its active alarms, tickets and billing. */
   applySnapshot(message: SnapshotMessage): void {
     const changed = new Set<string>();
-    for (const device of message.devices) {
+    for (const device of message.devices ?? []) {
       const id = String(device.id);
       this.pending.delete(id);
       this.devices.set(id, {
@@ -80,23 +80,27 @@ export class LiveStore {
       });
       changed.add(id);
     }
-    const listed = new Set(message.alarms.map((a) => String(a.id)));
+    if (message.alarms) this.replaceAlarms(message.alarms, message.scope);
+    this.ops.applySnapshot(message);
+    this.notifyDevices(changed);
+  }
+
+  private replaceAlarms(alarms: Alarm[], scope: string | undefined): void {
+    const listed = new Set(alarms.map((a) => String(a.id)));
     // An alarm of this scope that the snapshot no longer lists was cleared while we were away.
     for (const [id, held] of this.alarms) {
-      if (message.scope !== undefined && inScope(held.path, message.scope) && !listed.has(id)) {
+      if (scope !== undefined && inScope(held.path, scope) && !listed.has(id)) {
         this.alarms.delete(id);
         for (const listener of this.alarmListeners) listener({ ...held.alarm, state: "cleared" }, held.path, false);
       }
     }
-    for (const raw of message.alarms) {
+    for (const raw of alarms) {
       const alarm = normalised(raw);
       if (!isActive(alarm)) continue;
       const path = alarm.path ?? (alarm.device_id != null ? [`device:${alarm.device_id}`] : []);
       this.alarms.set(String(alarm.id), { alarm, path });
       for (const listener of this.alarmListeners) listener(alarm, path, false);
     }
-    this.ops.applySnapshot(message);
-    this.notifyDevices(changed);
   }
 
   /** Take one live event: readings wait for the next flush, alarms apply now. */

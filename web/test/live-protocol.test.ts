@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseFrame, Sequences } from "../src/messages";
+import { parseFrame, SEEN_WINDOW, Sequences } from "../src/messages";
 import { goLive, liveHarness } from "./fakes";
 
 const snapshot = (sub: string, stream: string, seq: number) => ({ type: "snapshot", sub, scope: "site:1", stream, seq, devices: [], alarms: [] });
@@ -62,12 +62,22 @@ describe("sequence numbers and telemetry", () => {
     expect(last().sent.at(-1)).toMatchObject({ type: "subscribe", resume: { stream: "floor:12", seq: 101 } });
   });
 
-  it("keeps a lower number from a restarted server's snapshot", () => {
+  it("tells a repeat by its very number: one stream serves every subscription of a site", () => {
     const seqs = new Sequences();
-    seqs.start("site:1", 900);
-    expect(seqs.accept({ stream: "site:1", seq: 5, kind: "alarm" })).toBe(false);
-    seqs.start("site:1", 3);
-    expect(seqs.accept({ stream: "site:1", seq: 5, kind: "alarm" })).toBe(true);
+    seqs.start("site:1@run", 40);
+    expect(seqs.accept({ stream: "site:1@run", seq: 44, kind: "billing" })).toBe(true);
+    // Held for a second subscription while its snapshot was read, so it comes after 44.
+    expect(seqs.accept({ stream: "site:1@run", seq: 42, kind: "billing" })).toBe(true);
+    expect(seqs.accept({ stream: "site:1@run", seq: 44, kind: "billing" })).toBe(false);
+    expect(seqs.get("site:1@run")).toBe(44);
+  });
+
+  it("forgets numbers beyond its window and counts what fell out as seen", () => {
+    const seqs = new Sequences();
+    for (let seq = 1; seq <= SEEN_WINDOW + 10; seq++) expect(seqs.accept({ stream: "s", seq, kind: "alarm" })).toBe(true);
+    expect(seqs.accept({ stream: "s", seq: 5, kind: "alarm" })).toBe(false);
+    expect(seqs.accept({ stream: "s", seq: SEEN_WINDOW + 5, kind: "alarm" })).toBe(false);
+    expect(seqs.accept({ stream: "s", seq: SEEN_WINDOW + 11, kind: "alarm" })).toBe(true);
   });
 
   it("follows a resumed stream without asking for a snapshot", () => {

@@ -60,9 +60,15 @@ describe("tickets and billing from the hub", () => {
       }),
     );
     expect(ops.rates.get("building:3")).toBe(0.875);
-    expect(ops.billing.get("41")).toEqual({ status: "overdue", overdueDays: 45, overdueAmount: 320.5 });
+    expect(ops.billing.get("41")).toEqual({ standing: "overdue", status: "overdue", overdueDays: 45, overdueAmount: 320.5 });
     ops.applyEvent(event("billing", { id: 41, action: "update", status: "paid", overdue_days: 0, overdue_amount: 0 }, path(41)));
     expect(ops.billing.get("41")?.status).toBe("paid");
+    expect(ops.rates.get("building:3")).toBe(1);
+    ops.applyEvent(event("billing", { id: 40, action: "update", status: "partly_paid" }, path(40)));
+    expect(ops.rates.get("building:3")).toBe(0.5);
+    // A unit of no scope held changes no rate.
+    ops.applyEvent(event("billing", { id: 77, action: "update", status: "overdue" }, path(77, 4)));
+    expect([...ops.rates.keys()]).toEqual(["building:3"]);
     ops.clear();
     expect(ops.billing.size + ops.rates.size + ops.tickets.size).toBe(0);
   });
