@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 
 from bim.store import IfcImporter
 from gis.store import GisImporter
+from realtime.hub.endpoint import router as live_router
+from realtime.hub.endpoint import start_hub
 from realtime.rules.load import vocabulary as alarm_vocabulary
 from realtime.rules.setup import start_rules
 from realtime.setup import start_ingest
@@ -87,9 +89,12 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
         app.state.rules = None
         if app.state.telemetry is not None:
             app.state.rules = await start_rules(app.state.telemetry, runtime.engine, [], runtime.events)
+        live_hub = start_hub(runtime, app.state.telemetry)
+        app.state.hub = live_hub.hub
         try:
             yield
         finally:
+            live_hub.stop()
             if app.state.rules is not None:
                 await app.state.rules.stop()
             if app.state.telemetry is not None:
@@ -107,6 +112,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     app.add_middleware(RequestMetrics, registry=runtime.metrics)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(live_router)
     for router in PROTECTED_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_principal)])
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     ingest_memory_readings: int = Field(default=100_000, ge=1000, description="Readings held before spilling to disk.")
     ingest_spool_mb: int = Field(default=1024, ge=1, description="Disk for spilled readings, under home/spool.")
 
+    hub_peers: bool = Field(default=False, description="Relay live events to other instances through the broker.")
+    hub_peers_topic: str = Field(default="twin/hub", description="Topic prefix of the relay between instances.")
+    hub_ring_events: int = Field(default=50_000, ge=100, description="Recent events per site held for resuming.")
+    hub_ring_age_s: float = Field(default=300.0, gt=0, description="Oldest gap a client may resume over.")
+    hub_max_queue_mb: int = Field(default=8, ge=1, description="Queued per client before it must resynchronise.")
+    hub_heartbeat_s: float = Field(default=15.0, gt=0, description="Seconds between the hub's pings.")
+    hub_idle_timeout_s: float = Field(default=60.0, gt=0, description="Close a socket heard nothing from this long.")
+    hub_max_connections_per_user: int = Field(default=20, ge=1, description="Live sockets one account may hold.")
+
     @classmethod
     def settings_customise_sources(
         cls,
