@@ -215,6 +215,7 @@ def _scene_tools() -> SceneTools:
     from bim.generate import write_ifc
     from gis.generate import write_layers
     from realtime.mqtt import BrokerSettings, TlsSettings
+    from realtime.rules.load import vocabulary
     from realtime.simulator import run_simulation
     from twin.scenes.generate import Writers
 
@@ -226,7 +227,7 @@ def _scene_tools() -> SceneTools:
         )
 
     writers = Writers(ifc=lambda c, p: write_ifc(c, p).counts, gis=lambda c, p: write_layers(c, p).counts)
-    return SceneTools(lambda: writers, _importers, run_simulation, broker)
+    return SceneTools(lambda: writers, _importers, run_simulation, broker, vocabulary)
 
 
 add_scene_commands(app, _scene_tools)

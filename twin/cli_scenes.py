@@ -19,10 +19,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from twin.alarms.rules import Vocabulary
 from twin.auth.pii import PiiKey
 from twin.imports import ImporterRegistry
 from twin.imports.assets import assets_root
-from twin.scenes.billing import LAST_RATE, close_month, next_period
+from twin.scenes.billing import close_next_month
 from twin.scenes.data import households, last_period
 from twin.scenes.files import read_bills, read_bindings, write_bills
 from twin.scenes.generate import GenerateReport, Writers, community_of, ensure_generated, generate_scene
@@ -47,6 +48,8 @@ class SceneTools:
     """``realtime.simulator.run_simulation``: publish bindings to a broker, return a report."""
     broker: Callable[[BrokerAddress], Any]
     """Build the simulator's broker settings from the configured broker address."""
+    quantities: Callable[[], Vocabulary]
+    """What alarm rules may name: the live decoder's quantities (``realtime.rules.load.vocabulary``)."""
 
 
 def add_scene_commands(app: typer.Typer, tools: Callable[[], SceneTools]) -> None:
@@ -75,7 +78,7 @@ def add_scene_commands(app: typer.Typer, tools: Callable[[], SceneTools]) -> Non
         scene: Annotated[Path, typer.Argument(help="The scene folder (holding scene.toml).")],
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     ) -> None:
-        """Load a scene: site, IFC and GIS imports, MQTT bindings, residents. Loading twice changes nothing."""
+        """Load a scene: site, IFC and GIS, bindings, residents, bills, alarm rules, plans. Twice changes nothing."""
         load_scene_folder(scene, tools, as_json)
 
     @app.command()
@@ -91,7 +94,7 @@ def add_scene_commands(app: typer.Typer, tools: Callable[[], SceneTools]) -> Non
         parsed = _ready(scene, tools)
         run_seed = parsed.simulator.seed if seed is None else seed
         if scenario == "billing":
-            _close_billing(parsed, run_seed)
+            _close_billing(parsed)
             return
         if scenario is not None and processes > 1:
             raise SceneError("a scenario runs in one process", "drop --processes")
@@ -131,6 +134,7 @@ def load_scene_folder(scene: Path, tools: Callable[[], SceneTools], as_json: boo
                 assets_root(settings.home),
                 PiiKey.from_file(settings.pii_key_path()),
                 f"cli:{getpass.getuser()}",
+                quantities=tools().quantities(),
             )
     finally:
         engine.dispose()
@@ -141,8 +145,11 @@ def load_scene_folder(scene: Path, tools: Callable[[], SceneTools], as_json: boo
     for key, value in report.totals.items():
         table.add_row(key, str(value))
     table.add_row("bindings added", str(report.bound))
+    table.add_row("households marked", str(report.units_marked))
     table.add_row("residents added", str(report.residents_added))
-    table.add_row("bills read (no billing store yet)", str(report.bills_read))
+    table.add_row("bills read / changed", f"{report.bills_read} / {report.bills_changed}")
+    table.add_row("alarm rules changed", str(report.rules_changed))
+    table.add_row("inspection plans changed", str(report.plans_changed))
     console.print(table)
 
 
@@ -156,15 +163,17 @@ def _ready(folder: Path, tools: Callable[[], SceneTools]) -> Scene:
     return scene
 
 
-def _close_billing(scene: Scene, seed: int) -> None:
+def _close_billing(scene: Scene) -> None:
     community = community_of(scene)
     if community is None or scene.billing_file is None:
         raise SceneError(f"{scene.root}: closing a month needs a generated scene with a billing file")
     bills = read_bills(scene.billing_file)
-    period = next_period(max(b.period for b in bills)) if bills else last_period(date.today())
-    closed = close_month(households(community), period, LAST_RATE, seed)
-    write_bills(scene.billing_file, closed, append=True)
-    console.print(f"[green]✓[/] closed {period}: {len(closed)} bills appended to {scene.billing_file.name}")
+    if not bills:
+        raise SceneError(f"{scene.billing_file}: no bills to continue", "run `twin scene generate` again")
+    period, export = close_next_month(bills, households(community), community.seed)
+    write_bills(scene.billing_file, export)
+    added = sum(1 for b in export if b.period == period)
+    console.print(f"[green]✓[/] closed {period}: {added} bills added to {scene.billing_file.name}")
 
 
 def _print_generated(report: GenerateReport) -> None:

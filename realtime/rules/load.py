@@ -9,31 +9,25 @@ set, naming the file, the line and the rule.
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from realtime.quantities import QUANTITIES, Quantity, UnitError, ValueKind
+from twin.alarms.files import scene_author, scene_rules
 from twin.alarms.rules import (
     DeviceRule,
     PlaceRule,
     QuantityInfo,
-    RuleError,
     RuleSet,
     Vocabulary,
     device_rule,
     place_rule,
     rule_set,
 )
-from twin.scenes.toml_lines import LineIndex
 from twin.store.alarms import AlarmRuleRow
 from twin.store.models import DeviceRow
-
-ALARMS_FILE = "alarms.toml"
 
 
 def _info(q: Quantity) -> QuantityInfo:
@@ -57,47 +51,18 @@ def device_tags(session: Session) -> dict[str, int]:
     return {tag: device_id for tag, device_id in rows if tag}
 
 
-def _tables(path: Path, key: str) -> tuple[list[Mapping[str, Any]], LineIndex]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{path}: not valid TOML: {exc}") from None
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise RuleError(f"{path}: {key} must be an array of tables ([[{key}]])")
-    return value, LineIndex(text)
+def stored_rules(
+    session: Session, vocab: Vocabulary, skip: tuple[str, ...] = ()
+) -> tuple[list[DeviceRule], list[PlaceRule]]:
+    """Read the rules in the store (checked again: the vocabulary may have changed).
 
-
-def scene_rules(folder: Path, vocab: Vocabulary) -> tuple[list[DeviceRule], list[PlaceRule]]:
-    """Read and check the rules of a scene folder (its scene.toml and alarms.toml)."""
+    Those are the API's and the ones scene loads stored; ``skip`` names the authors whose rules
+    are read from their files instead (a scene the server is configured with).
+    """
     devices: list[DeviceRule] = []
     places: list[PlaceRule] = []
-    scene = folder / "scene.toml"
-    if scene.is_file():
-        tables, lines = _tables(scene, "alarm_rule")
-        for i, table in enumerate(tables):
-            devices.append(device_rule(table, vocab, str(scene), _line_of(lines, "alarm_rule", i)))
-    extra = folder / ALARMS_FILE
-    if extra.is_file():
-        tables, lines = _tables(extra, "rule")
-        for i, table in enumerate(tables):
-            devices.append(device_rule(table, vocab, str(extra), _line_of(lines, "rule", i)))
-        tables, lines = _tables(extra, "place_rule")
-        for i, table in enumerate(tables):
-            places.append(place_rule(table, str(extra), _line_of(lines, "place_rule", i)))
-    return devices, places
-
-
-def _line_of(lines: LineIndex, table: str, index: int) -> Any:
-    return lambda key: lines.line((table, index, key))
-
-
-def stored_rules(session: Session, vocab: Vocabulary) -> tuple[list[DeviceRule], list[PlaceRule]]:
-    """Read the rules declared through the API (checked again: the vocabulary may have changed)."""
-    devices: list[DeviceRule] = []
-    places: list[PlaceRule] = []
-    for row in session.scalars(select(AlarmRuleRow).order_by(AlarmRuleRow.id)):
+    query = select(AlarmRuleRow).where(AlarmRuleRow.created_by.not_in(skip)) if skip else select(AlarmRuleRow)
+    for row in session.scalars(query.order_by(AlarmRuleRow.id)):
         spec = dict(row.spec)
         if spec.pop("type", "device") == "place":
             places.append(place_rule(spec, "api"))
@@ -107,7 +72,11 @@ def stored_rules(session: Session, vocab: Vocabulary) -> tuple[list[DeviceRule],
 
 
 def load_rules(session: Session, scenes: list[Path]) -> tuple[RuleSet, dict[str, int]]:
-    """Load and check every rule in force: the scenes' and the API's, with the device tags they name."""
+    """Load and check every rule in force: the scenes' and the store's, with the device tags they name.
+
+    A scene given here is read from its folder, so an edited file counts without loading the
+    scene again; its copy in the store (from ``twin scene load``) is then left out.
+    """
     tags = device_tags(session)
     vocab = vocabulary(set(tags))
     devices: list[DeviceRule] = []
@@ -116,5 +85,5 @@ def load_rules(session: Session, scenes: list[Path]) -> tuple[RuleSet, dict[str,
         d, p = scene_rules(folder, vocab)
         devices += d
         places += p
-    d, p = stored_rules(session, vocab)
+    d, p = stored_rules(session, vocab, tuple(scene_author(folder.resolve().name) for folder in scenes))
     return rule_set([*devices, *d], [*places, *p]), tags

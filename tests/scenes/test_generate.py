@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import ifcopenshell
@@ -111,6 +112,22 @@ def test_collection_climbs_from_below_70_to_about_95_percent() -> None:
     assert shares[0] < 0.70 and 0.92 <= shares[-1] <= 0.98
     assert all(b >= a - 0.02 for a, b in zip(shares, shares[1:], strict=False))
     assert {b.status for b in bills} == {"paid", "partial", "unpaid"}
+
+
+def test_households_are_paid_partly_paid_or_overdue_the_month_after() -> None:
+    from twin.operations.billing_status import Standing
+    from twin.scenes.billing import billing_history, due_date_of
+
+    community = plan_community(small_site(), GenerateSpec(6, 18, 4, seed=11))
+    bills = billing_history(households(community), LAST, 12, seed=11)
+    today = due_date_of(LAST) - timedelta(days=10)
+    standings: dict[str, Standing] = {}
+    for b in bills:
+        assert b.due_date == due_date_of(b.period)
+        standings.setdefault(b.unit, Standing()).add(b.amount_due, b.amount_paid, b.due_date, today)
+    share = Counter(s.status.value for s in standings.values())
+    assert set(share) == {"paid", "partly_paid", "overdue"}
+    assert share["paid"] > len(standings) / 2 and share["partly_paid"] >= 5 and share["overdue"] >= 20
 
 
 def small_site():  # type: ignore[no-untyped-def]

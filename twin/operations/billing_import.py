@@ -157,10 +157,28 @@ def _charge(row: Row, units: _Units) -> ChargeInput:
         raise RowRefused(str(exc)) from exc
 
 
-def import_billing(session: Session, site_id: int, data: bytes, file_name: str) -> ImportReport:
-    """Import an ERP export into a site: keep every good row, refuse each bad one with its reason.
+@dataclass
+class PlannedImport:
+    """An import decided and not yet written: every row created, updated, unchanged or refused."""
 
-    Idempotent by reference: importing the same file again reports every row unchanged.
+    batch: ChargeBatch
+    rows: int
+    counts: dict[str, int]
+    refused: list[RefusedRow]
+    touched: dict[int, SpaceRow]
+    """The units whose standing the import changes."""
+
+    @property
+    def changes(self) -> int:
+        """Return how many charges the import would create or update."""
+        return self.counts["created"] + self.counts["updated"]
+
+
+def plan_import(session: Session, site_id: int, data: bytes) -> PlannedImport:
+    """Read an ERP export and decide each row against the store, writing nothing yet.
+
+    A scene load plans first so that a file the store already holds writes no report and no
+    audit row; the API always writes both (``import_billing``).
     """
     site = get_place(session, SiteRow, site_id, "site")
     units = _Units(session, site.id)
@@ -192,12 +210,18 @@ def import_billing(session: Session, site_id: int, data: bytes, file_name: str) 
         counts[outcome] += 1
         if outcome != "unchanged":
             touched[charge.unit.id] = charge.unit
-    actor = str(session.info.get("actor") or "system")
-    batch.write(actor)
     refused.sort(key=lambda r: r.row)
-    report = ImportReport(id=None, file_name=file_name, rows=rows, refused=refused, **counts)
+    return PlannedImport(batch, rows, counts, refused, touched)
+
+
+def write_import(session: Session, planned: PlannedImport, data: bytes, file_name: str) -> ImportReport:
+    """Write a planned import, keep its report, audit it and announce the units it touched."""
+    actor = str(session.info.get("actor") or "system")
+    planned.batch.write(actor)
+    counts, refused, site_id = planned.counts, planned.refused, planned.batch.site_id
+    report = ImportReport(id=None, file_name=file_name, rows=planned.rows, refused=refused, **counts)
     stored = BillingImportRow(
-        site_id=site.id,
+        site_id=site_id,
         file_name=file_name[:200],
         sha256=hashlib.sha256(data).hexdigest(),
         actor=actor,
@@ -211,7 +235,15 @@ def import_billing(session: Session, site_id: int, data: bytes, file_name: str) 
         action="billing.import",
         kind="billing_import",
         object_id=stored.id,
-        after={"site_id": site.id, "file_name": file_name, "sha256": stored.sha256, **counts, "refused": len(refused)},
+        after={"site_id": site_id, "file_name": file_name, "sha256": stored.sha256, **counts, "refused": len(refused)},
     )
-    announce_units(session, list(touched.values()))
+    announce_units(session, list(planned.touched.values()))
     return report
+
+
+def import_billing(session: Session, site_id: int, data: bytes, file_name: str) -> ImportReport:
+    """Import an ERP export into a site: keep every good row, refuse each bad one with its reason.
+
+    Idempotent by reference: importing the same file again reports every row unchanged.
+    """
+    return write_import(session, plan_import(session, site_id, data), data, file_name)

@@ -40,7 +40,8 @@ def _plan_path(session: Session, plan: InspectionPlanRow) -> str:
     return str(session.scalar(select(PlaceRow.path).where(PlaceRow.id == plan.place_id)))
 
 
-def _announce_plan(session: Session, action: Action, plan: InspectionPlanRow, before: dict[str, Any] | None) -> None:
+def announce_plan(session: Session, action: Action, plan: InspectionPlanRow, before: dict[str, Any] | None) -> None:
+    """Audit a plan's change and announce it to the screens of its place (a scene load changes plans too)."""
     path = _plan_path(session, plan)
     record(session, RegistryEvent(action, "inspection_plan", plan.id, scopes(path), {"name": plan.name}))
     audit(
@@ -77,7 +78,7 @@ def create_plan(session: Session, data: PlanCreate) -> InspectionPlanRow:
     )
     session.add(plan)
     session.flush()
-    _announce_plan(session, "create", plan, None)
+    announce_plan(session, "create", plan, None)
     return plan
 
 
@@ -111,7 +112,7 @@ def update_plan(session: Session, plan_id: int, data: PlanUpdate) -> InspectionP
     for key, value in data.model_dump(exclude_none=True, mode="json").items():
         setattr(plan, key, value)
     session.flush()
-    _announce_plan(session, "update", plan, before)
+    announce_plan(session, "update", plan, before)
     return plan
 
 

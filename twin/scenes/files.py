@@ -23,7 +23,8 @@ from twin.scenes.residents import Resident
 T = TypeVar("T")
 BINDING_COLUMNS = ("tag", "kind", "profile", "identity", "gateway", "building", "floor", "space")
 RESIDENT_COLUMNS = ("unit", "name", "phone", "relation")
-BILL_COLUMNS = ("reference", "unit", "period", "item", "amount_due", "amount_paid", "paid_date")
+BILL_COLUMNS = ("reference", "unit", "period", "item", "amount_due", "amount_paid", "paid_date", "due_date")
+"""The last, ``due_date``, may be absent from older exports: the billing store then takes the month's end."""
 _RELATIONS = ("owner", "tenant", "family")
 
 
@@ -116,8 +117,8 @@ def read_residents(path: Path) -> list[Resident]:
     return list(_read(path, RESIDENT_COLUMNS, row))
 
 
-def write_bills(path: Path, bills: Iterable[Bill], *, append: bool = False) -> None:
-    """Write bills as CSV, or append them to an existing export."""
+def write_bills(path: Path, bills: Iterable[Bill]) -> None:
+    """Write bills as CSV: the whole export, as an ERP writes it again when a payment arrives."""
     rows = (
         (
             b.reference,
@@ -127,10 +128,11 @@ def write_bills(path: Path, bills: Iterable[Bill], *, append: bool = False) -> N
             f"{b.amount_due:.2f}",
             f"{b.amount_paid:.2f}",
             b.paid_date.isoformat() if b.paid_date else "",
+            b.due_date.isoformat() if b.due_date else "",
         )
         for b in bills
     )
-    _write(path, BILL_COLUMNS, rows, append=append and path.is_file())
+    _write(path, BILL_COLUMNS, rows)
 
 
 def read_bills(path: Path) -> list[Bill]:
@@ -146,11 +148,13 @@ def read_bills(path: Path) -> list[Bill]:
                 raise SceneError(f"{path}:{line}: {column}: {value} is negative")
             return value
 
-        paid = get("paid_date", optional=True)
-        try:
-            paid_date = date.fromisoformat(paid) if paid else None
-        except ValueError:
-            raise SceneError(f"{path}:{line}: paid_date: {paid!r} is not a date (YYYY-MM-DD)") from None
+        def day(column: str) -> date | None:
+            text = get(column, optional=True)
+            try:
+                return date.fromisoformat(text) if text else None
+            except ValueError:
+                raise SceneError(f"{path}:{line}: {column}: {text!r} is not a date (YYYY-MM-DD)") from None
+
         return Bill(
             get("reference"),
             get("unit"),
@@ -158,18 +162,18 @@ def read_bills(path: Path) -> list[Bill]:
             get("item"),
             money("amount_due"),
             money("amount_paid"),
-            paid_date,
+            day("paid_date"),
+            day("due_date"),
         )
 
-    return list(_read(path, BILL_COLUMNS, row))
+    return list(_read(path, BILL_COLUMNS[:-1], row))
 
 
-def _write(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]], *, append: bool = False) -> None:
+def _write(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a" if append else "w", encoding="utf-8", newline="") as stream:
+    with path.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
-        if not append:
-            writer.writerow(columns)
+        writer.writerow(columns)
         writer.writerows(rows)
 
 

@@ -1,10 +1,12 @@
-"""Load a scene into the twin: site, IFC and GIS imports, MQTT bindings, residents — idempotently.
+"""Load a scene into the twin: site, IFC and GIS imports, bindings, residents, bills, rules, plans — idempotently.
 
 The imports run as import jobs through the same :class:`twin.imports.ImportRunner` as
 ``twin import-ifc`` (each one transaction, updating by GlobalId, so a second load finds nothing to
-change); bindings and residents then go in one transaction of their own. Bills, alarm rules and
-inspection plans are read and checked, and counted: their stores belong to the operations and
-alarms issues.
+change). Everything else goes in one transaction of its own, through the use cases the API and
+the CLI use: bindings and gateway links, the units' addresses and residents (encrypted), the bills
+(the billing import), the alarm rules (checked against the site's devices) and the inspection
+plans. A mistake in any of them writes none of them; a second load finds nothing to change and
+writes no audit row.
 """
 
 from __future__ import annotations
@@ -17,17 +19,23 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from twin.alarms.rules import Vocabulary
 from twin.auth.pii import PiiKey
 from twin.events import EventBus
 from twin.graph.places import create_site
 from twin.imports import ImporterRegistry, ImportKind, ImportRequest, ImportRunner, JobStatus, SiteRef, get_job
-from twin.scenes.bind import add_residents, bind_devices, profile_namespaces, units_by_address
-from twin.scenes.files import read_bills, read_bindings, read_residents
+from twin.scenes.bind import add_residents, bind_devices, mark_units, profile_namespaces, units_by_address
+from twin.scenes.charges import store_bills
+from twin.scenes.files import read_bindings, read_residents
 from twin.scenes.generate import community_of
+from twin.scenes.inputs import fingerprints, loaded_inputs, remember_inputs
 from twin.scenes.model import Scene, SceneError
+from twin.scenes.plans import store_plans
+from twin.scenes.rules import store_rules
 from twin.schemas import Identifier, SiteCreate
 from twin.store.engine import session_factory
 from twin.store.models import DeviceRow, IdentifierRow, PlaceRow, RelationRow, SiteRow
+from twin.store.operations import ChargeRow, InspectionPlanRow
 from twin.store.security import ResidentRow
 
 SCENE_NAMESPACE = "scene"
@@ -41,30 +49,53 @@ class LoadReport:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     bound: int = 0
     via: int = 0
+    units_marked: int = 0
+    """Household spaces given their kind and address (0 on a second load)."""
     residents_added: int = 0
     bills_read: int = 0
-    alarm_rules: int = 0
-    inspection_plans: int = 0
+    bills_changed: int = 0
+    """Charges created or updated (0 on a second load: the store already holds the file)."""
+    rules_changed: int = 0
+    plans_changed: int = 0
     totals: dict[str, int] = field(default_factory=dict)
 
 
-def load(scene: Scene, engine: Engine, registry: ImporterRegistry, assets: Path, pii: PiiKey, actor: str) -> LoadReport:
-    """Load every part of ``scene`` into the database behind ``engine``."""
+def load(
+    scene: Scene,
+    engine: Engine,
+    registry: ImporterRegistry,
+    assets: Path,
+    pii: PiiKey,
+    actor: str,
+    *,
+    quantities: Vocabulary,
+) -> LoadReport:
+    """Load every part of ``scene`` into the database behind ``engine``.
+
+    ``quantities``: what alarm rules may name (the live path's decoder knows them, so the
+    composition root hands them in); the site's device tags are added here.
+    """
     bindings = [*scene.bindings, *(read_bindings(scene.bindings_file) if scene.bindings_file else [])]
     residents = read_residents(scene.residents_file) if scene.residents_file else []
-    bills = read_bills(scene.billing_file) if scene.billing_file else []
     namespaces = profile_namespaces(scene.simulator.profiles)
     events = EventBus()
     site_id = _site(scene, engine, events, actor)
-    report = LoadReport(site_id, bills_read=len(bills))
-    report.alarm_rules, report.inspection_plans = len(scene.alarm_rules), len(scene.inspection_plans)
+    report = LoadReport(site_id)
+    inputs: list[tuple[ImportKind, Path, dict[str, Any]]] = [
+        (ImportKind.IFC, path, {"model": path.stem}) for path in scene.ifc
+    ]
+    inputs += [(ImportKind.GIS, layer.path, {"kind": layer.kind, "name": layer.name}) for layer in scene.gis]
+    prints = fingerprints(scene.root, [path for _, path, _ in inputs])
+    with session_factory(engine)() as session:
+        known = loaded_inputs(session, site_id)
     runner = ImportRunner(engine, events, registry, assets)
     try:
-        for path in scene.ifc:
-            report.jobs.append(_import(runner, ImportKind.IFC, path, site_id, {"model": path.stem}, actor))
-        for layer in scene.gis:
-            options = {"kind": layer.kind, "name": layer.name}
-            report.jobs.append(_import(runner, ImportKind.GIS, layer.path, site_id, options, actor))
+        for kind, path, options in inputs:
+            key = path.relative_to(scene.root).as_posix()
+            if known.get(key) == prints[key]:
+                report.jobs.append({"file": path.name, "skipped": "unchanged since the last load"})
+            else:
+                report.jobs.append(_import(runner, kind, path, site_id, options, actor))
     finally:
         runner.close()
     gis_layers = tuple(layer.name or layer.path.stem for layer in scene.gis)
@@ -76,7 +107,14 @@ def load(scene: Scene, engine: Engine, registry: ImporterRegistry, assets: Path,
         with session.begin():
             counts = bind_devices(session, site_id, bindings, namespaces, gis_layers)
             units = units_by_address(session, site_id, guids)
+            report.units_marked = mark_units(session, units)
             report.residents_added = add_residents(session, units, residents, pii)
+            if scene.billing_file is not None:
+                report.bills_read, report.bills_changed = store_bills(session, site_id, scene.billing_file)
+            report.rules_changed = store_rules(session, site_id, scene.root, quantities)
+            where = str(scene.root / "scene.toml")
+            report.plans_changed = store_plans(session, site_id, scene.inspection_plans, where)
+            remember_inputs(session, site_id, prints)
         report.bound, report.via = counts.bindings, counts.via
         report.totals = totals(session, site_id)
     return report
@@ -137,7 +175,7 @@ def _import(
 
 
 def totals(session: Session, site_id: int) -> dict[str, int]:
-    """Return what the site holds: places by kind, live devices, MQTT bindings, gateway links, residents."""
+    """Return what the site holds: places by kind, devices, MQTT bindings, gateway links, charges, plans, residents."""
     out: dict[str, int] = {}
     for kind, count in session.execute(
         select(PlaceRow.kind, func.count())
@@ -165,6 +203,8 @@ def totals(session: Session, site_id: int) -> dict[str, int]:
         )
         or 0
     )
+    out["charges"] = session.scalar(select(func.count()).where(ChargeRow.site_id == site_id)) or 0
+    out["inspection_plans"] = session.scalar(select(func.count()).where(InspectionPlanRow.site_id == site_id)) or 0
     site = session.get(SiteRow, site_id)
     out["residents"] = (
         (
