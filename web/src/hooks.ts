@@ -17,6 +17,12 @@ export interface TwinHooks {
   errors: string[];
   /** Floor-plan re-reads made while the live socket is down. */
   polls: number;
+  /** Whether REST polling stands in for the live socket now. */
+  polling: boolean;
+  /** The scopes the page is subscribed to, for tests to see that it follows the screen. */
+  scopes: string[];
+  /** The wall's last take-over: the floor it isolated, the place it pulses, ms after the alarm arrived. */
+  takeover: { alarm: string; floor: string; place: string | null; ms: number } | null;
   /** Buildings drawn from their imported model, and those whose model failed to load. */
   models: number;
   modelsFailed: number;
@@ -36,6 +42,9 @@ const state: TwinHooks = {
   alarms: 0,
   errors: [],
   polls: 0,
+  polling: false,
+  scopes: [],
+  takeover: null,
   models: 0,
   modelsFailed: 0,
 };

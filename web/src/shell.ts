@@ -1,10 +1,12 @@
 /**
  * What every page does first: pick the language, make sure there is a token, load the
- * catalogue, and open the one live socket with the store behind it.
+ * catalogue, and open the one live socket with the store behind it (and the REST fallback
+ * that stands in while the socket cannot connect).
  */
 import { Api, ApiError } from "./api";
 import { Auth } from "./auth";
 import { h } from "./dom";
+import { Fallback } from "./fallback";
 import { hooks } from "./hooks";
 import { initLang, lang, setLang, t } from "./i18n";
 import { indicator } from "./indicator";
@@ -19,8 +21,14 @@ export interface Shell {
   catalogue: Catalogue;
   live: LiveClient;
   store: LiveStore;
+  fallback: Fallback;
+  /** Kinds the hub refused this role on some subscription (billing for a responder). */
+  denied: Set<string>;
   indicator: HTMLElement;
 }
+
+/** How often the REST fallback re-reads while the live socket is down. */
+export const POLL_MS = 10_000;
 
 export interface ShellOptions {
   page: string;
@@ -48,32 +56,42 @@ export async function boot(options: ShellOptions): Promise<Shell> {
   }
 
   const store = new LiveStore();
+  const fallback = new Fallback(POLL_MS);
+  const denied = new Set<string>();
   let light: ReturnType<typeof indicator> | null = null;
   const live = new LiveClient({
     url: liveUrl(location),
     token: () => auth.token,
     socket: (url) => new WebSocket(url) as unknown as SocketLike,
     handlers: {
-      snapshot: (m) => store.applySnapshot(m),
+      snapshot: (m) => {
+        for (const kind of m.denied ?? []) denied.add(kind);
+        store.applySnapshot(m);
+      },
       event: (m) => store.applyEvent(m),
       resync: () => store.clear(),
-      state: (s, retry) => light?.state(s, retry),
+      state: (s, retry) => {
+        fallback.follow(s);
+        light?.state(s, retry);
+      },
       unauthorized: () => auth.expire(),
+      forbidden: () => fallback.start(),
+      refused: (_sub, scope, code) => console.warn(t("live.refused", { code, scope })),
     },
   });
-  light = indicator(live);
+  light = indicator(live, fallback);
   auth.onExpired(() => {
     live.close();
     void signIn(true).then(() => live.connect());
   });
   const flush = (): void => {
     store.flush();
-    hooks.set({ alarms: store.alarms.size });
+    hooks.set({ alarms: store.alarms.size, scopes: [...live.scopes.values()] });
     requestAnimationFrame(flush);
   };
   requestAnimationFrame(flush);
   live.connect();
-  return { api, auth, catalogue, live, store, indicator: light.element };
+  return { api, auth, catalogue, live, store, fallback, denied, indicator: light.element };
 }
 
 /** A button that switches between Chinese and English and reloads the labels. */

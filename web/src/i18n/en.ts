@@ -31,6 +31,9 @@ export const en: Record<MessageKey, string> = {
   "live.age.seconds": "updated {n} s ago",
   "live.age.minutes": "updated {n} min ago",
   "live.age.none": "no data yet",
+  "live.polling": "live link down, refreshing every {seconds} s",
+  "live.refused": "Live subscription refused ({code}): {scope}",
+  "layer.denied": "Your role may not see this layer",
 
   "nav.site": "Site",
   "nav.back": "Back",

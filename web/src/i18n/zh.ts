@@ -29,6 +29,9 @@ export const zh = {
   "live.age.seconds": "{n} 秒前更新",
   "live.age.minutes": "{n} 分钟前更新",
   "live.age.none": "尚无数据",
+  "live.polling": "实时通道不可用，每 {seconds} 秒刷新",
+  "live.refused": "实时数据订阅被拒绝（{code}）：{scope}",
+  "layer.denied": "当前角色无权查看此图层",
 
   "nav.site": "全景",
   "nav.back": "返回",

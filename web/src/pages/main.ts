@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   const site = await pickSite(api);
   const scene = await api.scene(site.id);
   twin.showScene(scene);
-  live.subscribe(`site:${site.id}`, ["alarm", "status"]);
+  // The site stays on screen around any building or floor, tinted by its alarms: follow those
+  // site-wide; the focused floor's readings, tickets and bills come with its own subscription.
+  live.subscribe(`site:${site.id}`, ["alarm"]);
 
   async function showDevice(id: string): Promise<void> {
     await panel.showDevice(id).catch(showError);
@@ -96,6 +98,16 @@ async function main(): Promise<void> {
   shell.store.onDevices(() => plan?.recolour());
   twin.onRefresh(() => plan?.recolour());
   shell.store.onAlarm(() => plan?.recolour());
+  let planDirty = false;
+  shell.store.ops.onChange(() => {
+    if (planDirty) return;
+    planDirty = true;
+    requestAnimationFrame(() => {
+      planDirty = false;
+      plan?.recolour();
+      showDenied();
+    });
+  });
 
   const modeButtons = FLOOR_MODES.map((mode) =>
     h("button", { type: "button", class: mode === twin.mode ? "seg active" : "seg", "data-mode": mode }, t(`nav.mode.${mode}` as MessageKey)),
@@ -111,9 +123,16 @@ async function main(): Promise<void> {
     { "aria-label": t("layer.title") },
     ...LAYERS.map((layer) => h("option", { value: layer }, t(`layer.${layer}` as MessageKey))),
   );
+  const deniedNote = h("p", { class: "muted small", hidden: true }, t("layer.denied"));
+  const kindOfLayer: Partial<Record<LayerName, string>> = { alarms: "alarm", tickets: "ticket", billing: "billing" };
+  function showDenied(): void {
+    const kind = kindOfLayer[layerSelect.value as LayerName];
+    deniedNote.hidden = kind === undefined || !shell.denied.has(kind);
+  }
   layerSelect.addEventListener("change", () => {
     twin.setLayer(layerSelect.value as LayerName);
     plan?.recolour();
+    showDenied();
   });
   const planToggle = h("button", { type: "button", class: "seg" }, t("nav.plan2d"));
   planToggle.addEventListener("click", () => {
@@ -133,7 +152,7 @@ async function main(): Promise<void> {
   );
   replace(
     must("#side"),
-    h("section", { class: "card" }, h("h3", {}, t("layer.title")), layerSelect, h("div", { class: "segs" }, ...modeButtons, planToggle)),
+    h("section", { class: "card" }, h("h3", {}, t("layer.title")), layerSelect, deniedNote, h("div", { class: "segs" }, ...modeButtons, planToggle)),
     floorsBox,
   );
   stage.append(planBox, compass(twin.viewer));

@@ -37,9 +37,11 @@ async function respond(): Promise<void> {
   });
   const site = await pickSite(shell.api);
   const scene = await shell.api.scene(site.id);
-  shell.live.subscribe(`site:${site.id}`, ["alarm", "status", "telemetry"]);
+  // Alarms site-wide to follow the fire; the shown floor's equipment through its own subscription.
+  shell.live.subscribe(`site:${site.id}`, ["alarm"]);
   replace(must("#top"), h("div", { class: "brand" }, h("span", { class: "logo" }), `${t("respond.title")} · ${scene.site.name}`), h("span", { class: "crumbs" }), languageButton(), shell.indicator);
   const view = new ResponderView(shell, scene);
+  shell.fallback.add(() => view.poll());
   shell.store.onAlarm(() => void view.follow().catch(showError));
   shell.store.onDevices(() => view.repaint());
   await view.follow();
@@ -49,6 +51,7 @@ class ResponderView {
   private floorId: string | null = null;
   private plan: FloorPlan | null = null;
   private planView: PlanView | null = null;
+  private floorSub: string | null = null;
   private readonly fire: Set<string>;
 
   constructor(
@@ -66,6 +69,18 @@ class ResponderView {
     else this.repaint();
   }
 
+  /** While the live socket cannot connect, re-read the shown floor's device health. */
+  async poll(): Promise<boolean> {
+    const plan = this.plan;
+    if (!plan || this.shell.live.state === "live") return false;
+    const fresh = await this.shell.api.plan(String(plan.floor.id));
+    if (this.plan !== plan) return false;
+    const health = new Map(fresh.devices.map((d) => [String(d.id), d.health]));
+    for (const device of plan.devices) device.health = health.get(String(device.id)) ?? device.health;
+    this.repaint();
+    return true;
+  }
+
   repaint(): void {
     this.planView?.recolour();
     this.renderSide();
@@ -80,6 +95,8 @@ class ResponderView {
 
   private async show(floorId: string): Promise<void> {
     this.floorId = floorId;
+    if (this.floorSub !== null) this.shell.live.unsubscribe(this.floorSub);
+    this.floorSub = this.shell.live.subscribe(`floor:${floorId}`, ["telemetry", "status", "alarm"], { rate: 1 });
     const plan = await this.shell.api.plan(floorId);
     this.plan = plan;
     const { catalogue } = this.shell;

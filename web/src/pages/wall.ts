@@ -1,18 +1,21 @@
 /**
  * `/wall`: the command-center screen. A slow tour of the site, per-building counters, the
  * alarm ticker; a new critical alarm takes over: fly to its floor, isolate it, pulse the place,
- * and beep when sound was allowed with a click (browsers forbid sound before one).
+ * and beep when sound was allowed with a click (browsers forbid sound before one). Places and
+ * counts only: no resident, no ticket text, no alarm message reaches this screen.
  */
 import "../style.css";
-import { colourOf, isCritical, worstSeverity } from "../catalogue";
+import { colourOf, isCritical } from "../catalogue";
 import { h, must, replace } from "../dom";
 import { hooks } from "../hooks";
 import { lang, t } from "../i18n";
+import { centreOf } from "../scene/geometry";
 import { TwinView } from "../scene/twin";
 import { boot, showError } from "../shell";
 import { idFromPath } from "../store";
 import { renderTicker, placeOf } from "../ticker";
-import type { Alarm, Scene } from "../types";
+import type { Alarm, Catalogue, FloorPlan, Scene, XYZ } from "../types";
+import { type Figures, liveFigures, polledFigures } from "../wallcounts";
 import { pickSite } from "./site";
 
 const TOUR_STEP_MS = 20_000;
@@ -27,7 +30,9 @@ async function wall(): Promise<void> {
   const twin = new TwinView(stage, shell);
   twin.mode = "isolate";
   twin.showScene(scene);
-  live.subscribe(`site:${site.id}`, ["alarm", "status"]);
+  // Alarms site-wide; tickets and bills per building, whose snapshots carry each payment rate.
+  live.subscribe(`site:${site.id}`, ["alarm", "ticket"]);
+  for (const building of scene.buildings) live.subscribe(`building:${building.id}`, ["billing"]);
 
   const clock = h("span", { class: "clock" });
   const banner = h("div", { class: "banner", hidden: true, role: "alert" });
@@ -50,38 +55,63 @@ async function wall(): Promise<void> {
   setInterval(tick, 1000);
   tick();
 
+  // While the socket cannot connect, the counters come from REST; once live, from the hub.
+  let polled: Figures | null = null;
   const redraw = (): void => {
-    renderCounters(counters, scene, shell.store.alarms.values(), catalogue);
+    const figures = shell.fallback.active && polled ? polled : liveFigures(scene, store, catalogue);
+    renderCounters(counters, scene, figures, catalogue);
     renderTicker(ticker, catalogue, scene, store);
   };
   redraw();
+  shell.fallback.add(async () => {
+    polled = await polledFigures(api, scene, catalogue);
+    redraw();
+    return true;
+  });
+  shell.fallback.onChange(() => redraw());
   store.onAlarm((alarm, path, fresh) => {
     redraw();
     if (fresh && isCritical(catalogue, alarm.severity)) void takeOver(alarm, path).catch(showError);
   });
-  setInterval(() => {
-    api.scene(site.id).then((fresh) => {
-      scene.counters = fresh.counters;
-      twin.updateCounters(fresh.counters);
-      twin.retint();
+  let redrawQueued = false;
+  store.ops.onChange(() => {
+    if (redrawQueued) return;
+    redrawQueued = true;
+    requestAnimationFrame(() => {
+      redrawQueued = false;
       redraw();
-    }, showError);
-  }, 30_000);
+    });
+  });
 
   let lastCritical = -Infinity;
   async function takeOver(alarm: Alarm, path: string[]): Promise<void> {
-    lastCritical = performance.now();
+    const arrived = performance.now();
+    lastCritical = arrived;
     twin.viewer.controls.autoRotate = false;
     banner.textContent = `${t("wall.critical")} · ${placeOf(scene, path)}`;
     banner.hidden = false;
     sound.beep();
     const floorId = idFromPath(path, "floor");
-    const deviceId = idFromPath(path, "device") ?? (alarm.device_id == null ? null : String(alarm.device_id));
-    if (floorId === null) return;
+    if (floorId === null) {
+      const buildingId = idFromPath(path, "building");
+      if (buildingId !== null) twin.openBuilding(buildingId);
+      return;
+    }
     twin.setMode("isolate");
-    await twin.openFloor(floorId, deviceId === null);
-    hooks.set({ floor: floorId });
-    if (deviceId !== null) await twin.focusDevice(deviceId, colourOf(catalogue, "alarm_severity", alarm.severity));
+    const plan = await twin.openFloor(floorId, false);
+    if (!plan) return;
+    const colour = colourOf(catalogue, "alarm_severity", alarm.severity);
+    const deviceId = idFromPath(path, "device") ?? (alarm.device_id == null ? null : String(alarm.device_id));
+    const device = plan.devices.find((d) => String(d.id) === deviceId);
+    const place = device ? `device:${device.id}` : placeOfAlarm(plan, alarm, path);
+    if (device) {
+      await twin.focusDevice(String(device.id), colour);
+    } else {
+      const at = spaceCentre(plan, place);
+      twin.markAt(at, colour);
+      await (at ? twin.flyToPoint(at, 45) : twin.frameFloor(floorId));
+    }
+    hooks.set({ takeover: { alarm: String(alarm.id), floor: floorId, place, ms: Math.round(performance.now() - arrived) } });
   }
 
   let stop = 0;
@@ -103,39 +133,42 @@ async function wall(): Promise<void> {
   twin.viewer.controls.autoRotateSpeed = 0.4;
 }
 
-function renderCounters(element: HTMLElement, scene: Scene, alarms: Iterable<{ alarm: Alarm; path: string[] }>, catalogue: Parameters<typeof worstSeverity>[0]): void {
-  const live = new Map<string, string[]>();
-  for (const { alarm, path } of alarms) {
-    const b = idFromPath(path, "building");
-    if (b !== null) live.set(b, [...(live.get(b) ?? []), alarm.severity]);
-  }
+/** Return the space an alarm without a drawn device points at, as `space:ID`, or null. */
+function placeOfAlarm(plan: FloorPlan, alarm: Alarm & { place_id?: number | string }, path: readonly string[]): string | null {
+  const id = idFromPath(path, "space") ?? (alarm.place_id == null ? null : String(alarm.place_id));
+  return plan.spaces.some((s) => String(s.id) === id) ? `space:${id}` : null;
+}
+
+function spaceCentre(plan: FloorPlan, place: string | null): XYZ | null {
+  const space = plan.spaces.find((s) => `space:${s.id}` === place);
+  return space ? [...centreOf(space.polygon), plan.floor.elevation] : null;
+}
+
+function renderCounters(element: HTMLElement, scene: Scene, figures: Figures, catalogue: Catalogue): void {
   replace(
     element,
     h("h3", {}, t("counters.title")),
     ...scene.buildings.map((b) => {
-      const c = scene.counters[String(b.id)];
-      const severities = live.get(String(b.id)) ?? [];
-      const worst = worstSeverity(catalogue, [...severities, ...(c?.worst_severity ? [c.worst_severity] : [])]);
-      const alarmCount = Math.max(c?.alarms ?? 0, severities.length);
-      const rate = c?.payment_rate;
+      const f = figures.get(String(b.id));
+      const rate = f?.rate ?? null;
       return h(
         "div",
-        { class: "counter", style: worst ? `--c:${colourOf(catalogue, "alarm_severity", worst)}` : "" },
+        { class: "counter", "data-building": String(b.id), style: f?.worst ? `--c:${colourOf(catalogue, "alarm_severity", f.worst)}` : "" },
         h("div", { class: "name" }, b.name),
         h(
           "div",
           { class: "figures" },
-          figure(String(alarmCount), t("counters.alarms")),
-          figure(String(c?.overdue_tickets ?? 0), t("counters.overdue")),
-          figure(rate == null ? t("counters.none") : t("unit.percent", { n: Math.round(rate * 100) }), t("counters.payment")),
+          figure(String(f?.alarms ?? 0), t("counters.alarms"), "alarms"),
+          figure(String(f?.overdue ?? 0), t("counters.overdue"), "overdue"),
+          figure(rate === null ? t("counters.none") : t("unit.percent", { n: Math.round(rate * 100) }), t("counters.payment"), "payment"),
         ),
       );
     }),
   );
 }
 
-function figure(value: string, label: string): HTMLElement {
-  return h("div", { class: "figure" }, h("b", {}, value), h("span", {}, label));
+function figure(value: string, label: string, name: string): HTMLElement {
+  return h("div", { class: "figure", "data-figure": name }, h("b", {}, value), h("span", {}, label));
 }
 
 /** A two-tone alert made by the browser itself: no sound file to serve. */

@@ -7,7 +7,8 @@ import type { Api } from "../api";
 import { colourOf, worstSeverity } from "../catalogue";
 import { hooks } from "../hooks";
 import { type LayerName, layerMaxima, type SpaceStats, spaceColour } from "../layers";
-import type { LiveClient } from "../live";
+import type { Fallback } from "../fallback";
+import type { LiveClient, LiveKind } from "../live";
 import { idFromPath, type LiveStore } from "../store";
 import type { Catalogue, FloorPlan, FloorSummary, PlacedDevice, Scene, Space, XYZ } from "../types";
 import { flyTo, viewOf } from "./camera";
@@ -37,11 +38,14 @@ export interface TwinContext {
   catalogue: Catalogue;
   store: LiveStore;
   live: LiveClient;
+  fallback: Fallback;
   auth: { readonly token: string | null };
 }
 
-/** How often a focused floor's device health is re-read while there is no live socket. */
-export const POLL_MS = 10_000;
+/** What a focused floor follows live: its devices, alarms, and the tickets and bills of its rooms. */
+export const FLOOR_KINDS: LiveKind[] = ["telemetry", "status", "alarm", "ticket", "billing"];
+/** Readings per device and second a floor asks for: more than a screen shows, far less than a storm. */
+export const FLOOR_RATE = 2;
 
 /** Everything the 3D pages share. */
 export class TwinView {
@@ -56,7 +60,11 @@ export class TwinView {
   deviceFilter: (device: PlacedDevice) => boolean = () => true;
   private readonly stacks = new Map<string, FloorStack>();
   private readonly plans = new Map<string, Promise<FloorPlan>>();
-  private layerStats: Record<string, SpaceStats> = {};
+  /** Energy per room, which the hub does not carry; tickets and billing come from the store. */
+  private energy: Record<string, SpaceStats> = {};
+  private spacesDirty = false;
+  /** The focused floor's per-room figures, recounted only after tickets, bills or the floor change. */
+  private stats: Map<string, SpaceStats> | null = null;
   private pulse: Pulse | null = null;
   private readonly floorListeners = new Set<(floor: FloorSummary | null) => void>();
   private readonly refreshListeners = new Set<() => void>();
@@ -66,8 +74,16 @@ export class TwinView {
     private readonly ctx: TwinContext,
   ) {
     this.viewer = new Viewer(container);
-    this.viewer.onFrame((now) => this.pulse?.tick(now));
-    setInterval(() => void this.poll(), POLL_MS);
+    this.viewer.onFrame((now) => {
+      this.pulse?.tick(now);
+      // Ticket and billing events can come by the thousand (a payment import): paint once a frame.
+      if (this.spacesDirty) this.recolourSpaces();
+    });
+    ctx.fallback.add(() => this.poll());
+    ctx.store.ops.onChange(() => {
+      this.stats = null;
+      this.spacesDirty = true;
+    });
     ctx.store.onDevices((changed) => this.detail?.devices.recolour(changed));
     ctx.store.onAlarm(() => {
       this.retint();
@@ -87,27 +103,22 @@ export class TwinView {
     void this.loadModels(this.site);
   }
 
-  /** Be told when polling has refreshed the focused floor's device health. */
+  /** Be told when the fallback polling has refreshed the focused floor's device health. */
   onRefresh(listener: () => void): () => void {
     this.refreshListeners.add(listener);
     return () => this.refreshListeners.delete(listener);
   }
 
   /**
-   * Without a live socket, re-read the focused floor's plan and repaint its devices by their
-   * health, so the view stays current by polling until the live hub answers.
+   * While the live socket cannot connect, re-read the focused floor's plan and repaint its
+   * devices by their health; answers whether it got fresh data.
    */
-  async poll(): Promise<void> {
+  async poll(): Promise<boolean> {
     const detail = this.detail;
-    if (!detail || this.ctx.live.state === "live") return;
+    if (!detail || this.ctx.live.state === "live") return false;
     const floorId = String(detail.plan.floor.id);
-    let fresh: FloorPlan;
-    try {
-      fresh = await this.ctx.api.plan(floorId);
-    } catch {
-      return;
-    }
-    if (this.detail !== detail) return;
+    const fresh = await this.ctx.api.plan(floorId);
+    if (this.detail !== detail) return false;
     const byId = new Map(fresh.devices.map((d) => [String(d.id), d]));
     for (const device of detail.plan.devices) {
       const update = byId.get(String(device.id));
@@ -117,6 +128,7 @@ export class TwinView {
     this.recolourSpaces();
     hooks.set({ polls: hooks.state.polls + 1 });
     for (const listener of this.refreshListeners) listener();
+    return true;
   }
 
   private async loadModels(site: SiteView): Promise<void> {
@@ -141,13 +153,6 @@ export class TwinView {
       const severities = [...(live.get(id) ?? []), ...(known ? [known] : [])];
       tintBuilding(view, this.ctx.catalogue, worstSeverity(this.ctx.catalogue, severities));
     }
-  }
-
-  /** Repaint the buildings from fresh counters. */
-  updateCounters(counters: Scene["counters"]): void {
-    if (!this.scene || !this.site) return;
-    this.scene.counters = counters;
-    for (const [id, view] of this.site.buildings) tintBuilding(view, this.ctx.catalogue, counters[id]?.worst_severity ?? null);
   }
 
   /** Return the camera to the whole site. */
@@ -211,13 +216,22 @@ export class TwinView {
     group.add(spaces.group, devices.group);
     group.position.z = stack?.offsetOf(floorId) ?? 0;
     this.site?.buildings.get(found.buildingId)?.group.add(group);
-    const sub = this.ctx.live.subscribe(`floor:${floorId}`, ["telemetry", "status", "alarm", "ticket"]);
+    const sub = this.ctx.live.subscribe(`floor:${floorId}`, FLOOR_KINDS, { rate: FLOOR_RATE });
     this.detail = { plan, spaces, devices, group, sub };
+    // The rooms were first painted before the floor was the focused one: paint them again.
+    this.stats = null;
+    this.spacesDirty = true;
     hooks.set({ devices: devices.count, spaces: plan.spaces.length, floor: floorId });
-    void this.loadLayerStats(floorId);
+    void this.loadEnergy(floorId);
     for (const listener of this.floorListeners) listener(found.floor);
     if (fly) await this.flyToFloor(found.buildingId, found.floor);
     return plan;
+  }
+
+  /** Fly to frame a floor of the scene. */
+  async frameFloor(floorId: string): Promise<void> {
+    const found = this.floorById(floorId);
+    if (found) await this.flyToFloor(found.buildingId, found.floor);
   }
 
   /** Move the focus one floor up or down. */
@@ -300,24 +314,44 @@ export class TwinView {
     const devices = (this.detail?.plan.devices ?? []).filter((d) => String(d.space_id) === String(space.id));
     const alarmSeverities = devices.flatMap((d) => this.ctx.store.alarmsOf(String(d.id)).map((a) => a.severity));
     const deviceHealth = devices.map((d) => this.ctx.store.devices.get(String(d.id))?.health ?? d.health);
-    const facts = { space, alarmSeverities, deviceHealth, stats: this.layerStats[String(space.id)] };
-    return spaceColour(this.ctx.catalogue, this.layer, facts, layerMaxima(Object.values(this.layerStats)));
+    const stats = this.floorStats();
+    const facts = { space, alarmSeverities, deviceHealth, stats: stats.get(String(space.id)) };
+    return spaceColour(this.ctx.catalogue, this.layer, facts, layerMaxima(stats.values()));
+  }
+
+  /** Return the per-room figures of the focused floor: live tickets and billing, energy by REST. */
+  private floorStats(): Map<string, SpaceStats> {
+    if (this.stats) return this.stats;
+    const stats = new Map<string, SpaceStats>();
+    const tickets = this.ctx.store.ops.openTicketsByPlace();
+    for (const space of this.detail?.plan.spaces ?? []) {
+      const id = String(space.id);
+      stats.set(id, {
+        open_tickets: tickets.get(id) ?? 0,
+        billing: this.ctx.store.ops.billing.get(id)?.status ?? null,
+        energy_kwh: this.energy[id]?.energy_kwh ?? null,
+      });
+    }
+    this.stats = stats;
+    return stats;
   }
 
   private recolourSpaces(): void {
+    this.spacesDirty = false;
     this.detail?.spaces.recolour((s) => this.spaceColour(s));
   }
 
-  private async loadLayerStats(floorId: string): Promise<void> {
+  private async loadEnergy(floorId: string): Promise<void> {
     try {
       const answer = await this.ctx.api.request<{ spaces: Record<string, SpaceStats> }>("GET", `/api/floors/${encodeURIComponent(floorId)}/layers`);
       if (this.detail && String(this.detail.plan.floor.id) === floorId) {
-        this.layerStats = answer.spaces;
+        this.energy = answer.spaces;
+        this.stats = null;
         this.recolourSpaces();
       }
     } catch {
-      // The server may not offer these layers yet: tickets, billing and energy then stay quiet.
-      this.layerStats = {};
+      // The server does not offer energy per room yet: that layer then stays quiet.
+      this.energy = {};
     }
   }
 
