@@ -23,6 +23,7 @@ from realtime.rules.load import vocabulary as alarm_vocabulary
 from realtime.rules.setup import start_rules
 from realtime.setup import start_ingest
 from twin import __version__
+from twin.alarms.notify import dispatcher_from
 from twin.api import (
     admin,
     alarms,
@@ -85,10 +86,13 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_schema(url)
+        app.state.notify = dispatcher_from(settings)
         app.state.telemetry = await start_ingest(runtime, url) if settings.ingest else None
         app.state.rules = None
         if app.state.telemetry is not None:
-            app.state.rules = await start_rules(app.state.telemetry, runtime.engine, [], runtime.events)
+            app.state.rules = await start_rules(app.state.telemetry, runtime.engine, settings.scenes, runtime.events)
+        if app.state.notify is not None:
+            app.state.notify.attach(runtime.events)
         live_hub = start_hub(runtime, app.state.telemetry)
         app.state.hub = live_hub.hub
         try:
@@ -97,6 +101,8 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
             live_hub.stop()
             if app.state.rules is not None:
                 await app.state.rules.stop()
+            if app.state.notify is not None:
+                app.state.notify.close()
             if app.state.telemetry is not None:
                 await app.state.telemetry.stop()
             app.state.imports.close()

@@ -170,7 +170,7 @@ def demo(
     db_upgrade()
     ensure_first_admin()
     load_scene_folder(scene, _scene_tools)
-    settings = get_settings().model_copy(update={"ingest": True})
+    settings = get_settings().model_copy(update={"ingest": True, "scenes": [scene]})
     simulator = _start_simulator(settings, scene) if simulate else None
     try:
         run_server(settings, None, port)

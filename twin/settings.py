@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     ingest_shared_group: str | None = Field(default=None, description="Split the stream with other instances.")
     ingest_memory_readings: int = Field(default=100_000, ge=1000, description="Readings held before spilling to disk.")
     ingest_spool_mb: int = Field(default=1024, ge=1, description="Disk for spilled readings, under home/spool.")
+    scenes: list[Path] = Field(
+        default_factory=list, description="Scene folders whose alarm rules the live rule engine reads from their files."
+    )
+    alarm_webhook_url: str | None = Field(default=None, description="POST CRITICAL alarms here; unset = no webhook.")
+    alarm_webhook_secret: SecretStr | None = Field(
+        default=None, description="Signs each webhook body (HMAC-SHA256); required with alarm_webhook_url."
+    )
 
     hub_peers: bool = Field(default=False, description="Relay live events to other instances through the broker.")
     hub_peers_topic: str = Field(default="twin/hub", description="Topic prefix of the relay between instances.")

@@ -20,6 +20,7 @@ from twin.alarms.rules import (
     DeviceRule,
     PlaceRule,
     QuantityInfo,
+    RuleError,
     RuleSet,
     Vocabulary,
     device_rule,
@@ -82,6 +83,8 @@ def load_rules(session: Session, scenes: list[Path]) -> tuple[RuleSet, dict[str,
     devices: list[DeviceRule] = []
     places: list[PlaceRule] = []
     for folder in scenes:
+        if not (folder / "scene.toml").is_file():
+            raise RuleError(f"{folder}: no scene.toml here (a folder of TWIN_SCENES)")
         d, p = scene_rules(folder, vocab)
         devices += d
         places += p

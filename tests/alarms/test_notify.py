@@ -10,9 +10,14 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
-from twin.alarms.notify import SIGNATURE_HEADER, Dispatcher, Notice, WebhookNotifier, worth_telling
+from twin.alarms.notify import SIGNATURE_HEADER, Dispatcher, Notice, WebhookNotifier, dispatcher_from, worth_telling
+from twin.app import create_app
+from twin.errors import ServiceError
 from twin.events import EventBus, RegistryEvent
+from twin.settings import Settings
 
 SECRET = b"s3cret"
 
@@ -90,3 +95,27 @@ def test_only_critical_roots_and_escalations_are_worth_telling() -> None:
     assert worth_telling(alarm_event("raised", "major")) is None
     assert worth_telling(alarm_event("raised", parent=3)) is None
     assert worth_telling(alarm_event("ack")) is None
+
+
+def test_the_webhook_is_off_by_default_and_refused_without_its_secret(settings: Settings) -> None:
+    assert dispatcher_from(settings) is None
+    with pytest.raises(ServiceError, match="TWIN_ALARM_WEBHOOK_URL is set without TWIN_ALARM_WEBHOOK_SECRET"):
+        dispatcher_from(settings.model_copy(update={"alarm_webhook_url": "https://hooks.example/alarm"}))
+    with pytest.raises(ServiceError, match="'ftp://x' is not an http"):
+        dispatcher_from(settings.model_copy(update={"alarm_webhook_url": "ftp://x", "alarm_webhook_secret": "k"}))
+
+
+def test_the_server_posts_critical_alarms_to_the_webhook_its_settings_name(
+    settings: Settings, db_url: str, receiver: Receiver
+) -> None:
+    receiver.failures = 0
+    configured = settings.model_copy(
+        update={"alarm_webhook_url": receiver.url, "alarm_webhook_secret": SecretStr(SECRET.decode())}
+    )
+    app = create_app(configured, db_url=db_url)
+    with TestClient(app):
+        app.state.runtime.events.publish(alarm_event("raised"))
+        assert receiver.got.wait(10)
+        app.state.runtime.events.publish(alarm_event("raised", "major"))
+    [body] = receiver.bodies
+    assert receiver.signatures == ["sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()]

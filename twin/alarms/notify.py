@@ -27,7 +27,9 @@ import httpx
 
 from twin.alarms.events import ALARM_EVENT
 from twin.alarms.severity import SEVERITIES, AlarmSeverity
+from twin.errors import ServiceError
 from twin.events import EventBus, RegistryEvent
+from twin.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +146,28 @@ class Dispatcher:
             log.exception("notifier %s gave up on alarm %s", type(notifier).__name__, notice.alarm.get("id"))
 
     def close(self, wait: bool = True) -> None:
-        """Stop listening and finish (or drop) what is queued."""
+        """Stop listening, finish (or drop) what is queued, and close the notifiers that hold connections."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         self._pool.shutdown(wait=wait)
+        for notifier in self.notifiers:
+            close = getattr(notifier, "close", None)
+            if callable(close):
+                close()
+
+
+def dispatcher_from(settings: Settings) -> Dispatcher | None:
+    """Return the dispatcher the settings ask for (a signed webhook), or None when none is configured.
+
+    A webhook without its secret is refused at start: an unsigned alarm feed is one anybody could
+    forge, and the receiver would have no way to tell.
+    """
+    url, secret = settings.alarm_webhook_url, settings.alarm_webhook_secret
+    if url is None:
+        return None
+    if not url.startswith(("https://", "http://")):
+        raise ServiceError(f"TWIN_ALARM_WEBHOOK_URL: {url!r} is not an http(s) URL", "give the receiver's full URL")
+    if secret is None or not secret.get_secret_value():
+        raise ServiceError("TWIN_ALARM_WEBHOOK_URL is set without TWIN_ALARM_WEBHOOK_SECRET", "set the shared secret")
+    return Dispatcher([WebhookNotifier(url, secret.get_secret_value().encode())])
