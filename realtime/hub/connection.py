@@ -116,6 +116,7 @@ class Connection:
             )
             return
         hub.connections[user] = hub.connections.get(user, 0) + 1
+        hub.opened(self.outbox)
         try:
             self.outbox.put(
                 encode(
@@ -143,6 +144,7 @@ class Connection:
             self.outbox.stop()
             for task in self._tasks:
                 task.cancel()
+            hub.closed(self.outbox)
             hub.connections[user] -= 1
             if hub.connections[user] <= 0:
                 del hub.connections[user]

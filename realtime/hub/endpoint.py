@@ -14,6 +14,7 @@ from fastapi import APIRouter, WebSocket
 
 from realtime.hub.connection import Connection
 from realtime.hub.hub import Hub, HubConfig
+from realtime.hub.metrics import HubCollector
 from realtime.hub.peers import Peers
 from realtime.ingest import Ingest
 from twin.runtime import Runtime
@@ -65,7 +66,9 @@ def start_hub(runtime: Runtime, ingest: Ingest | None) -> RunningHub:
     hub = Hub(hub_config(runtime))
     device_of = (lambda i: ingest.bindings.table.devices.get(i)) if ingest is not None else None
     hub.attach(asyncio.get_running_loop(), device_of)
-    detach = [runtime.events.subscribe(hub.registry)]
+    collector = HubCollector(hub)
+    runtime.metrics.register(collector)
+    detach = [runtime.events.subscribe(hub.registry), lambda: runtime.metrics.unregister(collector)]
     if ingest is not None:
         detach.append(ingest.state.subscribe(hub.readings))
     peers = None

@@ -84,6 +84,10 @@ class HubCounts:
     events: int = 0
     offered: int = 0
     resyncs: int = 0
+    sent: int = 0
+    frames: int = 0
+    coalesced: int = 0
+    """Of connections that ended; the open ones are summed from their outboxes."""
 
 
 DeviceInfo = tuple[int, tuple[str, ...], str]
@@ -107,6 +111,7 @@ class Hub:
         self.forward: Callable[[int, list[list[Any]]], None] | None = None
         """Set by the peer relay: local events go to the other instances through the broker."""
         self.connections: dict[str, int] = {}
+        self.outboxes: set[Outbox] = set()
 
     def attach(self, loop: asyncio.AbstractEventLoop, device_of: Callable[[int], Any] | None = None) -> None:
         """Run on ``loop``; ``device_of`` returns a bound device (path, kind) by id, from the ingest."""
@@ -150,6 +155,17 @@ class Hub:
         for entry in entries:
             if subscription.wants(entry) and not roots.isdisjoint(entry.scopes):
                 self._offer(subscription, entry)
+
+    def opened(self, outbox: Outbox) -> None:
+        """Count a connection's outbox while it lives."""
+        self.outboxes.add(outbox)
+
+    def closed(self, outbox: Outbox) -> None:
+        """Fold an ended connection's counts into the totals."""
+        self.outboxes.discard(outbox)
+        self.counts.sent += outbox.sent_messages
+        self.counts.frames += outbox.sent_frames
+        self.counts.coalesced += outbox.coalesced
 
     @property
     def subscriptions(self) -> int:

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,18 +173,35 @@ def server_env(db_url: str, broker: BrokerInfo, home: Path, profile: Profile, **
     }
 
 
+ServerFactory = Callable[..., HubServer]
+
+
 @pytest.fixture
-def server(
+def make_server(
     tmp_path: Path, db_url: str, mqtt_broker: BrokerInfo, profile: Profile, community: Community
-) -> Iterator[HubServer]:
-    """A server on the community, with the ingest on."""
-    env = server_env(db_url, mqtt_broker, tmp_path / "var", profile)
-    hub = HubServer(free_port(), env, tmp_path / "server.log")
-    hub.start()
+) -> Iterator[ServerFactory]:
+    """Start servers on the community; extra ``TWIN_*`` settings as keyword arguments; all stopped after."""
+    started: list[HubServer] = []
+
+    def start(**extra: str) -> HubServer:
+        n = len(started)
+        env = server_env(db_url, mqtt_broker, tmp_path / f"var{n}", profile, **extra)
+        hub = HubServer(free_port(), env, tmp_path / f"server{n}.log")
+        started.append(hub)
+        hub.start()
+        return hub
+
     try:
-        yield hub
+        yield start
     finally:
-        hub.stop()
+        for hub in started:
+            hub.stop()
+
+
+@pytest.fixture
+def server(make_server: ServerFactory) -> HubServer:
+    """A server on the community, with the ingest on."""
+    return make_server()
 
 
 @pytest.fixture
