@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from tests.alarms.scenes import write_scene
 from tests.ingest.helpers import Graph, add_device, build_graph
 from twin.catalogue import DeviceKind
+from twin.scenes import Scene
 from twin.store.engine import make_engine
 
 
@@ -29,3 +31,11 @@ def graph(db_url: str) -> Graph:
     add_device(db_url, g, "SD-2", DeviceKind.SMOKE_DETECTOR, ("t", "sd2"), via=gw)
     add_device(db_url, g, "PS-1", DeviceKind.PRESSURE_SENSOR, ("t", "ps1"))
     return g
+
+
+@pytest.fixture(scope="session")
+def incident_scene(tmp_path_factory: pytest.TempPathFactory) -> Scene:
+    """The small generated scene with the demo's rules (no hold times), generated once."""
+    folder = tmp_path_factory.mktemp("incidents") / "incidents"
+    folder.mkdir()
+    return write_scene(folder)
