@@ -7,17 +7,22 @@ own scenarios and the demo's rules as the server loads them (``start_rules`` wit
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
 from tests.alarms.live import sync
 from tests.alarms.scenes import alarm_rows, in_thread, live_scene
 from tests.conftest import BrokerInfo
 from tests.ingest.helpers import query, until
-from tests.scenes.conftest import load_into
+from tests.scenes.conftest import ROOT, load_into
+from twin.app import create_app
 from twin.scenes import Scene, read_bindings
+from twin.settings import Settings
 
 SMOKE = "火警 smoke detected"
 CONFIRMED = "确认火警 confirmed fire"
@@ -97,3 +102,24 @@ async def test_a_gateway_going_offline_raises_one_root_with_the_devices_behind_i
     offline = [row for row in rows if row[0] == OFFLINE]
     assert len(offline) >= 2 and {tags[row[1]] for row in offline} <= behind[tags[root[1]]]
     assert {(row[2], row[3], row[5], row[6]) for row in offline} == {("raised", "minor", GATEWAY, root[1])}
+
+
+def test_the_server_reads_the_rules_of_its_scenes_from_their_files(
+    incident_scene: Scene, db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    load_into(incident_scene, db_url, tmp_path)
+    # The same scene, its alarms.toml edited since the load: the server configured with it applies
+    # the file as it is now, in place of the copy the load stored (no name is declared twice).
+    edited = tmp_path / "edited" / incident_scene.root.name
+    shutil.copytree(incident_scene.root, edited, ignore=shutil.ignore_patterns("generated"))
+    with (edited / "alarms.toml").open("a", encoding="utf-8") as extra:
+        extra.write('\n[[rule]]\nname = "水箱液位高 tank level high"\nkind = "level_sensor"\nquantity = "level"\n'
+                    'condition = "above"\nthreshold = 4.5\nseverity = "warning"\n')  # fmt: skip
+    profiles = [ROOT / "scenes" / "profiles"]
+    for scenes, expected in (([], 10), ([edited], 11)):
+        configured = settings.model_copy(update={"ingest": True, "ingest_profiles": profiles, "scenes": scenes})
+        app = create_app(configured, db_url=db_url)
+        with TestClient(app):
+            names = set(app.state.rules.rules.by_name)
+        assert len(names) == expected and "确认火警 confirmed fire" in names
+        assert ("水箱液位高 tank level high" in names) == bool(scenes)
