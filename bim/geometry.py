@@ -48,11 +48,17 @@ class GlbFile(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class GeometryResult:
-    """The GLB files written, and the elements whose geometry could not be built."""
+    """The GLB files written, the elements whose geometry could not be built, and how it went.
+
+    ``error`` says why the geometry stage failed as a whole (then no file was written and the
+    previous ones stay); ``peak_mb`` is the peak memory of the process that tessellated.
+    """
 
     files: list[GlbFile]
     failed: list[str]
     warnings: list[str]
+    error: str | None = None
+    peak_mb: float = 0.0
 
 
 def write_glbs(
@@ -67,27 +73,46 @@ def write_glbs(
     """Write ``out_dir`` (replacing it whole) with one GLB per storey; ``offset`` as in BimGeoref.
 
     ``before_swap`` runs after every file is written and before they replace ``out_dir``: if it
-    raises, nothing is replaced (the importer waits there for the structure to be read).
+    raises, nothing is replaced.
     """
     model = source if isinstance(source, ifcopenshell.file) else open_ifc(source)
-    report = progress or (lambda stage, done, total: None)
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging = staging_dir(out_dir)
     try:
-        builders, produced = _tessellate(model, offset, report, threads or default_threads())
-        failed, warnings = _missing(model, produced)
-        files = []
-        for storey_id, builder in sorted(builders.items(), key=lambda kv: kv[0] or ""):
-            name = f"storey-{storey_id.replace('$', '-')}.glb" if storey_id else "site.glb"
-            size = builder.write(staging / name)
-            files.append(GlbFile(storey_id, out_dir / name, builder.node_count, size))
+        result = write_files(model, staging, out_dir, offset=offset, progress=progress, threads=threads)
         if before_swap is not None:
             before_swap()
-        _swap(staging, out_dir)
+        swap(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return result
+
+
+def staging_dir(out_dir: Path) -> Path:
+    """Make the empty sibling folder GLBs are written into before they replace ``out_dir``."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+
+
+def write_files(
+    model: ifcopenshell.file,
+    folder: Path,
+    final: Path,
+    *,
+    offset: Point3 = (0.0, 0.0, 0.0),
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> GeometryResult:
+    """Write the GLBs into ``folder``; the result names them where they will be, under ``final``."""
+    report = progress or (lambda stage, done, total: None)
+    builders, produced = _tessellate(model, offset, report, threads or default_threads())
+    failed, warnings = _missing(model, produced)
+    files = []
+    for storey_id, builder in sorted(builders.items(), key=lambda kv: kv[0] or ""):
+        name = f"storey-{storey_id.replace('$', '-')}.glb" if storey_id else "site.glb"
+        size = builder.write(folder / name)
+        files.append(GlbFile(storey_id, final / name, builder.node_count, size))
     return GeometryResult(files, failed, warnings)
 
 
@@ -212,7 +237,8 @@ def _has_body(product: Entity) -> bool:
     return False
 
 
-def _swap(staging: Path, out_dir: Path) -> None:
+def swap(staging: Path, out_dir: Path) -> None:
+    """Put the written folder in place of ``out_dir``, whose previous files are then deleted."""
     retired = None
     if out_dir.exists():
         retired = out_dir.with_name(f".{out_dir.name}.old-{staging.name}")

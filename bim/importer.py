@@ -1,22 +1,22 @@
-"""The whole import of one file, parsed once, the structure read while the geometry runs.
+"""The whole import of one file: the geometry in a child process, the structure here meanwhile.
 
-Tessellation happens in ifcopenshell's C++ threads, which leave the interpreter free: the
-structure, property sets and devices are read meanwhile on a Python thread and handed to
-``on_model`` as soon as they are ready, so the caller can store the spatial graph before the
-geometry is done. The GLB folder is swapped in only once the structure has been read too: a
-failed import writes nothing.
+The geometry starts first (:class:`bim.geometry_process.GeometryProcess`), so its parse and
+tessellation run on one core while this process checks the file, reads the structure and hands
+it to ``on_model`` on the other: the caller stores the spatial graph, and may commit it, before
+the geometry is done. The GLBs replace ``glb_dir`` only after ``on_model`` returned and every
+file is written; a file that fails to parse, or an ``on_model`` that raises, stops the child
+and writes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bim.frame import Frame
-from bim.geometry import GeometryResult, write_glbs
+from bim.geometry import GeometryResult
+from bim.geometry_process import GeometryProcess, GeometrySource
 from bim.model import BimGeoref, BimModel
-from bim.reader import Progress, check_model, locate, read_model
+from bim.reader import Progress, read_model
 from bim.source import open_ifc
 
 
@@ -27,24 +27,21 @@ def import_ifc(
     progress: Progress | None = None,
     on_model: Callable[[BimModel], None] | None = None,
     georef: BimGeoref | None = None,
+    geometry: GeometrySource = GeometryProcess,
 ) -> tuple[BimModel, GeometryResult]:
     """Read the file at ``path`` and write its GLBs into ``glb_dir``, returning both results.
 
-    ``progress`` and ``on_model`` are called from the structure thread as well as the caller's:
-    they must be thread-safe (a rich progress bar and a queue to the event loop both are).
+    ``on_model`` runs in the calling thread; ``progress`` is called from it and, for the
+    geometry, from a relay thread, so it must be thread-safe. A geometry stage that fails as a
+    whole does not raise: the result's ``error`` says why, and ``glb_dir`` is left as it was.
     """
     path = Path(path)
-    model = open_ifc(path)
-    check_model(model, path)
-    offset = locate(model, Frame(model), georef).offset
-
-    def structure() -> BimModel:
-        bim = read_model(model, path, progress=progress, georef=georef)
+    running = geometry(path, glb_dir, georef, progress)
+    try:
+        model = read_model(open_ifc(path), path, progress=progress, georef=georef)
         if on_model is not None:
-            on_model(bim)
-        return bim
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bim-structure") as pool:
-        pending = pool.submit(structure)
-        geometry = write_glbs(model, glb_dir, offset=offset, progress=progress, before_swap=pending.result)
-        return pending.result(), geometry
+            on_model(model)
+    except BaseException:
+        running.cancel()
+        raise
+    return model, running.result()

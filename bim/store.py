@@ -1,25 +1,27 @@
-"""The IFC importer: a model into the spatial graph in one transaction, its GLBs swapped in on commit.
+"""The IFC importer: the spatial graph committed as soon as it is read, the GLBs swapped in after.
 
 ``bim`` implements the twin's :class:`twin.imports.Importer`; the composition root registers it.
-The file is read and tessellated first (the structure on a second thread while ifcopenshell
-tessellates, :func:`bim.import_ifc`), the GLBs going to a folder no one serves; then the graph is
-written through the twin's use cases, and the GLB folder is staged to replace the served one
-when — and only when — the transaction commits. The graph is written after the geometry, not
-during it: every use case appends to the audit log, whose lock is held until the commit, so
-writing early would stall every other change in the twin for as long as the geometry runs.
+A worker process tessellates the file (:mod:`bim.geometry_process`) while this one reads the
+structure and writes it through the twin's use cases; that transaction is committed at once
+(the job's stage says "graph ready"), so devices are in the store while the geometry goes on —
+and the audit log's lock, which every use case takes until its commit, is held only for the
+graph writes. The GLB folder is then staged to replace the served one when the job's last
+transaction commits. A file or structure that is refused writes nothing; a geometry stage that
+fails as a whole leaves the committed graph and the previous GLBs, and the job says so.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bim.errors import IfcImportError
 from bim.geometry import GeometryResult
+from bim.geometry_process import GeometryProcess, GeometrySource, warm
 from bim.importer import import_ifc
 from bim.model import BimGeoref, BimModel
 from bim.placement import place_model
@@ -32,6 +34,8 @@ from twin.imports.sites import Origin, resolve_site
 from twin.store.models import BuildingRow, FloorRow, SpaceRow
 
 _MAGIC = b"ISO-10303-21;"
+GRAPH_READY = "graph ready"
+"""The job's stage once the graph is committed: screens may load the model's places and devices."""
 _OPTIONS = ("building", "model", "georef")
 
 
@@ -83,6 +87,12 @@ class IfcImporter:
     kind: ImportKind = ImportKind.IFC
     suffixes: tuple[str, ...] = (".ifc",)
 
+    def __init__(self, geometry: GeometrySource = GeometryProcess) -> None:
+        """Start a geometry worker now (the composition root builds the importer at start-up)."""
+        self._geometry = geometry
+        if geometry is GeometryProcess:
+            warm()
+
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Refuse unknown or malformed options (a georeference that is not LAT,LON…)."""
         IfcOptions.read(options)
@@ -95,52 +105,81 @@ class IfcImporter:
             raise ImportInputError(f"{path.name}: not an IFC file: it does not start with ISO-10303-21;")
 
     def run(self, context: ImportContext) -> ImportOutcome:
-        """Read, tessellate and store one model; stage its GLBs for the commit."""
-        request, session = context.request, context.session
+        """Store one model's graph and commit it, then stage its GLBs for the job's commit."""
+        request = context.request
         options = IfcOptions.read(request.options)
         incoming = context.assets / ".incoming" / f"import-{context.job_id}"
+        graph: list[tuple[SyncState, list[str], int]] = []
+
+        def store(model: BimModel) -> None:
+            graph.append(_store_graph(context, model, options))
+            context.checkpoint(GRAPH_READY)
+
         try:
-            model, geometry = _read(request.path, request.file_name, incoming, context, options.georef)
-            site = resolve_site(session, request.site, lambda: _origin(model))
-            default, notes = place_model(model.georef, site.origin_lat, site.origin_lon, site.origin_height)
-            key = options.model or safe_name(Path(request.file_name).stem)
-            state = SyncState(session, site, model, key, default)
-            context.progress("storing the graph", 0.9)
-            plans = write_buildings(state, options.building)
-            write_floors(state, plans)
-            write_spaces(state)
-            write_devices(state)
-            walks = write_walks(state)
-            retire_missing(state)
-            context.progress("staging the geometry", 0.97)
-            pending = context.stage(site_assets(context.assets, site.id) / key)
-            pending.parent.mkdir(parents=True, exist_ok=True)
-            incoming.rename(pending)
-            _write_manifest(pending, state, geometry, request.file_name)
+            model, geometry = _read(context, incoming, options.georef, store, self._geometry)
+            state, notes, walks = graph[0]
+            if geometry.error is None:
+                context.progress("staging the geometry", 0.97)
+                pending = context.stage(site_assets(context.assets, state.site.id) / state.key)
+                pending.parent.mkdir(parents=True, exist_ok=True)
+                incoming.rename(pending)
+                _write_manifest(pending, state, geometry, request.file_name)
         finally:
             shutil.rmtree(incoming, ignore_errors=True)
         counts = _counts(state, geometry) | {"walk_edges": walks}
-        summary = state.changes.summary() | {"model": key, "georef": _georef_summary(model.georef)}
-        warnings = [*model.warnings, *notes, *geometry.warnings, *state.warnings]
-        return ImportOutcome(site.id, counts, summary, warnings)
+        summary = state.changes.summary() | {"model": state.key, "georef": _georef_summary(model.georef)}
+        summary["geometry"] = _geometry_summary(geometry)
+        warnings = [*_geometry_failure(geometry), *model.warnings, *notes, *geometry.warnings, *state.warnings]
+        return ImportOutcome(state.site.id, counts, summary, warnings)
+
+
+def _store_graph(context: ImportContext, model: BimModel, options: IfcOptions) -> tuple[SyncState, list[str], int]:
+    """Write the model's places, devices and walks; refused input raises before anything commits."""
+    session = context.session
+    site = resolve_site(session, context.request.site, lambda: _origin(model))
+    default, notes = place_model(model.georef, site.origin_lat, site.origin_lon, site.origin_height)
+    key = options.model or safe_name(Path(context.request.file_name).stem)
+    state = SyncState(session, site, model, key, default)
+    context.progress("storing the graph", 0.1)
+    plans = write_buildings(state, options.building)
+    write_floors(state, plans)
+    write_spaces(state)
+    write_devices(state)
+    walks = write_walks(state)
+    retire_missing(state)
+    return state, notes, walks
 
 
 def _read(
-    path: Path, name: str, out: Path, context: ImportContext, georef: BimGeoref | None
+    context: ImportContext,
+    out: Path,
+    georef: BimGeoref | None,
+    store: Callable[[BimModel], None],
+    geometry: GeometrySource,
 ) -> tuple[BimModel, GeometryResult]:
+    """Read and tessellate the file, handing the structure to ``store`` as soon as it is read."""
     done = {"structure": 0.0, "geometry": 0.0}
+    ready = [False]
 
     def progress(stage: str, step: int, total: int) -> None:
         part = "geometry" if stage == "geometry" else "structure"
         done[part] = step / total if total else 1.0
         label = "tessellating" if part == "geometry" else f"reading {stage}"
-        context.progress(label, 0.05 * done["structure"] + 0.8 * done["geometry"])
+        if ready[0]:
+            label = f"{GRAPH_READY}, {label}"
+        context.progress(label, 0.05 * done["structure"] + 0.9 * done["geometry"])
+
+    def stored(model: BimModel) -> None:
+        store(model)
+        ready[0] = True
 
     try:
-        return import_ifc(path, out, progress=progress, georef=georef)
+        return import_ifc(
+            context.request.path, out, progress=progress, on_model=stored, georef=georef, geometry=geometry
+        )
     except IfcImportError as exc:
         reason = f"{exc.entity}: {exc.reason}" if exc.entity else exc.reason
-        raise ImportInputError(f"{name}: {reason}") from exc
+        raise ImportInputError(f"{context.request.file_name}: {reason}") from exc
 
 
 def _origin(model: BimModel) -> Origin | None:
@@ -161,6 +200,22 @@ def _counts(state: SyncState, geometry: GeometryResult) -> dict[str, int]:
         "glb_bytes": sum(f.bytes for f in geometry.files),
         "geometry_failed": len(geometry.failed),
     }
+
+
+def _geometry_summary(geometry: GeometryResult) -> dict[str, Any]:
+    if geometry.error is not None:
+        return {"status": "failed", "error": geometry.error, "glbs": "previous kept"}
+    return {"status": "done", "elements_failed": len(geometry.failed), "peak_mb": round(geometry.peak_mb, 1)}
+
+
+def _geometry_failure(geometry: GeometryResult) -> list[str]:
+    """Say first, when the geometry failed as a whole, that the graph is new and the GLBs are not."""
+    if geometry.error is None:
+        return []
+    return [
+        f"geometry failed as a whole ({geometry.error}): the graph is stored, the 3D view keeps "
+        "the model's previous GLBs (none for a new model); import the file again to retry"
+    ]
 
 
 def _georef_summary(georef: BimGeoref) -> dict[str, Any]:

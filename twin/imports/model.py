@@ -1,7 +1,8 @@
 """What an import is, as the twin sees it: a request, the context an importer runs in, its outcome.
 
 The twin does not know IFC or GIS: an importer (``bim.store``, ``gis.store``) receives an
-:class:`ImportContext` — one open transaction, a progress callback and a place to stage files —
+:class:`ImportContext` — an open transaction it may commit once midway, a progress callback and a
+place to stage files —
 and returns an :class:`ImportOutcome`. Everything here is plain data, so the API, the CLI and
 the runner speak of imports without importing ``bim`` or ``gis``.
 """
@@ -89,6 +90,10 @@ class ImportContext:
     progress: Progress
     stage: Callable[[Path], Path]
     """Return a folder to write the files meant for ``final`` into; they replace ``final`` on commit."""
+    checkpoint: Callable[[str], None]
+    """Commit what is written so far as a transaction of its own and announce ``stage`` (the IFC
+    importer's "graph ready"): screens may use it while the import goes on. A failure after it
+    keeps what it committed; the job's error says so."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """Run import jobs: in a worker thread for the API, in the foreground for the CLI — the same code.
 
-An import is one transaction: the importer writes through the session it is given, the files it
-staged are swapped in just before the commit (and back if the commit fails), and the job is
-marked done in that same transaction. Any exception rolls everything back and the job is marked
-failed with a message naming what was wrong. One worker thread runs the jobs one at a time:
-geometry already takes every core but one, and two imports of one site must not interleave.
+An import is one transaction, or two when the importer commits midway (:attr:`ImportContext.
+checkpoint`: the IFC importer commits the spatial graph before its geometry is done). The files
+it staged are swapped in just before the last commit (and back if that commit fails), and the
+job is marked done in that same transaction. An exception rolls back what was not committed,
+and the job is marked failed with a message naming what was wrong — and what a checkpoint kept.
+One worker thread runs the jobs one at a time: two imports of one site must not interleave.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class ImportRunner:
     def execute(self, job_id: int, request: ImportRequest, listener: Listener | None = None) -> None:
         """Run one job to its end; never raises (the job records the failure)."""
         staged: list[StagedDir] = []
+        kept: list[str] = []
         try:
             importer = self.registry.get(request.kind)
             mark_running(self.engine, self.events, job_id)
@@ -95,27 +97,38 @@ class ImportRunner:
                 self.events.bind(session)
                 session.info["actor"] = request.created_by
                 session.info["address"] = request.address
-                with session.begin():
-                    context = ImportContext(session, request, job_id, self.assets, progress, stage)
+
+                def checkpoint(name: str) -> None:
+                    session.commit()
+                    kept.append(name)
+                    progress.announce(name)
+
+                try:
+                    context = ImportContext(session, request, job_id, self.assets, progress, stage, checkpoint)
                     outcome = importer.run(context)
                     site = session.get(SiteRow, outcome.site_id)
                     mark_done(session, job_id, outcome, site.path if site is not None else str(outcome.site_id))
                     for item in staged:
                         item.promote()
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
             for item in staged:
                 item.finish()
         except Exception as exc:  # every failure ends as a failed job, never a lost thread
             for item in reversed(staged):
                 item.revert()
-            mark_failed(self.engine, self.events, job_id, _message(exc))
+            mark_failed(self.engine, self.events, job_id, _message(exc, kept))
             if not isinstance(exc, TwinError):
                 log.exception("import %s failed unexpectedly", job_id)
 
 
-def _message(exc: Exception) -> str:
-    if isinstance(exc, TwinError):
-        return str(exc)
-    return f"internal error ({type(exc).__name__}): {exc}"
+def _message(exc: Exception, kept: list[str]) -> str:
+    text = str(exc) if isinstance(exc, TwinError) else f"internal error ({type(exc).__name__}): {exc}"
+    if kept:
+        text += f" — what was committed at {kept[-1]!r} is kept, the files staged after it are not"
+    return text
 
 
 class _Progress:
@@ -127,6 +140,10 @@ class _Progress:
         self._stage = ""
         self._fraction = 0.0
         self._written = 0.0
+
+    def announce(self, stage: str) -> None:
+        """Write a new stage at once, at the fraction reached."""
+        self(stage, self._fraction)
 
     def __call__(self, stage: str, fraction: float) -> None:
         with self._lock:
