@@ -148,6 +148,12 @@ class PlacePublic(BaseModel):
     identifiers: list[Identifier] = Field(default_factory=list)
 
 
+class PlaceList(BaseModel):
+    """Places with what every level has; read one by id for what its level adds."""
+
+    items: list[PlacePublic]
+
+
 class SitePublic(PlacePublic):
     """A community."""
 

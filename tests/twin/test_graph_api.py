@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import Point, shape
 
-from tests.twin.community import Community, build, rect
+from tests.twin.community import Community, build, post, rect
 
 
 @pytest.fixture
@@ -144,3 +144,22 @@ def test_catalogue_has_both_languages_and_colours(client: TestClient) -> None:
     catalogue = client.get("/api/catalogue").json()
     smoke = catalogue["device_kinds"]["smoke_detector"]
     assert smoke["zh"] == "感烟探测器" and smoke["en"] == "Smoke detector" and smoke["colour"].startswith("#")
+
+
+def test_an_empty_list_is_told_from_a_missing_place_or_device(client: TestClient, community: Community) -> None:
+    assert client.get("/api/devices", params={"under": community.tower, "kind": "elevator"}).json()["items"] == []
+    assert client.get("/api/devices", params={"under": 999_999}).status_code == 404
+    assert client.get("/api/devices", params={"near_device": 999_999, "radius": 5}).status_code == 404
+    unplaced = client.post(
+        "/api/devices", json={"place_id": community.corridors[1], "kind": "camera", "name": "no position yet"}
+    ).json()["id"]
+    assert client.get("/api/devices", params={"near_device": unplaced, "radius": 5}).status_code == 422
+    unit = community.units["3-2-101"]
+    assert client.get(f"/api/places/{unit}/subtree").json()["items"] == []
+    assert client.get(f"/api/places/{unit}/children").json()["items"] == []
+    assert client.get(f"/api/places/{community.site}/ancestors").json()["items"] == []
+    for tail in ("subtree", "children", "ancestors"):
+        assert client.get(f"/api/places/999999/{tail}").status_code == 404, tail
+    empty = post(client, "/api/spaces", {"floor_id": community.floors[1], "name": "储藏间", "kind": "room"})["id"]
+    assert client.delete(f"/api/places/{empty}").status_code == 204
+    assert client.get(f"/api/places/{empty}/ancestors").status_code == 404, "a deleted place is gone"

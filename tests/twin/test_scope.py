@@ -162,3 +162,48 @@ def test_audit_verify_finds_a_row_edited_in_sql(
         conn.execute("UPDATE audit_log SET actor = 'nobody' WHERE id = %s", (victim,))
     verdict = client.get("/api/audit/verify").json()
     assert verdict["ok"] is False and verdict["broken"]["id"] == victim
+
+
+def test_a_list_under_what_one_cannot_see_is_a_404(
+    client: TestClient, community: Community, make_user: MakeUser
+) -> None:
+    camera = post(
+        client,
+        "/api/devices",
+        {"place_id": community.other_tower, "kind": "camera", "name": "5栋 gate cam", "position": [62.0, 2.0, 0.0]},
+    )["id"]
+    make_user("insp", grants=[(Role.INSPECTOR, community.tower, None)])
+    headers = login(client, "insp")
+    hidden = [
+        ("/api/devices", {"under": community.other_tower}),
+        ("/api/devices", {"near_device": camera, "radius": 1000}),
+        ("/api/devices", {"near_device": camera, "nearest": 3}),
+        (f"/api/places/{community.other_tower}/subtree", {}),
+        (f"/api/places/{community.other_tower}/children", {}),
+        (f"/api/places/{community.other_tower}/ancestors", {}),
+    ]
+    for url, params in hidden:
+        assert client.get(url, params=params, headers=headers).status_code == 404, (url, params)
+        assert client.get(url, params=params).status_code == 200, "the administrator sees it"
+    near = client.get(
+        "/api/devices", params={"near_device": community.devices["pump"], "radius": 1000}, headers=headers
+    )
+    assert camera not in {d["id"] for d in near.json()["items"]}
+
+
+def test_grants_and_accounts_changed_by_another_process_apply_at_once(
+    client: TestClient, community: Community, make_user: MakeUser, postgis_conninfo: str
+) -> None:
+    make_user("insp", grants=[(Role.INSPECTOR, community.tower, None)])
+    headers = login(client, "insp")
+    tower = f"/api/places/{community.tower}/subtree"
+    assert client.get(tower, headers=headers).status_code == 200
+    with psycopg.connect(postgis_conninfo, autocommit=True) as conn:
+        conn.execute("DELETE FROM grants WHERE user_id = (SELECT id FROM users WHERE username = 'insp')")
+    assert client.get(tower, headers=headers).status_code == 404, "a grant revoked elsewhere stops at once"
+    granted = client.post("/api/users/insp/grants", json={"role": "inspector", "place_id": community.other_tower})
+    assert granted.status_code == 201
+    assert client.get(f"/api/places/{community.other_tower}/subtree", headers=headers).status_code == 200
+    with psycopg.connect(postgis_conninfo, autocommit=True) as conn:
+        conn.execute("UPDATE users SET disabled = true WHERE username = 'insp'")
+    assert client.get("/api/me", headers=headers).status_code == 401, "an account disabled elsewhere stops at once"

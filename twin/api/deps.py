@@ -3,12 +3,15 @@
 ``SessionDep`` is authenticated: its session carries the caller's principal, and every use case
 on it sees only the caller's scope. ``RawSessionDep`` has no principal and serves only routes that
 authenticate by themselves (login, refresh, emergency links).
+
+Both close (commit) before the response is sent (``scope="function"``): a client that has its
+201 can read what it wrote, and a commit that fails is a 500, never a success already answered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
@@ -18,6 +21,20 @@ from twin.auth.roles import Permission
 from twin.auth.scope import Principal
 from twin.runtime import Runtime
 from twin.store.engine import session_factory
+
+F = TypeVar("F", bound=Callable[..., Any])
+READ_ONLY = "twin_read_only"
+
+
+def read_only(endpoint: F) -> F:
+    """Mark a route that only reads: its session runs without a transaction, so no BEGIN and no COMMIT.
+
+    Two round trips fewer on the hottest reads, at no cost in consistency: under READ COMMITTED
+    each statement takes its own snapshot in a transaction too. Never for a route that writes or
+    audits: the audit chain's advisory lock lives only as long as a transaction.
+    """
+    setattr(endpoint, READ_ONLY, True)
+    return endpoint
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -42,7 +59,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-RawSessionDep = Annotated[Session, Depends(get_session)]
+RawSessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def authenticated_session(request: Request) -> Iterator[Session]:
@@ -55,6 +72,8 @@ def authenticated_session(request: Request) -> Iterator[Session]:
         runtime.events.bind(session)
         session.info["address"] = request.client.host if request.client else None
         with session.begin():
+            if getattr(request.scope.get("endpoint"), READ_ONLY, False):
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             try:
                 principal = authenticate(
                     session,
@@ -71,7 +90,7 @@ def authenticated_session(request: Request) -> Iterator[Session]:
             yield session
 
 
-SessionDep = Annotated[Session, Depends(authenticated_session)]
+SessionDep = Annotated[Session, Depends(authenticated_session, scope="function")]
 """The request's session, authenticated: every use case on it sees only the caller's scope."""
 
 

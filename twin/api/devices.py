@@ -8,18 +8,18 @@ import orjson
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from twin.api.deps import SessionDep
+from twin.api.deps import SessionDep, read_only
 from twin.errors import ValidationError
+from twin.graph import device_list, queries
 from twin.graph import devices as uc
-from twin.graph import queries
-from twin.graph.views import device_items, devices_public, places_public
+from twin.graph.views import device_items, devices_public, place_items
 from twin.schemas import (
     DeviceCreate,
     DevicePage,
     DevicePublic,
     DeviceUpdate,
     Id,
-    PlacePublic,
+    PlaceList,
     RelationCreate,
     RelationPublic,
 )
@@ -52,6 +52,7 @@ def _polygon(text: str | None) -> dict[str, Any] | None:
 
 
 @router.get("/devices", response_model=DevicePage)
+@read_only
 def list_devices(
     session: SessionDep,
     under: Annotated[Id | None, Query(description="A site, building, floor or space id: its whole subtree.")] = None,
@@ -65,11 +66,11 @@ def list_devices(
     nearest: Annotated[int | None, Query(description="The N closest to near or near_device.")] = None,
     include_retired: bool = False,
     cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 100,
+    limit: Annotated[int, Query(ge=1, le=device_list.MAX_LIMIT)] = 100,
 ) -> Response:
     """List devices by place, kind, health and geometry; cursor-paginated (pass ``next`` as ``cursor``)."""
     centre = _floats("near", near, 2)
-    q = queries.DeviceQuery(
+    q = device_list.DeviceQuery(
         under=under,
         kinds=kind or [],
         health=health or [],
@@ -83,9 +84,7 @@ def list_devices(
         cursor=cursor,
         limit=limit,
     )
-    rows, next_cursor = queries.find_devices(session, q)
-    # Built as plain data and sent as is: a page of devices is the view's hottest read, and
-    # validating hundreds of models the server itself just made costs more than the query.
+    rows, next_cursor = device_list.find_devices(session, q)
     body = orjson.dumps({"items": device_items(session, rows), "next": next_cursor})
     return Response(body, media_type="application/json")
 
@@ -97,6 +96,7 @@ def create_device(session: SessionDep, body: DeviceCreate) -> DevicePublic:
 
 
 @router.get("/devices/{device_id}")
+@read_only
 def get_device(session: SessionDep, device_id: Id) -> DevicePublic:
     """Read a device with its place."""
     return devices_public(session, [uc.get_device(session, device_id)])[0]
@@ -115,16 +115,19 @@ def retire_device(session: SessionDep, device_id: Id) -> DevicePublic:
 
 
 @router.get("/devices/{device_id}/relations")
+@read_only
 def list_relations(session: SessionDep, device_id: Id) -> dict[str, list[RelationPublic]]:
     """List the typed links from and to a device."""
     rows = queries.relations_of(session, device_id)
     return {"items": [RelationPublic.model_validate(row, from_attributes=True) for row in rows]}
 
 
-@router.get("/devices/{device_id}/households")
-def list_households(session: SessionDep, device_id: Id) -> dict[str, list[PlacePublic]]:
+@router.get("/devices/{device_id}/households", response_model=PlaceList)
+@read_only
+def list_households(session: SessionDep, device_id: Id) -> Response:
     """List the household units a device feeds (through the places and devices it feeds)."""
-    return {"items": places_public(session, queries.households_fed_by(session, device_id))}
+    body = {"items": place_items(session, queries.households_fed_by(session, device_id))}
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.post("/relations", status_code=status.HTTP_201_CREATED)

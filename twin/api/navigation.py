@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from twin.api.deps import SessionDep
+from twin.api.deps import SessionDep, read_only
 from twin.catalogue import DEVICE_HEALTH, DEVICE_KINDS, SPACE_KINDS
 from twin.graph import queries, walking
 from twin.graph.geometry import point_xyz
@@ -29,6 +29,7 @@ class WalkEdgeCreate(BaseModel):
 
 
 @router.get("/routes")
+@read_only
 def get_route(
     session: SessionDep,
     from_: Annotated[Id, Query(alias="from", description="Start space id.")],
@@ -46,6 +47,7 @@ def create_walk_edge(session: SessionDep, body: WalkEdgeCreate) -> dict[str, Any
 
 
 @router.get("/search")
+@read_only
 def search(
     session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=100)], limit: int = 20
 ) -> dict[str, list[SearchHit]]:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
 from sqlalchemy import select
 
-from twin.api.deps import SessionDep
+from twin.api.deps import SessionDep, read_only
 from twin.graph import places as uc
 from twin.graph import queries
-from twin.graph.views import places_public
+from twin.graph.views import place_items, places_public
 from twin.schemas import (
     BuildingCreate,
     BuildingPublic,
     FloorCreate,
     FloorPublic,
     Id,
+    PlaceList,
     PlacePublic,
     PlaceUpdate,
     SiteCreate,
@@ -29,11 +33,17 @@ from twin.store.models import BuildingRow, FloorRow, PlaceRow, SiteRow, SpaceRow
 router = APIRouter(prefix="/api", tags=["places"])
 
 
-@router.get("/sites")
-def list_sites(session: SessionDep) -> dict[str, list[PlacePublic]]:
+def _listed(session: SessionDep, rows: Sequence[Any]) -> Response:
+    """Send a list of places as plain data, serialised once (see ``twin.graph.views``)."""
+    return Response(orjson.dumps({"items": place_items(session, rows)}), media_type="application/json")
+
+
+@router.get("/sites", response_model=PlaceList)
+@read_only
+def list_sites(session: SessionDep) -> Response:
     """List the communities."""
-    rows = list(session.scalars(select(SiteRow).where(SiteRow.retired_at.is_(None)).order_by(SiteRow.id)))
-    return {"items": places_public(session, rows)}
+    where = (PlaceRow.kind == "site") & PlaceRow.retired_at.is_(None)
+    return _listed(session, session.execute(select(*queries.PLACE_LISTING).where(where).order_by(PlaceRow.id)).all())
 
 
 @router.post("/sites", status_code=status.HTTP_201_CREATED)
@@ -43,6 +53,7 @@ def create_site(session: SessionDep, body: SiteCreate) -> SitePublic:
 
 
 @router.get("/sites/{site_id}")
+@read_only
 def get_site(session: SessionDep, site_id: Id) -> SitePublic:
     """Read a community."""
     return places_public(session, [uc.get_place(session, SiteRow, site_id, "site")])[0]  # type: ignore[return-value]
@@ -55,6 +66,7 @@ def create_building(session: SessionDep, body: BuildingCreate) -> BuildingPublic
 
 
 @router.get("/buildings/{building_id}")
+@read_only
 def get_building(session: SessionDep, building_id: Id) -> BuildingPublic:
     """Read a building."""
     row = uc.get_place(session, BuildingRow, building_id, "building")
@@ -68,6 +80,7 @@ def create_floor(session: SessionDep, body: FloorCreate) -> FloorPublic:
 
 
 @router.get("/floors/{floor_id}")
+@read_only
 def get_floor(session: SessionDep, floor_id: Id) -> FloorPublic:
     """Read a storey."""
     return places_public(session, [uc.get_place(session, FloorRow, floor_id, "floor")])[0]  # type: ignore[return-value]
@@ -80,32 +93,35 @@ def create_space(session: SessionDep, body: SpaceCreate) -> SpacePublic:
 
 
 @router.get("/spaces/{space_id}")
+@read_only
 def get_space(session: SessionDep, space_id: Id) -> SpacePublic:
     """Read a space."""
     return places_public(session, [uc.get_place(session, SpaceRow, space_id, "space")])[0]  # type: ignore[return-value]
 
 
-@router.get("/places/{place_id}/children")
-def list_children(session: SessionDep, place_id: Id) -> dict[str, list[PlacePublic]]:
+@router.get("/places/{place_id}/children", response_model=PlaceList)
+@read_only
+def list_children(session: SessionDep, place_id: Id) -> Response:
     """List the places directly under a place."""
-    return {"items": places_public(session, queries.children(session, place_id))}
+    return _listed(session, queries.children(session, place_id))
 
 
-@router.get("/places/{place_id}/subtree")
-def list_subtree(
-    session: SessionDep, place_id: Id, kind: Annotated[list[str] | None, Query()] = None
-) -> dict[str, list[PlacePublic]]:
+@router.get("/places/{place_id}/subtree", response_model=PlaceList)
+@read_only
+def list_subtree(session: SessionDep, place_id: Id, kind: Annotated[list[str] | None, Query()] = None) -> Response:
     """List every place under a place, optionally of some levels only."""
-    return {"items": places_public(session, queries.subtree(session, place_id, kind or []))}
+    return _listed(session, queries.subtree(session, place_id, kind or []))
 
 
-@router.get("/places/{place_id}/ancestors")
-def list_ancestors(session: SessionDep, place_id: Id) -> dict[str, list[PlacePublic]]:
+@router.get("/places/{place_id}/ancestors", response_model=PlaceList)
+@read_only
+def list_ancestors(session: SessionDep, place_id: Id) -> Response:
     """List the places above a place, site first."""
-    return {"items": places_public(session, queries.ancestors(session, place_id))}
+    return _listed(session, queries.ancestors(session, place_id))
 
 
 @router.get("/floors/{floor_id}/space-at")
+@read_only
 def get_space_at(session: SessionDep, floor_id: Id, x: float, y: float) -> SpacePublic | None:
     """Return the space of a floor containing a point of the site frame, or null."""
     row = queries.space_at(session, floor_id, x, y)
@@ -126,8 +142,8 @@ def delete_place(session: SessionDep, place_id: Id) -> None:
     uc.delete_place(session, place_id)
 
 
-@router.get("/units")
-def find_units(session: SessionDep, address: str, site_id: Id | None = None) -> dict[str, list[PlacePublic]]:
+@router.get("/units", response_model=PlaceList)
+@read_only
+def find_units(session: SessionDep, address: str, site_id: Id | None = None) -> Response:
     """Find household units by their address, in any common spelling (3-2-1801, 3栋2单元1801室, 3#2-1801)."""
-    rows: list[PlaceRow] = list(queries.find_unit(session, address, site_id))
-    return {"items": places_public(session, rows)}
+    return _listed(session, queries.unit_rows(session, address, site_id))

@@ -1,10 +1,15 @@
 """Authentication: a bearer token or an API key becomes a Principal, read fresh from the store.
 
 The principal is rebuilt at each request (grants, disabled flag), so a revoked grant or a disabled
-account stops working at once, whatever tokens are still around.
+account stops working at once, whatever tokens are still around — also when the change was made
+by another process (the CLI, another instance), which an in-process cache would not hear of. Its
+cost is kept to one indexed query of plain columns: the account and its grants together.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,22 +28,63 @@ class AuthenticationError(TwinError):
     """No credentials, or credentials that do not hold (the API answers 401)."""
 
 
+def _grants(rows: Sequence[Any]) -> tuple[Grant, ...]:
+    """Turn (role, place_id, path, device_kinds) rows into grants; no place means everywhere."""
+    return tuple(
+        Grant(
+            Role(row.role),
+            row.path if row.place_id is not None else EVERYWHERE,
+            frozenset(row.device_kinds or ()) or None,
+        )
+        for row in rows
+        if row.role is not None and (row.place_id is None or row.path is not None)
+    )
+
+
 def load_principal(session: Session, user: UserRow, via: str) -> Principal:
-    """Build a user's principal from their grants (one query, paths included)."""
+    """Build the principal of a loaded user from their grants (one query, paths included)."""
     rows = session.execute(
-        select(GrantRow.role, PlaceRow.path, GrantRow.device_kinds)
+        select(GrantRow.role, GrantRow.place_id, PlaceRow.path, GrantRow.device_kinds)
         .outerjoin(PlaceRow, PlaceRow.id == GrantRow.place_id)
         .where(GrantRow.user_id == user.id)
     ).all()
-    grants = tuple(
-        Grant(Role(role), path or EVERYWHERE, frozenset(kinds) if kinds else None) for role, path, kinds in rows
-    )
     return Principal(
         username=user.username,
-        grants=grants,
+        grants=_grants(rows),
         user_id=user.id,
         via=via,  # type: ignore[arg-type]
         wall_display=user.wall_display,
+    )
+
+
+def principal_of_user(session: Session, user_id: int, via: str) -> Principal:
+    """Build a user's principal by id: the account and its grants in one query of plain columns.
+
+    A disabled or removed account raises AuthenticationError.
+    """
+    rows = session.execute(
+        select(
+            UserRow.username,
+            UserRow.disabled,
+            UserRow.wall_display,
+            GrantRow.role,
+            GrantRow.place_id,
+            PlaceRow.path,
+            GrantRow.device_kinds,
+        )
+        .select_from(UserRow)
+        .outerjoin(GrantRow, GrantRow.user_id == UserRow.id)
+        .outerjoin(PlaceRow, PlaceRow.id == GrantRow.place_id)
+        .where(UserRow.id == user_id)
+    ).all()
+    if not rows or rows[0].disabled:
+        raise AuthenticationError("account disabled or removed")
+    return Principal(
+        username=rows[0].username,
+        grants=_grants(rows),
+        user_id=user_id,
+        via=via,  # type: ignore[arg-type]
+        wall_display=rows[0].wall_display,
     )
 
 
@@ -50,10 +96,10 @@ def authenticate(session: Session, signing_key: str, authorization: str | None, 
         key_row = check_api_key(session, api_key)
         if key_row is None:
             raise AuthenticationError("unknown or revoked API key")
-        user = session.get(UserRow, key_row.user_id)
-        if user is None or user.disabled:
-            raise AuthenticationError("the API key's account is disabled")
-        return load_principal(session, user, "apikey")
+        try:
+            return principal_of_user(session, key_row.user_id, "apikey")
+        except AuthenticationError as exc:
+            raise AuthenticationError("the API key's account is disabled") from exc
     if authorization and authorization.lower().startswith("bearer "):
         return _from_token(session, signing_key, authorization[7:].strip())
     raise AuthenticationError("authentication required")
@@ -68,10 +114,7 @@ def _from_token(session: Session, key: str, token: str) -> Principal:
         except tokens.TokenError:
             raise AuthenticationError(access_error.message) from access_error
         return _emergency_principal(session, claims)
-    user = session.get(UserRow, int(claims.subject))
-    if user is None or user.disabled:
-        raise AuthenticationError("account disabled or removed")
-    return load_principal(session, user, "password")
+    return principal_of_user(session, int(claims.subject), "password")
 
 
 def _emergency_principal(session: Session, claims: tokens.Claims) -> Principal:

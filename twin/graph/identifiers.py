@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from twin.errors import ValidationError
@@ -30,23 +29,6 @@ def bind_identifiers(
             raise ValidationError("identifiers", f"{ident.namespace}:{ident.value} already names {owner}")
         session.add(IdentifierRow(namespace=ident.namespace, value=ident.value, place_id=place_id, device_id=device_id))
     session.flush()
-
-
-def identifiers_of(
-    session: Session, *, place_ids: Iterable[int] = (), device_ids: Iterable[int] = ()
-) -> dict[tuple[str, int], list[Identifier]]:
-    """Return the identifiers of many places and devices in one query, keyed by ("place"|"device", id)."""
-    place_ids, device_ids = list(place_ids), list(device_ids)
-    out: dict[tuple[str, int], list[Identifier]] = {}
-    if not place_ids and not device_ids:
-        return out
-    rows = session.scalars(
-        select(IdentifierRow).where(IdentifierRow.place_id.in_(place_ids) | IdentifierRow.device_id.in_(device_ids))
-    )
-    for row in rows:
-        key = ("place", row.place_id) if row.place_id is not None else ("device", row.device_id or 0)
-        out.setdefault(key, []).append(Identifier(namespace=row.namespace, value=row.value))
-    return out
 
 
 def resolve(session: Session, namespace: str, value: str) -> IdentifierRow | None:

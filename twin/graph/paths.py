@@ -31,13 +31,11 @@ def level_of(path: str) -> str:
     return LEVELS[len(ids_of(path)) - 1]
 
 
-class PathNamer:
-    """Turns many paths into named path items with one query for all of them (no N+1)."""
+class PathNames:
+    """Names the steps of paths from a map of place ids to names loaded beforehand."""
 
-    def __init__(self, session: Session, paths: Iterable[str]) -> None:
-        ids = {pid for path in paths for pid in ids_of(path)}
-        rows = session.execute(select(PlaceRow.id, PlaceRow.name).where(PlaceRow.id.in_(ids))).all() if ids else []
-        self._names = {row.id: row.name for row in rows}
+    def __init__(self, names: dict[int, str]) -> None:
+        self._names = names
 
     def steps(self, path: str) -> list[dict[str, object]]:
         """Return the named steps of a path as plain data, for responses built without models."""
@@ -52,3 +50,12 @@ class PathNamer:
             PathItem(kind=LEVELS[depth], id=pid, name=self._names.get(pid, "?"))
             for depth, pid in enumerate(ids_of(path))
         ]
+
+
+class PathNamer(PathNames):
+    """Turns many paths into named path items with one query for all of them (no N+1)."""
+
+    def __init__(self, session: Session, paths: Iterable[str]) -> None:
+        ids = {pid for path in paths for pid in ids_of(path)}
+        rows = session.execute(select(PlaceRow.id, PlaceRow.name).where(PlaceRow.id.in_(ids))).all() if ids else []
+        super().__init__({row.id: row.name for row in rows})

@@ -7,183 +7,84 @@ questions are asked in a site's local frame, where distances are metres.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, null, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, text
+from sqlalchemy.orm import Session, aliased
 
-from twin.auth.scope import device_condition, place_condition
+from twin.auth.scope import device_condition, place_condition, principal_of
 from twin.errors import ValidationError
 from twin.graph.addresses import parse_address
 from twin.graph.devices import get_device
-from twin.graph.geometry import LOCAL_SRID, from_db, parse, to_db
+from twin.graph.geometry import LOCAL_SRID
 from twin.graph.places import get_place
 from twin.store.models import DeviceRow, FloorRow, PlaceRow, RelationRow, SpaceRow
 
-MAX_LIMIT = 1000
-
-
-@dataclass
-class DeviceQuery:
-    """Filters of the device list; every one is optional and they combine with AND."""
-
-    under: int | None = None
-    kinds: Sequence[str] = ()
-    health: Sequence[str] = ()
-    polygon: dict | None = None  # type: ignore[type-arg]
-    bbox: tuple[float, float, float, float] | None = None
-    near: tuple[float, float] | None = None
-    near_device: int | None = None
-    radius: float | None = None
-    nearest: int | None = None
-    include_retired: bool = False
-    cursor: str | None = None
-    limit: int = 100
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-def encode_cursor(last_id: int) -> str:
-    """Make an opaque cursor from the last id of a page."""
-    return base64.urlsafe_b64encode(f"d:{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """Read a cursor, refusing one this server did not make."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, value = raw.split(":", 1)
-        if prefix != "d":
-            raise ValueError(prefix)
-        return int(value)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError("cursor", "not a cursor returned by this API") from exc
-
-
-LISTING = (
-    DeviceRow.id,
-    DeviceRow.kind,
-    DeviceRow.name,
-    DeviceRow.tag,
-    DeviceRow.place_id,
-    DeviceRow.floor_id,
-    DeviceRow.space_id,
-    DeviceRow.path,
-    DeviceRow.health,
-    DeviceRow.last_seen,
-    DeviceRow.properties,
-    func.ST_X(DeviceRow.position_local).label("x"),
-    func.ST_Y(DeviceRow.position_local).label("y"),
-    func.ST_Z(DeviceRow.position_local).label("z"),
+PLACE_LISTING = (
+    PlaceRow.id,
+    PlaceRow.kind,
+    PlaceRow.name,
+    PlaceRow.code,
+    PlaceRow.parent_id,
+    PlaceRow.path,
+    PlaceRow.properties,
 )
-"""The columns a device list shows: plain values, no ORM objects and no geometry to decode."""
+"""The columns a list of places shows (what every level has): plain values, no ORM objects."""
 
 
-def find_devices(session: Session, q: DeviceQuery) -> tuple[list[Row[Any]], str | None]:
-    """Return a page of devices (with ``distance`` when a point was given) and the next cursor."""
-    if not 1 <= q.limit <= MAX_LIMIT:
-        raise ValidationError("limit", f"must be between 1 and {MAX_LIMIT}")
-    stmt: Select = select(*LISTING).where(  # type: ignore[type-arg]
-        device_condition(session, DeviceRow.path, DeviceRow.kind)
-    )
-    if not q.include_retired:
-        stmt = stmt.where(DeviceRow.retired_at.is_(None))
-    site_id: int | None = None
-    if q.under is not None:
-        place = get_place(session, PlaceRow, q.under, "place")
-        site_id = place.site_id
-        stmt = stmt.where(DeviceRow.path.op("<@")(func.text2ltree(place.path)))
-    if q.kinds:
-        stmt = stmt.where(DeviceRow.kind.in_(q.kinds))
-    if q.health:
-        stmt = stmt.where(DeviceRow.health.in_(q.health))
-    centre = _centre(session, q)
-    if centre is not None and q.near_device is not None:
-        site_id = get_device(session, q.near_device).site_id
-    spatial = q.polygon is not None or q.bbox is not None or centre is not None
-    if spatial and site_id is None:
-        raise ValidationError(
-            "under", "spatial filters are in a site's local frame: give under= (a place) or near_device="
-        )
-    if site_id is not None:
-        stmt = stmt.where(DeviceRow.site_id == site_id)
-    if q.polygon is not None:
-        polygon = parse("polygon", q.polygon, ("Polygon", "MultiPolygon"))
-        stmt = stmt.where(func.ST_Intersects(DeviceRow.position_local, to_db(polygon, LOCAL_SRID)))
-    if q.bbox is not None:
-        x0, y0, x1, y1 = q.bbox
-        if x0 > x1 or y0 > y1:
-            raise ValidationError("bbox", "must be min_x,min_y,max_x,max_y")
-        stmt = stmt.where(DeviceRow.position_local.op("&&")(func.ST_MakeEnvelope(x0, y0, x1, y1, LOCAL_SRID)))
-    if centre is None:
-        stmt = stmt.add_columns(null().label("distance"))
-    else:
-        point = func.ST_SetSRID(func.ST_MakePoint(*centre), LOCAL_SRID)
-        stmt = stmt.add_columns(func.ST_Distance(func.ST_Force2D(DeviceRow.position_local), point).label("distance"))
-        if q.near_device is not None:
-            stmt = stmt.where(DeviceRow.id != q.near_device)
-        if q.nearest is not None:
-            if not 1 <= q.nearest <= MAX_LIMIT:
-                raise ValidationError("nearest", f"must be between 1 and {MAX_LIMIT}")
-            stmt = (
-                stmt.where(DeviceRow.position_local.is_not(None))
-                .order_by(DeviceRow.position_local.op("<->")(point))
-                .limit(q.nearest)
-            )
-            return list(session.execute(stmt).all()), None
-        if q.radius is None or q.radius <= 0:
-            raise ValidationError("radius", "give a positive radius in metres with a point, or nearest=N")
-        stmt = stmt.where(func.ST_DWithin(DeviceRow.position_local, point, q.radius))
-    if q.cursor is not None:
-        stmt = stmt.where(DeviceRow.id > decode_cursor(q.cursor))
-    rows = list(session.execute(stmt.order_by(DeviceRow.id).limit(q.limit + 1)).all())
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
-    return rows, encode_cursor(rows[-1].id) if more else None
+def _live(place_id: int) -> ColumnElement[bool]:
+    root = aliased(PlaceRow, name="root")
+    return select(root.path).where(root.id == place_id, root.retired_at.is_(None)).scalar_subquery()
 
 
-def _centre(session: Session, q: DeviceQuery) -> tuple[float, float] | None:
-    if q.near_device is not None:
-        device = get_device(session, q.near_device)
-        point = from_db(device.position_local)
-        if point is None:
-            raise ValidationError("near_device", f"device {device.id} has no position")
-        return (point.x, point.y)
-    return q.near
+def _seen(session: Session, place_id: int, rows: list[Row[Any]]) -> list[Row[Any]]:
+    """Return rows found under a place; when there are none, check the place itself (404 if unseen).
+
+    A place seen under another means the caller sees that other too (grants are subtrees), so
+    only an empty answer needs the extra look-up.
+    """
+    if not rows:
+        get_place(session, PlaceRow, place_id, "place")
+    return rows
 
 
-def children(session: Session, place_id: int) -> list[PlaceRow]:
-    """Return the places directly under a place."""
-    get_place(session, PlaceRow, place_id, "place")
+def children(session: Session, place_id: int) -> list[Row[Any]]:
+    """Return the places directly under a place, as plain rows of ``PLACE_LISTING``."""
     stmt = (
-        select(PlaceRow)
-        .where(PlaceRow.parent_id == place_id, PlaceRow.retired_at.is_(None), place_condition(session, PlaceRow.path))
+        select(*PLACE_LISTING)
+        .where(
+            PlaceRow.path.op("<@")(_live(place_id)),
+            PlaceRow.parent_id == place_id,
+            PlaceRow.retired_at.is_(None),
+            place_condition(session, PlaceRow.path),
+        )
         .order_by(PlaceRow.id)
     )
-    return list(session.scalars(stmt))
+    return _seen(session, place_id, list(session.execute(stmt).all()))
 
 
-def subtree(session: Session, place_id: int, kinds: Sequence[str] = ()) -> list[PlaceRow]:
-    """Return every place under a place (itself excluded), with one indexed ltree query."""
-    place = get_place(session, PlaceRow, place_id, "place")
-    stmt = select(PlaceRow).where(
-        PlaceRow.path.op("<@")(func.text2ltree(place.path)),
-        PlaceRow.id != place.id,
+def subtree(session: Session, place_id: int, kinds: Sequence[str] = ()) -> list[Row[Any]]:
+    """Return every place under a place (itself excluded) with one indexed ltree query, as plain rows."""
+    stmt = select(*PLACE_LISTING).where(
+        PlaceRow.path.op("<@")(_live(place_id)),
+        PlaceRow.id != place_id,
         PlaceRow.retired_at.is_(None),
         place_condition(session, PlaceRow.path),
     )
     if kinds:
         stmt = stmt.where(PlaceRow.kind.in_(kinds))
-    return list(session.scalars(stmt.order_by(PlaceRow.path)))
+    return _seen(session, place_id, list(session.execute(stmt.order_by(PlaceRow.path)).all()))
 
 
-def ancestors(session: Session, place_id: int) -> list[PlaceRow]:
-    """Return the places above a place, site first."""
-    place = get_place(session, PlaceRow, place_id, "place")
-    stmt = select(PlaceRow).where(PlaceRow.path.op("@>")(func.text2ltree(place.path)), PlaceRow.id != place.id)
-    return list(session.scalars(stmt.order_by(func.nlevel(PlaceRow.path))))
+def ancestors(session: Session, place_id: int) -> list[Row[Any]]:
+    """Return the places above a place, site first, as plain rows: the place itself comes along to be checked."""
+    stmt = select(*PLACE_LISTING).where(PlaceRow.path.op("@>")(_live(place_id)))
+    rows = list(session.execute(stmt.order_by(func.nlevel(PlaceRow.path))).all())
+    principal = principal_of(session)
+    if not rows or (principal is not None and not principal.sees_place(rows[-1].path)):
+        get_place(session, PlaceRow, place_id, "place")
+    return rows[:-1]
 
 
 def space_at(session: Session, floor_id: int, x: float, y: float) -> SpaceRow | None:
@@ -233,10 +134,20 @@ def households_fed_by(session: Session, device_id: int) -> list[SpaceRow]:
 
 def find_unit(session: Session, address: str, site_id: int | None = None) -> list[SpaceRow]:
     """Return the units an address names (one per site that has it), in any common spelling."""
+    return list(session.scalars(_units(session, select(SpaceRow), address, site_id)))
+
+
+def unit_rows(session: Session, address: str, site_id: int | None = None) -> list[Row[Any]]:
+    """Return the units an address names as plain rows of ``PLACE_LISTING`` (the address search's list)."""
+    columns = [getattr(SpaceRow, column.key) for column in PLACE_LISTING]
+    return list(session.execute(_units(session, select(*columns), address, site_id)).all())
+
+
+def _units(session: Session, stmt: Select[Any], address: str, site_id: int | None) -> Select[Any]:
     parsed = parse_address(address)
     if parsed is None:
         raise ValidationError("address", f"{address!r} is not a unit address such as 3-2-1801 or 3栋2单元1801室")
-    stmt = select(SpaceRow).where(
+    stmt = stmt.where(
         SpaceRow.space_kind == "unit", SpaceRow.retired_at.is_(None), place_condition(session, SpaceRow.path)
     )
     if parsed.entrance is None:
@@ -245,7 +156,7 @@ def find_unit(session: Session, address: str, site_id: int | None = None) -> lis
         stmt = stmt.where(SpaceRow.address == parsed.normal)
     if site_id is not None:
         stmt = stmt.where(SpaceRow.site_id == site_id)
-    return list(session.scalars(stmt.order_by(SpaceRow.id)))
+    return stmt.order_by(SpaceRow.id)
 
 
 def search(session: Session, q: str, limit: int = 20) -> list[PlaceRow | DeviceRow]:

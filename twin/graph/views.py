@@ -1,15 +1,20 @@
-"""Rows to public schemas, in bulk: one query for all the names on all the paths of a page."""
+"""Rows to public schemas, in bulk: one query for all the names and identifiers a page shows.
+
+Lists are built as plain data, sent as they are (orjson) and never validated again: a page of
+places or devices is a hot read, and validating models the server itself just made costs more
+than the query. Single objects still travel as models.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from twin.graph.geometry import point_xyz, to_geojson
-from twin.graph.identifiers import identifiers_of
-from twin.graph.paths import PathNamer
+from twin.graph.paths import PathNames
 from twin.schemas import (
     BuildingPublic,
     DevicePublic,
@@ -18,27 +23,78 @@ from twin.schemas import (
     SitePublic,
     SpacePublic,
 )
-from twin.store.models import BuildingRow, DeviceRow, FloorRow, PlaceRow, SiteRow, SpaceRow
+from twin.store.ltree import ids_of
+from twin.store.models import BuildingRow, DeviceRow, FloorRow, IdentifierRow, PlaceRow, SiteRow, SpaceRow
+
+Identifiers = dict[tuple[str, int], list[dict[str, str]]]
+"""The identifiers of a page's objects as plain data, keyed by ("place"|"device", id)."""
 
 
-def places_public(session: Session, rows: Sequence[PlaceRow]) -> list[PlacePublic]:
-    """Render places of any level with their paths and identifiers."""
-    namer = PathNamer(session, [row.path for row in rows])
-    idents = identifiers_of(session, place_ids=[row.id for row in rows])
-    return [_place(row, namer, idents.get(("place", row.id), [])) for row in rows]
+def page_context(
+    session: Session, paths: Iterable[str], *, place_ids: Iterable[int] = (), device_ids: Iterable[int] = ()
+) -> tuple[PathNames, Identifiers]:
+    """Load the names on many paths and the identifiers of many objects in one round trip."""
+    ids = {pid for path in paths for pid in ids_of(path)}
+    place_ids, device_ids = set(place_ids), set(device_ids)
+    parts: list[Any] = []
+    if ids:
+        parts.append(
+            select(
+                literal("name").label("source"), PlaceRow.id.label("id"), PlaceRow.name.label("a"), null().label("b")
+            ).where(PlaceRow.id.in_(ids))
+        )
+    for kind, column, wanted in (
+        ("place", IdentifierRow.place_id, place_ids),
+        ("device", IdentifierRow.device_id, device_ids),
+    ):
+        if wanted:
+            parts.append(
+                select(literal(kind), column, IdentifierRow.namespace, IdentifierRow.value).where(column.in_(wanted))
+            )
+    names: dict[int, str] = {}
+    idents: Identifiers = {}
+    if not parts:
+        return PathNames(names), idents
+    statement: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+    rows: Any = session.execute(statement)
+    for row in rows:
+        if row.source == "name":
+            names[row.id] = row.a
+        else:
+            idents.setdefault((row.source, row.id), []).append({"namespace": row.a, "value": row.b})
+    return PathNames(names), idents
 
 
-def _place(row: PlaceRow, namer: PathNamer, idents: list) -> PlacePublic:  # type: ignore[type-arg]
-    base = {
+def place_items(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Render places as plain data with what every level has (``PlacePublic``), for lists.
+
+    Takes ORM rows or the plain rows of ``queries.PLACE_LISTING``.
+    """
+    names, idents = page_context(session, [row.path for row in rows], place_ids=[row.id for row in rows])
+    return [_base(row, names.steps(row.path), idents.get(("place", row.id), [])) for row in rows]
+
+
+def _base(row: Any, path: list[Any], idents: list[dict[str, str]]) -> dict[str, Any]:
+    return {
         "id": row.id,
         "kind": row.kind,
         "name": row.name,
         "code": row.code,
         "parent_id": row.parent_id,
-        "path": namer.items(row.path),
+        "path": path,
         "properties": row.properties or {},
         "identifiers": idents,
     }
+
+
+def places_public(session: Session, rows: Sequence[PlaceRow]) -> list[PlacePublic]:
+    """Render places of any level with their paths, identifiers and what their level adds."""
+    names, idents = page_context(session, [row.path for row in rows], place_ids=[row.id for row in rows])
+    return [_place(row, names, idents.get(("place", row.id), [])) for row in rows]
+
+
+def _place(row: PlaceRow, names: PathNames, idents: list[dict[str, str]]) -> PlacePublic:
+    base = _base(row, names.items(row.path), idents)
     if isinstance(row, SiteRow):
         return SitePublic(
             **base,
@@ -81,8 +137,7 @@ def device_items(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
 
     Takes ORM rows or the plain rows of a device list (``x``, ``y``, ``z``, ``distance`` columns).
     """
-    namer = PathNamer(session, [row.path for row in rows])
-    idents = identifiers_of(session, device_ids=[row.id for row in rows])
+    names, idents = page_context(session, [row.path for row in rows], device_ids=[row.id for row in rows])
     out = []
     for row in rows:
         distance = getattr(row, "distance", None)
@@ -96,11 +151,11 @@ def device_items(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "floor_id": row.floor_id,
                 "space_id": row.space_id,
                 "position": _position(row),
-                "path": namer.steps(row.path),
+                "path": names.steps(row.path),
                 "health": row.health,
                 "last_seen": row.last_seen,
                 "properties": row.properties or {},
-                "identifiers": [i.model_dump() for i in idents.get(("device", row.id), [])],
+                "identifiers": idents.get(("device", row.id), []),
                 "distance": round(distance, 3) if distance is not None else None,
             }
         )
