@@ -18,13 +18,15 @@ from tests.scenes.test_generate import Small
 from twin.auth.roles import Role
 from twin.auth.users import add_user, grant
 from twin.operations.billing_status import unit_statuses_of
+from twin.operations.inspection_due import due_targets
 from twin.operations.inspection_schemas import RoundCreate
 from twin.operations.rounds import plan_round
 from twin.scenes import read_bills, read_bindings, read_residents
 from twin.scenes.billing import due_date_of
-from twin.store.alarms import AlarmRuleRow
+from twin.store.alarms import AlarmRow, AlarmRuleRow
+from twin.store.base import utcnow
 from twin.store.engine import make_engine, session_factory
-from twin.store.models import IdentifierRow, PlaceRow, RelationRow, SpaceRow
+from twin.store.models import DeviceRow, IdentifierRow, PlaceRow, RelationRow, SpaceRow
 from twin.store.operations import BillingImportRow, InspectionPlanRow
 from twin.store.security import AuditRow, ResidentRow
 
@@ -135,5 +137,29 @@ def test_the_scene_plans_make_stops_due_for_the_cli_and_the_round_planner(loaded
             assert building is not None
             row, plan = plan_round(session, RoundCreate(place_id=building, inspector="xunjian", budget_minutes=90))
             assert plan.stops and row.planned_length > 0 and row.planned_minutes <= 90
+    finally:
+        engine.dispose()
+
+
+def test_an_active_alarm_on_a_planned_device_is_a_reason_to_visit_it(loaded: Loaded) -> None:
+    engine = make_engine(loaded.db_url)
+    try:
+        with session_factory(engine)() as session, session.begin():
+            site = session.get(PlaceRow, loaded.first.site_id)
+            assert site is not None
+            device = session.get(DeviceRow, due_targets(session, site.path, utcnow())[0].device_id)
+            assert device is not None
+            states = ("raised", "cleared")
+            for state in states:
+                session.add(
+                    AlarmRow(rule=f"test {state}", subject=f"device:{device.id}", condition="above", site_id=site.id,
+                             place_id=device.place_id, device_id=device.id, path=device.path,
+                             severity="major", state=state, first_at=utcnow(), last_at=utcnow())
+                )  # fmt: skip
+            session.flush()
+            raised = session.scalar(select(AlarmRow.id).where(AlarmRow.rule == "test raised"))
+            [target] = [t for t in due_targets(session, site.path, utcnow()) if t.device_id == device.id]
+            assert target.attention == [f"alarm:{raised}"]
+            session.rollback()
     finally:
         engine.dispose()

@@ -3,8 +3,8 @@
 A target (a device of a plan's kinds under its place, or a space the plan names) is next due one
 interval after its last visit, or at the plan's start when never visited. It is *due* from then,
 and *overdue* once a seventh of its interval has passed too (a day late for a weekly check, about
-four days for a monthly one). Targets with something open on them (tickets now; active alarms
-when the alarms issue registers its source in ``ATTENTION``) are worth a visit even before.
+four days for a monthly one). Targets with something open on them (tickets, active alarms: the
+sources of ``ATTENTION``) are worth a visit even before.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from twin.alarms.attention import active_alarms
 from twin.auth.scope import Principal, device_condition, subtree_condition
 from twin.operations.catalogue import ACTIVE_TICKET, DueState, Every
 from twin.store.models import DeviceRow, PlaceRow, SpaceRow
@@ -71,8 +72,8 @@ def open_tickets(session: Session, device_ids: Sequence[int], space_ids: Sequenc
     return out
 
 
-ATTENTION: tuple[AttentionSource, ...] = (open_tickets,)
-"""What makes a target worth a visit before it is due; the alarms issue adds its source here."""
+ATTENTION: tuple[AttentionSource, ...] = (open_tickets, active_alarms)
+"""What makes a target worth a visit before it is due: open tickets and active alarms on it."""
 
 
 @dataclass
