@@ -163,3 +163,18 @@ def test_an_active_alarm_on_a_planned_device_is_a_reason_to_visit_it(loaded: Loa
             session.rollback()
     finally:
         engine.dispose()
+
+
+def test_twin_scene_load_again_reports_nothing_changed(small: Small, loaded: Loaded) -> None:
+    env = {**os.environ, "TWIN_DATABASE_URL": loaded.db_url, "TWIN_HOME": str(loaded.home)}
+    env["TWIN_CONFIG"] = str(loaded.home / "none.toml")
+    done = subprocess.run(
+        [sys.executable, "-m", "twin.cli", "scene", "load", str(small[0].root), "--json"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["site_id"] == loaded.first.site_id and report["bills_read"] == loaded.first.bills_read
+    changed = ("bound", "via", "units_marked", "residents_added", "bills_changed", "rules_changed", "plans_changed")
+    assert {key: report[key] for key in changed} == dict.fromkeys(changed, 0)
+    assert all("skipped" in job for job in report["jobs"])
