@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from realtime.rules.load import load_rules
@@ -21,7 +23,7 @@ from twin.operations.billing_status import unit_statuses_of
 from twin.operations.inspection_due import due_targets
 from twin.operations.inspection_schemas import RoundCreate
 from twin.operations.rounds import plan_round
-from twin.scenes import read_bills, read_bindings, read_residents
+from twin.scenes import SceneError, load_scene, read_bills, read_bindings, read_residents
 from twin.scenes.billing import due_date_of
 from twin.store.alarms import AlarmRow, AlarmRuleRow
 from twin.store.base import utcnow
@@ -178,3 +180,39 @@ def test_twin_scene_load_again_reports_nothing_changed(small: Small, loaded: Loa
     changed = ("bound", "via", "units_marked", "residents_added", "bills_changed", "rules_changed", "plans_changed")
     assert {key: report[key] for key in changed} == dict.fromkeys(changed, 0)
     assert all("skipped" in job for job in report["jobs"])
+
+
+def test_edited_rules_are_updated_removed_ones_withdrawn_and_a_bad_one_refuses_the_load(
+    small: Small, loaded: Loaded, tmp_path: Path
+) -> None:
+    edited = tmp_path / small[0].root.name  # the same scene, found again by its folder's name
+    shutil.copytree(small[0].root, edited)
+    toml = edited / "scene.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("threshold = 1.5", "threshold = 1.2"), encoding="utf-8")
+    alarms = edited / "alarms.toml"
+    text = alarms.read_text(encoding="utf-8")
+    trend = text.index('[[rule]]\nname = "电梯振动趋势')
+    alarms.write_text(text[:trend] + text[text.index("[[rule]]", trend + 1) :], encoding="utf-8")
+    engine = make_engine(loaded.db_url)
+    try:
+        changed = loaded.load_again(load_scene(edited))
+        assert (changed.rules_changed, changed.bills_changed, changed.plans_changed) == (2, 0, 0)
+        with session_factory(engine)() as session:
+            actions = session.scalars(
+                select(AuditRow.action)
+                .where(AuditRow.object_kind == "alarm_rule")
+                .order_by(AuditRow.id.desc())
+                .limit(2)
+            ).all()
+            assert sorted(actions) == ["alarm_rule.delete", "alarm_rule.update"]
+            count = session.scalar(select(func.count()).select_from(AlarmRuleRow))
+        with alarms.open("a", encoding="utf-8") as extra:
+            extra.write('\n[[rule]]\nname = "消防泵"\ndevice = "FP-9"\ncondition = "offline"\nseverity = "major"\n')
+        lines = alarms.read_text(encoding="utf-8").count("\n")
+        with pytest.raises(SceneError, match=rf"alarms.toml:{lines - 2}: rule '消防泵': device: .*FP-9"):
+            loaded.load_again(load_scene(edited))
+        with session_factory(engine)() as session:
+            assert session.scalar(select(func.count()).select_from(AlarmRuleRow)) == count
+        assert loaded.load_again(small[0]).rules_changed == 2  # back as the scene says
+    finally:
+        engine.dispose()

@@ -47,7 +47,10 @@ def store_rules(session: Session, site_id: int, folder: Path, quantities: Vocabu
         row = stored.get(rule.name)
         if row is not None and row.created_by != author:
             where = f"{table.file}:{table.line_of('name')}"
-            raise SceneError(f"{where}: rule {rule.name!r}: the name is taken by a rule of {row.created_by}")
+            raise SceneError(
+                f"{where}: rule {rule.name!r}: the name is taken by a rule of {row.created_by}",
+                "rules apply to every site: keep the rule in one place or rename this one",
+            )
         if row is None:
             row = AlarmRuleRow(name=rule.name, spec=spec, created_by=author)
             session.add(row)
