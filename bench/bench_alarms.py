@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_ingest import CTX, make_devices
 from bench.ingest_parts import PROFILE, publish, stamp
+from bench.table import Row, report
 from realtime.ingest import Ingest, IngestConfig
 from realtime.mqtt import BrokerSettings
 from realtime.profiles import load_profile
@@ -162,6 +163,11 @@ def bare(conninfo: str, host: str, port: int, seconds: float) -> list[float]:
     return _pair(sent, committed)
 
 
+def figure(text: str) -> float | None:
+    """Read back a figure ``row`` formatted ("-" when there were no samples)."""
+    return None if text == "-" else float(text)
+
+
 def row(name: str, ms: list[float]) -> tuple[str, str, str, str]:
     """Format n, p50 and p99."""
     if not ms:
@@ -205,6 +211,11 @@ def main() -> None:
         table.add_row(*row("ingest + rule engine (decode, bind, judge, upsert, commit)", latencies))
         table.add_row(*row("bare paho → INSERT commit, no load", baseline))
         console.print(table)
+        ours_row, bare_row = row("", latencies), row("", baseline)
+        report(
+            Row("alarms", f"threshold → committed alarm · {name}", figure(ours_row[i]), figure(bare_row[i]), "ms")
+            for i, name in ((2, "p50"), (3, "p99"))
+        )
     finally:
         broker.stop()
         cluster.stop()

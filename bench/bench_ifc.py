@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_IFC = ROOT.parent / "shared" / "data" / "ifc"
 sys.path.insert(0, str(ROOT))
 
+from bench.table import Row, report  # noqa: E402
+
 
 def bare(path: str, out: Connection) -> None:
     """Iterate the file's geometry the way ifcopenshell's own examples do, on one thread."""
@@ -89,6 +91,7 @@ def main() -> int:
     )
     print(header)
     print("-" * len(header))
+    rows = []
     for path in files:
         # Alternate the two so a burst of load elsewhere on the machine hits both alike.
         runs = [(_measure(bare, path), _measure(ours, path)) for _ in range(max(1, args.repeat))]
@@ -98,8 +101,13 @@ def main() -> int:
             f"{path.name[:40]:<40} {path.stat().st_size / 1e6:>7.2f} {base_s:>7.2f} {our_s:>7.2f} "
             f"{our_s / base_s:>6.2f} {glb / 1e6:>7.2f} {our_mb:>8.0f} {base_mb:>8.0f} {base_n:>9}/{our_n:<9}"
         )
+        rows += [
+            Row("IFC geometry", f"{path.name[:30]} · seconds", our_s, base_s, "s", note="bare: geometry iterator"),
+            Row("IFC geometry", f"{path.name[:30]} · peak memory", our_mb, base_mb, "MB"),
+        ]
     # The bare iterator also tessellates IfcSpace and IfcOpeningElement, which we do not draw.
     print("peak MB: ours; bare pk: the bare iterator's. Each measured in its own fresh process.")
+    report(rows)
     return 0
 
 

@@ -28,6 +28,8 @@ from shapely.geometry import box
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.table import Row
+from bench.table import report as report_rows
 from twin.auth import users
 from twin.auth.roles import Role
 from twin.graph import places
@@ -241,6 +243,14 @@ def main() -> None:
         )
         console.print(table)
         console.print(f"import: {rows / t_import:,.0f} rows/s; round candidates skipped: {len(plan.skipped)}")
+        report_rows(
+            [
+                Row("operations", "bill CSV import", t_import, t_copy, "s", note="bare: COPY, no checks"),
+                Row("operations", "bill CSV re-import (unchanged)", t_again, t_copy, "s", note="bare: COPY"),
+                Row("operations", "payment rates per floor × 12", t_rates, t_bare_rates, "s", note="bare: GROUP BY"),
+                Row("operations", "inspection round plan", t_round, t_dijkstra, "s", note="bare: its Dijkstra runs"),
+            ]
+        )
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
