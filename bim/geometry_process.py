@@ -31,6 +31,8 @@ from bim.model import BimGeoref
 
 _lock = threading.Lock()
 _spare: subprocess.Popen[bytes] | None = None
+_spare_ready = False
+"""Whether :func:`warm` has read the spare's "ready" (the relay skips it otherwise)."""
 
 
 class GeometryRun(Protocol):
@@ -50,12 +52,19 @@ class GeometrySource(Protocol):
         """Return the running stage at once."""
 
 
-def warm() -> None:
-    """Start a spare worker unless one is waiting: its imports then run before the job needs it."""
-    global _spare
+def warm(*, wait: bool = False) -> None:
+    """Start a spare worker unless one is waiting: its imports then run before the job needs it.
+
+    ``wait`` returns only once it has imported (a benchmark measuring the server's warm path).
+    """
+    global _spare, _spare_ready
     with _lock:
         if _spare is None or _spare.poll() is not None:
-            _spare = _start()
+            _spare, _spare_ready = _start(), False
+        if wait and not _spare_ready:
+            assert _spare.stdout is not None
+            pickle.load(_spare.stdout)
+            _spare_ready = True
 
 
 def _take() -> subprocess.Popen[bytes]:

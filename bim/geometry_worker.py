@@ -2,8 +2,8 @@
 """The geometry worker: ``python -m bim.geometry_worker``, one job read from stdin, then exit.
 
 Started ahead of its job by :mod:`bim.geometry_process`, it imports ifcopenshell and waits. The
-job is a pickled ``(path, staging, final, georef)``; the answer is a stream of pickled
-``("progress", percent)`` and one ``("done", GeometryResult)`` on stdout, which nothing else
+job is a pickled ``(path, staging, final, georef)``; on stdout it says ``("ready", None)`` once
+imported, then ``("progress", percent)`` as it goes and ``("done", GeometryResult)``, which nothing else
 may write to: anything printed goes to stderr instead. The parent checked the file and kills
 this worker if the file or the structure fails.
 """
@@ -30,11 +30,12 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     try:
-        path, staging, final, georef = pickle.load(sys.stdin.buffer)
-    except EOFError:  # the parent went away before giving a job
-        return
-    with out:
-        _send(out, ("done", _run(path, Path(staging), Path(final), georef, out)))
+        with out:
+            _send(out, ("ready", None))
+            path, staging, final, georef = pickle.load(sys.stdin.buffer)
+            _send(out, ("done", _run(path, Path(staging), Path(final), georef, out)))
+    except (EOFError, BrokenPipeError):  # the parent went away (a spare nobody needed): nothing to say
+        os._exit(0)
 
 
 def _run(path: str, staging: Path, final: Path, georef: object, out: IO[bytes]) -> GeometryResult:
