@@ -6,6 +6,7 @@ tests skip with the reason, except under CI=true, where a missing browser is a f
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -75,7 +76,11 @@ def _built_front_end() -> None:
 def web_server(
     tmp_path_factory: pytest.TempPathFactory, postgis: PostgresCluster, mqtt_broker: BrokerInfo
 ) -> Iterator[WebServer]:
-    """Generate and load a 2-tower scene into a fresh database, then serve it with the built front end."""
+    """Generate and load a 2-tower scene into a fresh database, then serve it with the built front end.
+
+    The live ingest runs in the server, on the session's broker, so readings published the way
+    devices publish them reach the pages through the hub.
+    """
     _need(CHROMIUM.is_file(), f"{CHROMIUM} is missing (apt-get install chromium)")
     _built_front_end()
     folder = tmp_path_factory.mktemp("web")
@@ -87,6 +92,10 @@ def web_server(
         "TWIN_MQTT_URL": mqtt_broker.url,
         "TWIN_HOME": str(folder / "var"),
         "TWIN_WEB_DIST": str(DIST),
+        "TWIN_INGEST": "true",
+        "TWIN_INGEST_PROFILES": json.dumps([str(ROOT / "scenes" / "profiles")]),
+        # The broker keeps a session per client id: each server of the run gets its own.
+        "TWIN_INGEST_CLIENT_ID": f"twin-web-{os.getpid()}-{database}-{time.monotonic_ns()}",
     }
     log = folder / "server.log"
     scene = folder / "scene"

@@ -85,8 +85,9 @@ def test_site_floor_and_device_panel(browser: Browser, web_server: WebServer) ->
     assert hooks["buildings"] == len([b for b in scene["buildings"] if b["footprint"]])
     assert hooks["modelsFailed"] == 0
     assert _drawn_share(page, "site") > 0.15, "the site view is (almost) only background"
-    # No live hub yet: the indicator says so calmly, and nothing failed.
-    assert page.locator(".indicator").get_attribute("data-state") in {"connecting", "reconnecting"}
+    # The live hub answers: the one socket is up and nothing is polled.
+    page.wait_for_function("window.__twin.connection === 'live'", timeout=30_000)
+    assert page.locator(".indicator").get_attribute("data-fallback") == "false"
 
     hits = _get(web_server, "/api/search?q=1-1-2")
     unit = next(h for h in hits["items"] if h["type"] == "space")

@@ -98,19 +98,17 @@ async function wall(): Promise<void> {
       return;
     }
     twin.setMode("isolate");
-    const plan = await twin.openFloor(floorId, false);
+    // Fly while the plan loads: the floor's frame is known from the scene, its rooms are not.
+    const loading = twin.openFloor(floorId, false);
+    const flight = twin.frameFloor(floorId);
+    const plan = await loading;
     if (!plan) return;
     const colour = colourOf(catalogue, "alarm_severity", alarm.severity);
     const deviceId = idFromPath(path, "device") ?? (alarm.device_id == null ? null : String(alarm.device_id));
     const device = plan.devices.find((d) => String(d.id) === deviceId);
     const place = device ? `device:${device.id}` : placeOfAlarm(plan, alarm, path);
-    if (device) {
-      await twin.focusDevice(String(device.id), colour);
-    } else {
-      const at = spaceCentre(plan, place);
-      twin.markAt(at, colour);
-      await (at ? twin.flyToPoint(at, 45) : twin.frameFloor(floorId));
-    }
+    if (!device || !twin.markDevice(String(device.id), colour)) twin.markAt(spaceCentre(plan, place), colour);
+    await flight;
     hooks.set({ takeover: { alarm: String(alarm.id), floor: floorId, place, ms: Math.round(performance.now() - arrived) } });
   }
 

@@ -271,12 +271,18 @@ export class TwinView {
 
   /** Fly to a device of the focused floor and mark it with a pulse. */
   async focusDevice(deviceId: string, pulseColour?: string): Promise<void> {
-    if (!this.detail) return;
+    const at = this.markDevice(deviceId, pulseColour);
+    if (!at || !this.detail) return;
+    await flyTo(this.viewer, viewOf([at[0], at[1], at[2] + this.detail.group.position.z], 35, 30, 50));
+  }
+
+  /** Pulse a device of the focused floor where it is drawn; returns where, or null if it is not. */
+  markDevice(deviceId: string, colour?: string): XYZ | null {
+    if (!this.detail) return null;
     const elevation = this.detail.plan.floor.elevation;
     const at = this.detail.devices.positionOf(deviceId, elevation);
-    if (!at) return;
-    this.markAt([at[0], at[1], elevation], pulseColour);
-    await flyTo(this.viewer, viewOf([at[0], at[1], at[2] + this.detail.group.position.z], 35, 30, 50));
+    if (at) this.markAt([at[0], at[1], elevation], colour);
+    return at;
   }
 
   /** Pulse a place of the focused floor, or stop pulsing with null. */
