@@ -136,6 +136,7 @@ def _tessellate(
     produced: set[int] = set()
     shift = np.eye(4)
     shift[:3, 3] = [-v for v in offset]
+    to_glb = Z_UP_TO_Y_UP @ shift
     if not iterator.initialize():
         return builders, produced
     done = 0
@@ -153,7 +154,7 @@ def _tessellate(
             matrix = np.asarray(shape.transformation.matrix, dtype=np.float64).reshape(4, 4).T
             builder.add_node(
                 meshes[key],
-                Z_UP_TO_Y_UP @ shift @ matrix,
+                to_glb @ matrix,
                 str(element.Name or element.GlobalId),
                 {"globalId": element.GlobalId, "ifcClass": element.is_a()},
             )

@@ -20,6 +20,7 @@ _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
 _GLB_MAGIC, _JSON, _BIN = 0x46546C67, 0x4E4F534A, 0x004E4942
 
 Rgba = tuple[float, float, float, float]
+_IDENTITY = np.eye(4)
 
 
 @dataclass(slots=True)
@@ -82,7 +83,7 @@ class GlbBuilder:
     def add_node(self, mesh: int, matrix: np.ndarray, name: str, extras: dict[str, Any]) -> None:
         """Add a root node drawing ``mesh`` with a 4×4 row-major transform."""
         node: dict[str, Any] = {"name": name, "mesh": mesh, "extras": extras}
-        if not np.allclose(matrix, np.eye(4)):
+        if not np.array_equal(matrix, _IDENTITY):
             node["matrix"] = [float(v) for v in np.asarray(matrix, dtype=np.float64).T.ravel()]
         self._json["scenes"][0]["nodes"].append(len(self._json["nodes"]))
         self._json["nodes"].append(node)

@@ -20,6 +20,7 @@ SUPPORTED_SCHEMAS = ("IFC2X3", "IFC4", "IFC4X3")
 _MAGIC = b"ISO-10303-21;"
 _SCHEMA = re.compile(rb"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", re.IGNORECASE)
 _INSTANCE = re.compile(rb"^[ \t]*#(\d+)[ \t]*=", re.MULTILINE)
+_LEADING_ZERO = re.compile(rb"^[ \t]*#0", re.MULTILINE)
 _END = b"END-ISO-10303-21;"
 _HEADER_LIMIT = 64 * 1024
 
@@ -87,7 +88,12 @@ def _check_ending(path: Path, data: mmap.mmap) -> None:
 
 
 def _check_instance_numbers(path: Path, data: mmap.mmap) -> None:
-    counts = Counter(int(m.group(1)) for m in _INSTANCE.finditer(data))
+    numbers = _INSTANCE.findall(data)
+    # Distinct digit strings are distinct numbers unless one has leading zeros: the set of bytes
+    # settles the usual file in one C pass, where int() of every number cost 0.1 s on Office_A.
+    if len(set(numbers)) == len(numbers) and _LEADING_ZERO.search(data) is None:
+        return
+    counts = Counter(int(n) for n in numbers)
     duplicates = sorted(n for n, c in counts.items() if c > 1)
     if duplicates:
         shown = ", ".join(f"#{n}" for n in duplicates[:5])
