@@ -89,8 +89,8 @@ def test_site_floor_and_device_panel(browser: Browser, web_server: WebServer) ->
     page.wait_for_function("window.__twin.connection === 'live'", timeout=30_000)
     assert page.locator(".indicator").get_attribute("data-fallback") == "false"
 
-    hits = _get(web_server, "/api/search?q=1-1-2")
-    unit = next(h for h in hits["items"] if h["type"] == "space")
+    hits = _get(web_server, "/api/search?q=1-1-201")
+    unit = next(h for h in hits["items"] if h["type"] in ("unit", "space"))
     page.fill(".search-input", unit["name"].split()[1])
     page.press(".search-input", "Enter")
     page.wait_for_function(f"window.__twin.floor === '{unit['floor_id']}' && window.__twin.devices > 0", timeout=30_000)
