@@ -72,3 +72,12 @@ def test_inputs_may_not_leave_the_scene(tmp_path: Path) -> None:
 def test_a_folder_without_scene_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SceneError, match="no such scene file"):
         load_scene(tmp_path)
+
+
+def test_alarm_rules_take_the_engines_severities_and_conditions(tmp_path: Path) -> None:
+    rule = '\n[[alarm_rule]]\nname = "漏水"\nkind = "leak_sensor"\nquantity = "water_leak"\n'
+    rule += 'condition = "{c}"\nseverity = "{s}"\n'
+    scene = load_scene(write(tmp_path, GOOD + rule.format(c="trend_above", s="minor")))
+    assert (scene.alarm_rules[0].condition, scene.alarm_rules[0].severity) == ("trend_above", "minor")
+    with pytest.raises(SceneError, match=r":20: alarm_rule\[0\].severity: 'info' is not one of critical"):
+        load_scene(write(tmp_path, GOOD + rule.format(c="equals", s="info")))

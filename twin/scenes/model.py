@@ -3,7 +3,7 @@
 A scene (``scenes/<name>/scene.toml``) is everything needed to bring one community to life with
 one command. Paths in it are relative to the scene's folder and are resolved when it is read, so
 the rest of the system never guesses where a file is. Alarm rules and inspection plans are kept
-as data here: the alarms and operations issues give them their meaning.
+as data here; the load stores them where the rule engine and the inspection planner read them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from twin.alarms.rules import Condition
 from twin.catalogue import DeviceKind
 from twin.errors import TwinError
 
@@ -73,14 +74,14 @@ class Binding:
 
 @dataclass(frozen=True, slots=True)
 class AlarmRule:
-    """A rule the alarms engine applies to the devices of a kind: data until that issue lands."""
+    """A simple rule on the devices of a kind, as scene.toml writes it (richer ones live in alarms.toml)."""
 
     name: str
     kind: DeviceKind
     quantity: str
-    condition: Literal["above", "below", "equals", "offline", "rate_above", "stuck"]
+    condition: Condition
     threshold: float | bool | str | None = None
-    severity: Literal["info", "warning", "major", "critical"] = "warning"
+    severity: Literal["critical", "major", "minor", "warning"] = "warning"
     for_s: int = 0
 
 

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from twin.alarms.rules import CONDITIONS
+from twin.alarms.severity import AlarmSeverity
 from twin.catalogue import DeviceKind
 from twin.scenes.model import (
     AlarmRule,
@@ -29,8 +31,8 @@ from twin.scenes.toml_lines import Key, LineIndex
 SCENE_FILE = "scene.toml"
 T = TypeVar("T")
 _LAYER_KINDS = ("footprints", "roads", "zones", "pois", "parcels")
-_CONDITIONS = ("above", "below", "equals", "offline", "rate_above", "stuck")
-_SEVERITIES = ("info", "warning", "major", "critical")
+_CONDITIONS = CONDITIONS
+_SEVERITIES = tuple(s.value for s in AlarmSeverity)
 _EVERY = ("day", "week", "month", "quarter", "year")
 
 
