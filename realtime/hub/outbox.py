@@ -2,8 +2,10 @@
 
 Fan-out only appends here (memory work, no await), so no client can slow the ingest or the
 other clients. The writer task drains the queue into frames as fast as the client's socket
-accepts them; while the socket is slow, a newer reading of the same (device, quantity) replaces
-the queued one and moves to the back, so the stream a client receives stays in sequence order.
+accepts them. A client that keeps up gets every reading; once its queue backs up past
+``coalesce_above`` (its socket is slow), a newer reading of a (device, quantity) replaces the
+queued one and moves to the back, so it gets the latest values and its stream stays in sequence
+order.
 Alarms, tickets and the rest are never merged away: when they alone exceed the bound the client
 is told to resynchronise and is closed, and its memory is released at once.
 """
@@ -16,7 +18,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from realtime.hub.protocol import CLOSE_RESYNC, encode, frame
 
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 Send = Callable[[str], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
+
+COALESCE_ABOVE = 32 << 10
+"""Queued bytes past which a client counts as slow and its telemetry is coalesced."""
 
 FRAME_ITEMS = 256
 """At most this many messages in one frame: large enough to amortise a send, small enough to stream."""
@@ -34,13 +38,24 @@ _unique = itertools.count()
 class Outbox:
     """The queue and writer of one connection."""
 
-    def __init__(self, send: Send, close: Close, *, max_bytes: int, on_overflow: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        send: Send,
+        close: Close,
+        *,
+        max_bytes: int,
+        on_overflow: Callable[[], None],
+        coalesce_above: int = COALESCE_ABOVE,
+    ) -> None:
         """Queue for ``send``; past ``max_bytes`` queued, resynchronise and ``close``."""
         self._send = send
         self._close = close
         self._max_bytes = max_bytes
         self._on_overflow = on_overflow
-        self._queue: OrderedDict[Any, bytes] = OrderedDict()
+        self._queue: OrderedDict[int, bytes] = OrderedDict()
+        self._last: dict[tuple[int, str], int] = {}
+        """The queue position of each (device, quantity)'s newest reading, for coalescing."""
+        self._coalesce_above = coalesce_above
         self._bytes = 0
         self._wake = asyncio.Event()
         self._deferred: dict[tuple[int, str], bytes] = {}
@@ -65,14 +80,16 @@ class Outbox:
         if self.closed:
             return
         queue = self._queue
-        if key is None:
-            queue[next(_unique)] = payload
-        else:
-            old = queue.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old)
-                self.coalesced += 1
-            queue[key] = payload
+        position = next(_unique)
+        if key is not None:
+            if self._bytes > self._coalesce_above:
+                held = self._last.get(key)
+                old = queue.pop(held, None) if held is not None else None
+                if old is not None:
+                    self._bytes -= len(old)
+                    self.coalesced += 1
+            self._last[key] = position
+        queue[position] = payload
         self._bytes += len(payload)
         if self._bytes > self._max_bytes:
             self.overflow()
@@ -143,6 +160,7 @@ class Outbox:
         """Stop queueing (the connection ended)."""
         self.closed = True
         self._queue.clear()
+        self._last.clear()
         self._deferred.clear()
         self._bytes = 0
         if self._timer is not None:
