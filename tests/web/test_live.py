@@ -11,7 +11,7 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -165,4 +165,35 @@ def test_a_clicked_device_shows_live_values(browser: Browser, web_server: WebSer
     page.wait_for_function(f"!window.__twin.scopes.includes('floor:{floor}')", timeout=10_000)
     assert page.evaluate("window.__twin.scopes") == [f"site:{sensor['site_id']}"]
     assert failures == [] and hooks["errors"] == []
+    page.close()
+
+
+def test_billing_layer_follows_payments(browser: Browser, web_server: WebServer) -> None:
+    floor = str(_device(web_server, SENSOR)["floor_id"])
+    standings = _call(web_server, "GET", f"/api/billing/status?under={floor}")["items"]
+    overdue = next(u for u in standings if u["status"] == "overdue")
+    unit = str(overdue["unit_id"])
+    page, failures = _open(browser, web_server, "/")
+    page.wait_for_function("window.__twin.buildings > 0", timeout=60_000)
+    page.fill(".search-input", SENSOR)
+    page.press(".search-input", "Enter")
+    page.wait_for_function(f"window.__twin.floor === '{floor}'", timeout=30_000)
+    page.click(".panel .close")
+    page.click("button:has-text('Plan')")
+    page.select_option("select[aria-label='Space layer']", "billing")
+    room = f".plan-box polygon[data-space='{unit}']"
+    before = page.get_attribute(room, "fill")
+    kinds = page.eval_on_selector_all(".plan-box polygon.room", "ps => new Set(ps.map(p => p.getAttribute('fill'))).size")
+    assert kinds >= 2, "the billing layer paints every room alike"
+
+    # Paying what is outstanding makes the household paid: the hub's billing event repaints it.
+    detail = _call(web_server, "GET", f"/api/billing/units/{unit}")
+    for n, charge in enumerate(c for c in detail["charges"] if float(c["outstanding"]) > 0):
+        payment = {"reference": f"WEB-{unit}-{n}", "amount": charge["outstanding"], "paid_on": date.today().isoformat()}
+        _call(web_server, "POST", f"/api/billing/charges/{charge['id']}/payments", payment)
+    page.wait_for_function("([s, f]) => document.querySelector(s)?.getAttribute('fill') !== f", arg=[room, before], timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "web-billing-layer.png"), timeout=60_000)
+    paid = next(u for u in standings if u["status"] == "paid")
+    assert page.get_attribute(room, "fill") == page.get_attribute(f".plan-box polygon[data-space='{paid['unit_id']}']", "fill")
+    assert failures == [] and page.evaluate("window.__twin.errors") == []
     page.close()
