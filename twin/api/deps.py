@@ -10,11 +10,13 @@ Both close (commit) before the response is sent (``scope="function"``): a client
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from twin.auth.authenticate import AuthenticationError, authenticate
 from twin.auth.roles import Permission
@@ -62,32 +64,52 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 RawSessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def authenticated_session(request: Request) -> Iterator[Session]:
-    """Open the request's transaction and authenticate in it (Authorization: Bearer … or X-API-Key: …).
-
-    One dependency, not two, because each synchronous dependency costs a hop to the thread pool.
-    """
+def _open_authenticated(request: Request, read_only: bool) -> tuple[Session, ExitStack]:
+    """Open the request's session and transaction and authenticate in them; raise 401 if that fails."""
     runtime = runtime_of(request)
-    with session_factory(runtime.engine)() as session:
+    stack = ExitStack()
+    session = stack.enter_context(session_factory(runtime.engine)())
+    try:
         runtime.events.bind(session)
         session.info["address"] = request.client.host if request.client else None
-        with session.begin():
-            if getattr(request.scope.get("endpoint"), READ_ONLY, False):
-                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            try:
-                principal = authenticate(
-                    session,
-                    runtime.settings.signing_key(),
-                    request.headers.get("authorization"),
-                    request.headers.get("x-api-key"),
-                )
-            except AuthenticationError as exc:
-                raise HTTPException(
-                    status.HTTP_401_UNAUTHORIZED, exc.message, headers={"WWW-Authenticate": "Bearer"}
-                ) from exc
-            session.info["principal"] = principal
-            session.info["actor"] = principal.username
-            yield session
+        stack.enter_context(session.begin())
+        if read_only:
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        principal = authenticate(
+            session,
+            runtime.settings.signing_key(),
+            request.headers.get("authorization"),
+            request.headers.get("x-api-key"),
+        )
+    except AuthenticationError as exc:
+        stack.close()
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.message, headers={"WWW-Authenticate": "Bearer"}) from exc
+    except BaseException:
+        stack.close()
+        raise
+    session.info["principal"] = principal
+    session.info["actor"] = principal.username
+    return session, stack
+
+
+async def authenticated_session(request: Request) -> AsyncIterator[Session]:
+    """Open the request's transaction and authenticate in it (Authorization: Bearer … or X-API-Key: …).
+
+    One dependency, not two, and asynchronous so that it chooses its hops to the thread pool: one
+    to open and authenticate, one to commit, and none to close a read-only route's session, which
+    has nothing to commit and returns its connection without a round trip.
+    """
+    read_only = bool(getattr(request.scope.get("endpoint"), READ_ONLY, False))
+    session, stack = await run_in_threadpool(_open_authenticated, request, read_only)
+    try:
+        yield session
+    except BaseException as exc:
+        await run_in_threadpool(stack.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    if read_only:
+        stack.close()
+    else:
+        await run_in_threadpool(stack.close)
 
 
 SessionDep = Annotated[Session, Depends(authenticated_session, scope="function")]
