@@ -197,3 +197,26 @@ def test_billing_layer_follows_payments(browser: Browser, web_server: WebServer)
     assert page.get_attribute(room, "fill") == page.get_attribute(f".plan-box polygon[data-space='{paid['unit_id']}']", "fill")
     assert failures == [] and page.evaluate("window.__twin.errors") == []
     page.close()
+
+
+def test_rest_polling_stands_in_only_while_the_socket_cannot_connect(browser: Browser, web_server: WebServer) -> None:
+    floor = str(_device(web_server, SENSOR)["floor_id"])
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    # Every attempt at the live socket is refused before it reaches the server.
+    page.route_web_socket("**/ws", lambda ws: ws.close(code=1011, reason="test: no live hub"))
+    page.goto(f"{web_server.url}/?lang=en")
+    page.fill("input[name=username]", web_server.username)
+    page.fill("input[name=password]", web_server.password)
+    page.click("button[type=submit]")
+    page.wait_for_function("window.__twin.polling === true", timeout=30_000)
+    indicator = page.locator(".indicator")
+    assert indicator.get_attribute("data-fallback") == "true"
+    assert "refreshing every 10 s" in indicator.inner_text()
+    page.fill(".search-input", SENSOR)
+    page.press(".search-input", "Enter")
+    page.wait_for_function(f"window.__twin.floor === '{floor}' && window.__twin.polls > 0", timeout=30_000)
+    page.wait_for_function("window.__twin.dataAgeMs !== null && window.__twin.dataAgeMs < 15000", timeout=15_000)
+    page.screenshot(path=str(ARTIFACTS / "web-fallback.png"), timeout=60_000)
+    assert page.evaluate("window.__twin.connection") in {"connecting", "reconnecting"}
+    assert page.evaluate("window.__twin.errors") == []
+    page.close()
