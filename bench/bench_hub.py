@@ -37,6 +37,8 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.hub_parts import PROFILE, bare_relay, clients, publish
+from bench.table import Row
+from bench.table import report as report_rows
 from twin.auth import users
 from twin.auth.roles import Role
 from twin.graph import places
@@ -322,7 +324,10 @@ def report(
     for column in ("measure", "ours", "bare relay", "ratio", "goal", "met"):
         table.add_column(column, justify="right" if column not in ("measure", "goal") else "left")
 
+    rows: list[Row] = []
+
     def row(measure: str, ours: float, bare: float, goal: str, met: bool, unit: str = "") -> None:
+        rows.append(Row("hub", measure, ours, bare, unit.strip(), goal, met))
         ratio = ours / bare if bare else float("nan")
         table.add_row(
             measure, f"{ours:,.1f}{unit}", f"{bare:,.1f}{unit}", f"{ratio:.2f}×", goal, "yes" if met else "NO"
@@ -344,6 +349,7 @@ def report(
                   "yes" if queued < 1 << 20 else "NO")  # fmt: skip
     table.add_row("server memory after the runs", f"{server.rss_mb():,.0f} MiB", "", "", "", "")
     console.print(table)
+    report_rows(rows)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_ifc import SHARED_IFC, _peak_mb, bare  # noqa: E402
+from bench.table import Row, report  # noqa: E402
 
 
 def job(path: str, url: str, assets: str, cold: str, out: Connection) -> None:
@@ -102,6 +103,7 @@ def main() -> int:
         )
         print(header)
         print("-" * len(header))
+        rows = []
         for number, path in enumerate(files):
             runs = []
             for attempt in range(max(1, args.repeat)):
@@ -127,11 +129,16 @@ def main() -> int:
                 f"{cold_s:>6.2f} {cold_s / base_s:>5.2f} {ready_s:>7.2f} {lock_s:>6.2f} {job_mb:>7.0f} "
                 f"{base_mb:>7.0f} {glb / size:>7.2f}"
             )
+            rows += [
+                Row("IFC import", f"{path.name[:30]} · job", job_s, base_s, "s", note="bare: geometry iterator"),
+                Row("IFC import", f"{path.name[:30]} · cold job (CLI)", cold_s, base_s, "s"),
+            ]
         print(
             "job s: the geometry worker started ahead (the server); cold s: started with the job (the CLI).\n"
             "graph s: until the graph is committed (devices queryable); lock s: graph writes holding the\n"
             "audit lock; peak MB: the job's process plus its geometry worker; GLB/IFC: bytes over bytes."
         )
+        report(rows)
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -24,6 +24,9 @@ from twin.graph.places import get_place
 from twin.store.models import DeviceRow, PlaceRow
 
 MAX_LIMIT = 1000
+_ROOT = aliased(PlaceRow, name="root")
+_ORIGIN = aliased(DeviceRow, name="origin")
+"""The place a list is under and the device it is near, as subqueries (built once: adapting costs)."""
 
 
 @dataclass
@@ -89,8 +92,7 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[list[Row[Any]], str 
     )
     if not q.include_retired:
         stmt = stmt.where(DeviceRow.retired_at.is_(None))
-    root = aliased(PlaceRow, name="root")
-    origin = aliased(DeviceRow, name="origin")
+    root, origin = _ROOT, _ORIGIN
     if q.under is not None:
         live_root = (root.id == q.under) & root.retired_at.is_(None)
         stmt = stmt.where(DeviceRow.path.op("<@")(select(root.path).where(live_root).scalar_subquery()))

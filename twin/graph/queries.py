@@ -33,8 +33,11 @@ PLACE_LISTING = (
 """The columns a list of places shows (what every level has): plain values, no ORM objects."""
 
 
+_ROOT = aliased(PlaceRow, name="root")
+
+
 def _live(place_id: int) -> ColumnElement[bool]:
-    root = aliased(PlaceRow, name="root")
+    root = _ROOT
     return select(root.path).where(root.id == place_id, root.retired_at.is_(None)).scalar_subquery()
 
 
