@@ -130,7 +130,16 @@ def main() -> int:
                 f"{base_mb:>7.0f} {glb / size:>7.2f}"
             )
             rows += [
-                Row("IFC import", f"{path.name[:30]} · job", job_s, base_s, "s", note="bare: geometry iterator"),
+                Row(
+                    "IFC import",
+                    f"{path.name[:30]} · job",
+                    job_s,
+                    base_s,
+                    "s",
+                    goal="≤ 1.1× bare",
+                    ok=job_s <= 1.1 * base_s,
+                    note="bare: geometry iterator",
+                ),
                 Row("IFC import", f"{path.name[:30]} · cold job (CLI)", cold_s, base_s, "s"),
             ]
         print(

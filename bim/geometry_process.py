@@ -94,8 +94,11 @@ class GeometryProcess:
         self._problem: Exception | None = None
         self._worker = _take()
         assert self._worker.stdin is not None and self._worker.stdout is not None
-        pickle.dump((str(path), str(self._staging), str(out_dir), georef), self._worker.stdin)
-        self._worker.stdin.close()
+        try:
+            with self._worker.stdin as job:
+                pickle.dump((str(path), str(self._staging), str(out_dir), georef), job)
+        except BrokenPipeError:  # the worker died waiting: the relay reports it as the stage's failure
+            pass
         self._relay = threading.Thread(
             target=self._listen, args=(self._worker.stdout, progress), name="bim-geometry-relay", daemon=True
         )
