@@ -18,6 +18,8 @@ import orjson
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from bench.ingest_parts import publish_paced
+
 PROFILE = """
 [profile]
 name = "benchhub"
@@ -37,27 +39,13 @@ unit = "°C"
 
 def publish(host: str, port: int, devices: list[str], rate: float, seconds: float, done: Queue[int]) -> None:
     """Publish one reading per message, round-robin over ``devices``, at ``rate`` per second (QoS 1)."""
-    client = paho.Client(
-        CallbackAPIVersion.VERSION2, client_id=f"benchhub-pub-{os.getpid()}", protocol=MQTTProtocolVersion.MQTTv5
-    )
-    client.max_inflight_messages_set(2000)
-    client.max_queued_messages_set(0)
-    client.connect(host, port)
-    client.loop_start()
     count = int(rate * seconds)
-    started = time.monotonic()
-    infos = []
-    for i in range(count):
+
+    def message(i: int) -> tuple[str, bytes]:
         body = orjson.dumps({"temperature": 20 + i % 100 / 10, "t": time.time()})
-        infos.append(client.publish(f"benchhub/{devices[i % len(devices)]}", body, qos=1))
-        if i % 20 == 19:
-            ahead = (i + 1) / rate - (time.monotonic() - started)
-            if ahead > 0:
-                time.sleep(ahead)
-    for info in infos:
-        info.wait_for_publish(120)
-    client.disconnect()
-    client.loop_stop()
+        return f"benchhub/{devices[i % len(devices)]}", body
+
+    publish_paced(f"benchhub-pub-{os.getpid()}", host, port, count, rate, message)
     done.put(count)
 
 

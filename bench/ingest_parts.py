@@ -54,23 +54,19 @@ def topic_of(device: int) -> str:
     return f"bench/gw{device % 16}/d{device}"
 
 
-def publish(host: str, port: int, devices: int, first: int, count: int, rate: float | None, done: Queue[int]) -> None:
-    """Publish ``count`` QoS 1 messages, round-robin over devices, at ``rate`` per second or flat out."""
-    client = paho.Client(
-        CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{os.getpid()}", protocol=MQTTProtocolVersion.MQTTv5
-    )
+def publish_paced(client_id: str, host: str, port: int, count: int, rate: float | None, message: Any) -> None:
+    """Publish ``count`` QoS 1 messages ``message(i) -> (topic, body)`` at ``rate`` per second (or flat out)."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.connect(host, port)
     client.loop_start()
     started = time.monotonic()
     infos = []
-    base = int(time.time() * 1000)
     for i in range(count):
-        n = first + i
-        body = orjson.dumps({"temperature": 20 + n % 100 / 10, "humidity": 40 + n % 50, "ts": base + n})
-        infos.append(client.publish(topic_of(n % devices), body, qos=1))
-        if rate is not None and i % 50 == 49:
+        topic, body = message(i)
+        infos.append(client.publish(topic, body, qos=1))
+        if rate is not None and i % 20 == 19:
             ahead = (i + 1) / rate - (time.monotonic() - started)
             if ahead > 0:
                 time.sleep(ahead)
@@ -78,6 +74,18 @@ def publish(host: str, port: int, devices: int, first: int, count: int, rate: fl
         info.wait_for_publish(120)
     client.disconnect()
     client.loop_stop()
+
+
+def publish(host: str, port: int, devices: int, first: int, count: int, rate: float | None, done: Queue[int]) -> None:
+    """Publish ``count`` QoS 1 messages, round-robin over devices, at ``rate`` per second or flat out."""
+    base = int(time.time() * 1000)
+
+    def message(i: int) -> tuple[str, bytes]:
+        n = first + i
+        body = orjson.dumps({"temperature": 20 + n % 100 / 10, "humidity": 40 + n % 50, "ts": base + n})
+        return topic_of(n % devices), body
+
+    publish_paced(f"bench-pub-{os.getpid()}", host, port, count, rate, message)
     done.put(count)
 
 
