@@ -158,3 +158,18 @@ def test_units_are_households_with_addresses(small: Small) -> None:
     units = list(community.units())
     assert all(s.kind is SpaceKind.UNIT and s.address for _, _, s in units)
     assert units[0][2].address == "1-1-101" and units[-1][2].address == f"2-1-{SPEC.floors}02"
+
+
+def test_closing_the_next_month_settles_the_short_payers_of_the_last() -> None:
+    from twin.scenes.billing import billing_history, close_next_month, next_period
+
+    community = plan_community(small_site(), GenerateSpec(2, 6, 4, seed=3))
+    homes = households(community)
+    bills = billing_history(homes, LAST, 12, seed=3)
+    period, export = close_next_month(bills, homes, seed=3)
+    assert period == next_period(LAST) and len(export) == len(bills) + sum(1 for b in bills if b.period == LAST)
+    before = {b.reference: b for b in bills}
+    after = {b.reference: b for b in export}
+    settled = [ref for ref, b in before.items() if b.period == LAST and after[ref] != b]
+    assert settled and all(after[ref].status == "paid" and before[ref].status == "partial" for ref in settled)
+    assert all(after[ref] == b for ref, b in before.items() if b.period != LAST)
