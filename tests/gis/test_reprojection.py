@@ -1,7 +1,7 @@
 """Reading layers drawn in the CRSs Chinese sites come in: CGCS2000, its Gauss–Krüger zones, Web Mercator.
 
 The Kunming footprints are projected with pyproj into each CRS and written as a GeoPackage (a
-Shapefile with its ``.prj`` for one zone), then read back: every vertex must land within 5 cm of
+Shapefile without its ``.prj`` for one zone), then read back: every vertex must land within 5 cm of
 the original lon/lat. A point on a zone's central meridian is an independent control: its easting
 is the false easting and its northing the meridian arc, which the geodesic library measures
 without any map projection.
