@@ -103,7 +103,9 @@ def test_fire_takes_the_wall_to_its_floor(browser: Browser, web_server: WebServe
     assert f"site:{detector['site_id']}" in scopes and f"building:{detector['building_id']}" in scopes
     # Bills were loaded with the scene: the hub's billing snapshot gives the tower its rate.
     payment = f".counter[data-building='{detector['building_id']}'] [data-figure=payment] b"
-    page.wait_for_function("([s]) => document.querySelector(s)?.textContent.endsWith('%')", arg=[payment], timeout=30_000)
+    page.wait_for_function(
+        "([s]) => document.querySelector(s)?.textContent.endsWith('%')", arg=[payment], timeout=30_000
+    )
     page.wait_for_timeout(1500)
 
     published = time.monotonic()
@@ -138,7 +140,9 @@ def test_a_clicked_device_shows_live_values(browser: Browser, web_server: WebSer
     assert page.locator(".indicator").get_attribute("data-fallback") == "false"
     page.fill(".search-input", SENSOR)
     page.press(".search-input", "Enter")
-    page.wait_for_function(f"window.__twin.floor === '{floor}' && window.__twin.scopes.includes('floor:{floor}')", timeout=30_000)
+    page.wait_for_function(
+        f"window.__twin.floor === '{floor}' && window.__twin.scopes.includes('floor:{floor}')", timeout=30_000
+    )
     page.click(".panel .close")
     page.wait_for_function("window.__twin.panel === null", timeout=10_000)
     page.click("button:has-text('Plan')")
@@ -183,7 +187,9 @@ def test_billing_layer_follows_payments(browser: Browser, web_server: WebServer)
     page.select_option("select[aria-label='Space layer']", "billing")
     room = f".plan-box polygon[data-space='{unit}']"
     before = page.get_attribute(room, "fill")
-    kinds = page.eval_on_selector_all(".plan-box polygon.room", "ps => new Set(ps.map(p => p.getAttribute('fill'))).size")
+    kinds = page.eval_on_selector_all(
+        ".plan-box polygon.room", "ps => new Set(ps.map(p => p.getAttribute('fill'))).size"
+    )
     assert kinds >= 2, "the billing layer paints every room alike"
 
     # Paying what is outstanding makes the household paid: the hub's billing event repaints it.
@@ -191,10 +197,14 @@ def test_billing_layer_follows_payments(browser: Browser, web_server: WebServer)
     for n, charge in enumerate(c for c in detail["charges"] if float(c["outstanding"]) > 0):
         payment = {"reference": f"WEB-{unit}-{n}", "amount": charge["outstanding"], "paid_on": date.today().isoformat()}
         _call(web_server, "POST", f"/api/billing/charges/{charge['id']}/payments", payment)
-    page.wait_for_function("([s, f]) => document.querySelector(s)?.getAttribute('fill') !== f", arg=[room, before], timeout=10_000)
+    page.wait_for_function(
+        "([s, f]) => document.querySelector(s)?.getAttribute('fill') !== f", arg=[room, before], timeout=10_000
+    )
     page.screenshot(path=str(ARTIFACTS / "web-billing-layer.png"), timeout=60_000)
     paid = next(u for u in standings if u["status"] == "paid")
-    assert page.get_attribute(room, "fill") == page.get_attribute(f".plan-box polygon[data-space='{paid['unit_id']}']", "fill")
+    assert page.get_attribute(room, "fill") == page.get_attribute(
+        f".plan-box polygon[data-space='{paid['unit_id']}']", "fill"
+    )
     assert failures == [] and page.evaluate("window.__twin.errors") == []
     page.close()
 
