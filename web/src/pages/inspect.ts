@@ -48,6 +48,9 @@ async function inspect(): Promise<void> {
 class RoundView {
   private current: number;
   private readonly plans = new Map<string, Promise<FloorPlan>>();
+  /** The shown floor's live device health: one subscription, moved with the floor. */
+  private floor: { id: string; sub: string } | null = null;
+  private view: PlanView | null = null;
 
   constructor(
     private readonly shell: Shell,
@@ -55,6 +58,7 @@ class RoundView {
   ) {
     this.current = Math.max(0, round.stops.findIndex((s) => !s.done));
     if (round.stops.every((s) => s.done)) this.current = round.stops.length;
+    shell.store.onDevices(() => this.view?.recolour());
   }
 
   render(): void {
@@ -130,12 +134,14 @@ class RoundView {
     const floorId = String(focus.floor_id);
     const floorsInOrder = [...new Set(stops.map((s) => String(s.floor_id)))];
     const plan = await this.plan(floorId);
+    this.follow(floorId);
     const { catalogue } = this.shell;
     const view = new PlanView(plan, {
       spaceColour: (s) => colourOf(catalogue, "space_kinds", s.kind),
       deviceColour: (d) => colourOf(catalogue, "device_health", this.shell.store.devices.get(String(d.id))?.health ?? d.health),
       kindColour: (k) => colourOf(catalogue, "device_kinds", k),
     });
+    this.view = view;
     const here = stops.map((s, i) => ({ s, i })).filter(({ s }) => String(s.floor_id) === floorId);
     const points: XY[] = here.map(({ s }) => [s.position[0], s.position[1]]);
     view.route(points, points, here.findIndex(({ i }) => i === this.current));
@@ -152,6 +158,12 @@ class RoundView {
     );
     replace(must("#stage"), h("div", { class: "floor-tabs" }, ...tabs), view.svg);
     hooks.set({ floor: floorId, devices: plan.devices.length, spaces: plan.spaces.length });
+  }
+
+  private follow(floorId: string): void {
+    if (this.floor?.id === floorId) return;
+    if (this.floor) this.shell.live.unsubscribe(this.floor.sub);
+    this.floor = { id: floorId, sub: this.shell.live.subscribe(`floor:${floorId}`, ["status", "alarm"]) };
   }
 
   private plan(floorId: string): Promise<FloorPlan> {
