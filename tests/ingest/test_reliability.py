@@ -82,13 +82,67 @@ def test_no_qos1_reading_lost_when_the_broker_restarts_mid_stream(
     assert history_count(db_url, sensor) == len(messages)
 
 
+def test_a_killed_broker_that_lost_its_sessions_gets_our_subscriptions_again(
+    db_url: str, mqtt_broker: BrokerInfo, tmp_path: Path
+) -> None:
+    """SIGKILL, and the broker's saved sessions gone with it: only our resubscription on reconnect makes
+    the readings published after the restart arrive; what the ingest had received before is all written.
+
+    A killed Mosquitto loses what it accepted since its last autosave, so messages in flight at the kill
+    are the broker's to lose (docs/ingest.md); this test proves our side of it."""
+    profile = write_profile(tmp_path)
+    sensor = add_device(db_url, build_graph(db_url), "传感器", DeviceKind.ENV_SENSOR, (profile.namespace, "s1"))
+    messages = payloads(1000, datetime.now(UTC) - timedelta(minutes=5))
+    publisher = Publisher(mqtt_broker)
+
+    async def run() -> None:
+        config = ingest_config(db_url, mqtt_broker, profile, tmp_path, unique("ingest"))
+        async with running(config, db_url) as ingest:
+            for body in messages[:500]:
+                publisher.send(f"{profile.name}/gw/s1", body)
+            await until(lambda: history_count(db_url, sensor) == 500, "the readings before the kill were not written")
+            await asyncio.to_thread(mqtt_broker.broker.kill)
+            (mqtt_broker.broker.home / "data" / "mosquitto.db").unlink(missing_ok=True)
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(mqtt_broker.broker.start)
+            transport = ingest.transport
+            await until(lambda: transport.connects >= 2 and transport.connected, "the ingest never reconnected")  # type: ignore[attr-defined]
+            await until(lambda: publisher.transport.connected, "the publisher never reconnected")
+            await asyncio.sleep(0.5)  # the SUBACK of the resubscription comes back
+            for body in messages[500:]:
+                publisher.send(f"{profile.name}/gw/s1", body)
+            await asyncio.to_thread(publisher.flush)
+            await until(lambda: history_count(db_url, sensor) == 1000, "readings after the restart did not arrive")
+            assert ingest.counts.written >= 1000
+
+    try:
+        asyncio.run(run())
+    finally:
+        publisher.close()
+
+
+OUTAGE_S = 30.0
+"""How long PostgreSQL stays away: long enough for the writer's probes, the pool and the spool to be
+tested for real, not only a blip that a retry would hide."""
+
+
 def test_readings_wait_on_disk_while_postgresql_is_away_and_are_all_written_after(
     db_url: str, postgis: PostgresCluster, mqtt_broker: BrokerInfo, tmp_path: Path
 ) -> None:
     profile = write_profile(tmp_path)
     sensor = add_device(db_url, build_graph(db_url), "传感器", DeviceKind.ENV_SENSOR, (profile.namespace, "s1"))
-    messages = payloads(2000, datetime.now(UTC) - timedelta(minutes=5))
+    messages = payloads(3500, datetime.now(UTC) - timedelta(minutes=5))
+    during = messages[500:]
     publisher = Publisher(mqtt_broker)
+
+    def publish_through_the_outage() -> None:
+        """The stream goes on while PostgreSQL is away: a slice every second for the whole outage."""
+        slices = int(OUTAGE_S)
+        size = -(-len(during) // slices)
+        for start in range(0, len(during), size):
+            for body in during[start : start + size]:
+                publisher.send(f"{profile.name}/gw/s1", body)
+            time.sleep(1.0)
 
     async def run() -> None:
         config = ingest_config(db_url, mqtt_broker, profile, tmp_path, unique("ingest"), spill_after_s=0.5)
@@ -97,9 +151,11 @@ def test_readings_wait_on_disk_while_postgresql_is_away_and_are_all_written_afte
                 publisher.send(f"{profile.name}/gw/s1", body)
             await until(lambda: ingest.counts.written >= 100, "nothing was written before the outage")
             await asyncio.to_thread(postgis.stop)
+            stopped = time.monotonic()
             try:
-                for body in messages[500:]:
-                    publisher.send(f"{profile.name}/gw/s1", body)
+                stream = threading.Thread(target=publish_through_the_outage)
+                stream.start()
+                await asyncio.to_thread(stream.join)
                 await asyncio.to_thread(publisher.flush)
                 await until(lambda: ingest.counts.decoded == len(messages), "intake stopped with the database")
                 latest = ingest.state.get(sensor, "temperature")
@@ -108,6 +164,8 @@ def test_readings_wait_on_disk_while_postgresql_is_away_and_are_all_written_afte
                 ), "the latest state must keep updating while the database is away"
                 assert not ingest.queue.database_up and ingest.counts.spilled > 0
                 await until(lambda: ingest.queue.waiting_rows == 0, "readings stayed in memory instead of the spool")
+                await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - stopped)))
+                assert not ingest.queue.database_up, "the database came back by itself"
             finally:
                 await asyncio.to_thread(postgis.start)
             await until(lambda: history_count(db_url, sensor) == len(messages), "spilled readings were lost", 120)
