@@ -142,6 +142,28 @@ def test_a_thousand_messages_arrive_in_far_fewer_batches(mqtt_broker: Any, publi
     assert len(batches) < len(payloads) // 4, f"{len(batches)} batches for 1000 messages"
 
 
+def test_a_subscriber_that_falls_behind_loses_nothing_past_mosquittos_default_queue(
+    mqtt_broker: Any, publisher: Publisher
+) -> None:
+    """5,000 messages accepted by the broker while the consumer handles none: Mosquitto's default
+    ``max_queued_messages 1000`` would drop all but about 2,000 of them (in flight plus queued) without
+    a word; the twin's broker configuration queues them all."""
+    payloads = [f"{i}".encode() for i in range(5000)]
+    topic = f"behind/{next(_ids)}"
+
+    async def run() -> list[list[ReceiveMessage]]:
+        client = await started(mqtt_broker, "behind", topic)
+        publisher.send(topic, payloads)
+        try:
+            assert await asyncio.to_thread(publisher.transport.wait_published, 60)
+            return await collect(client, set(payloads), limit=90)
+        finally:
+            await client.close()
+
+    batches = asyncio.run(run())
+    assert {m.payload for batch in batches for m in batch} == set(payloads)
+
+
 @pytest.mark.parametrize("protocol", ["3.1.1", "5"])
 def test_persistent_session_keeps_what_was_published_while_away(
     mqtt_broker: Any, publisher: Publisher, protocol: Protocol
@@ -171,9 +193,7 @@ def test_persistent_session_keeps_what_was_published_while_away(
     assert {m.payload for batch in batches for m in batch} == set(payloads)
 
 
-def test_no_qos1_message_lost_when_the_broker_restarts_mid_stream(
-    mqtt_broker: Any, publisher: Publisher
-) -> None:
+def test_no_qos1_message_lost_when_the_broker_restarts_mid_stream(mqtt_broker: Any, publisher: Publisher) -> None:
     payloads = [f"{i}".encode() for i in range(2000)]
     topic = f"restart/{next(_ids)}"
 
