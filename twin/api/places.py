@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from twin.api.deps import SessionDep, read_only
 from twin.graph import places as uc
@@ -33,7 +34,7 @@ from twin.store.models import BuildingRow, FloorRow, PlaceRow, SiteRow, SpaceRow
 router = APIRouter(prefix="/api", tags=["places"])
 
 
-def _listed(session: SessionDep, rows: Sequence[Any]) -> Response:
+def _listed(session: Session, rows: Sequence[Any]) -> Response:
     """Send a list of places as plain data, serialised once (see ``twin.graph.views``)."""
     return Response(orjson.dumps({"items": place_items(session, rows)}), media_type="application/json")
 
