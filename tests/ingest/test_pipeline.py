@@ -66,9 +66,9 @@ def test_readings_become_latest_state_and_history(db_url: str, mqtt_broker: Brok
     assert rows == {"temperature": (22.99, None, "°C"), "humidity": (49.0, None, "%"), "door_open": (None, False, "")}
     health, last_seen = query(db_url, "SELECT health, last_seen FROM devices WHERE id = %s", (sensor,))[0]
     assert health == "online" and last_seen is not None
-    door = query(
-        db_url, "SELECT avg(value) FROM readings WHERE device_id = %s AND quantity = 'door_open'", (sensor,)
-    )[0][0]
+    door = query(db_url, "SELECT avg(value) FROM readings WHERE device_id = %s AND quantity = 'door_open'", (sensor,))[
+        0
+    ][0]
     assert door == 0.5, "booleans are stored as 0/1, so their average is the fraction of time true"
 
 
@@ -142,3 +142,57 @@ def test_health_follows_silence_and_gateways_and_is_announced(
     kid = [e.data["health"] for e in events if e.id == child]
     assert kid == ["online", "unreachable", "online"]
     assert events[0].path[0] == f"site:{graph.site}" and events[0].path[-1].startswith("device:")
+
+
+def test_bad_input_through_the_broker_is_rejected_counted_sampled_and_the_stream_goes_on(
+    db_url: str, mqtt_broker: BrokerInfo, tmp_path: Path
+) -> None:
+    """Each bad payload of issue 7, between good readings of the same device: every good reading is
+    written, every bad one counted under its profile and reason with a sample, none stops the pipeline."""
+    profile = write_profile(tmp_path)
+    sensor = add_device(db_url, build_graph(db_url), "传感器", DeviceKind.ENV_SENSOR, (profile.namespace, "s1"))
+    now = datetime.now(UTC)
+    good_at = now - timedelta(minutes=5)
+    bad: dict[str, bytes] = {
+        "malformed_json": b'{"temperature": 21',
+        "wrong_type": orjson.dumps({"temperature": [21], "ts": epoch_ms(now)}),
+        "not_finite": orjson.dumps({"temperature": "Infinity", "ts": epoch_ms(now)}),
+        "out_of_range": orjson.dumps({"temperature": 999, "ts": epoch_ms(now)}),
+        "too_large": b'{"temperature": 21, "pad": "' + b"x" * (1 << 20) + b'"}',
+        "invalid_utf8": b'\xff{"temperature": 21}',
+        "future_timestamp": orjson.dumps({"temperature": 21, "ts": epoch_ms(now + timedelta(hours=1))}),
+        "old_timestamp": orjson.dumps({"temperature": 21, "ts": epoch_ms(now - timedelta(days=365 * 30))}),
+    }
+    topic = f"{profile.name}/gw1/s1"
+    publisher = Publisher(mqtt_broker)
+
+    async def run() -> None:
+        config = ingest_config(db_url, mqtt_broker, profile, tmp_path, unique("ingest"))
+        async with running(config, db_url) as ingest:
+            for i, payload in enumerate(bad.values()):
+                publisher.send(
+                    topic, orjson.dumps({"temperature": 20 + i, "ts": epoch_ms(good_at + timedelta(seconds=i))})
+                )
+                publisher.send(topic, payload)
+            publisher.send(topic, orjson.dumps({"temperature": 30, "ts": epoch_ms(good_at + timedelta(minutes=1))}))
+            await asyncio.to_thread(publisher.flush)
+            good = len(bad) + 1
+            await until(
+                lambda: query(db_url, "SELECT count(*) FROM readings WHERE device_id = %s", (sensor,))[0][0] == good,
+                "good readings between bad ones were not all written",
+            )
+            counters = ingest.decoder.counters.as_dict()[profile.name]
+            assert counters["received"] == good + len(bad) and counters["rejects"] == dict.fromkeys(sorted(bad), 1)
+            samples = ingest.rejects.as_dict()[profile.name]
+            assert sorted(samples) == sorted(bad)
+            for reason, payload in bad.items():
+                [sample] = samples[reason]
+                assert sample["topic"] == topic and sample["detail"], reason
+                assert sample["payload"] == payload[:512].decode("utf-8", errors="backslashreplace"), reason
+            latest = ingest.state.get(sensor, "temperature")
+            assert latest is not None and latest.value == 30.0
+
+    try:
+        asyncio.run(run())
+    finally:
+        publisher.close()
