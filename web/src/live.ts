@@ -18,7 +18,6 @@ import {
 } from "./messages";
 
 export type { EventMessage, LiveKind, ResumedMessage, SnapshotMessage } from "./messages";
-export type { SnapshotDevice } from "./messages";
 
 export type LiveState = "idle" | "connecting" | "authenticating" | "live" | "reconnecting" | "closed";
 export const ALL_KINDS: LiveKind[] = ["telemetry", "status", "alarm", "ticket", "billing"];
