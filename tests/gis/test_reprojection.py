@@ -17,7 +17,7 @@ import pytest
 import shapely
 from pyproj import Geod, Transformer
 
-from gis import GisLayer, cgcs2000_gauss_kruger, read_layer
+from gis import GisImportError, GisLayer, cgcs2000_gauss_kruger, read_layer
 
 CGCS2000_GEOD = Geod(a=6378137.0, f=1 / 298.257222101)
 """The CGCS2000 ellipsoid (it differs from GRS80 only in the 10th digit of the flattening)."""
@@ -95,3 +95,20 @@ def test_a_point_on_the_central_meridian_is_the_meridian_arc(tmp_path: Path, lat
     (feature,) = read_layer(path).features
     got = shapely.get_coordinates(feature.geometry)
     assert _metres_between(got, np.array([[102.0, lat]]))[0] < 0.05
+
+
+def test_gauss_kruger_with_x_as_northing_is_caught_by_the_site_origin(kunming: GisLayer, tmp_path: Path) -> None:
+    """Chinese surveys call the northing X: a file written (northing, easting) is found swapped against
+    the site, refused with both distances, and read right when the swap is asked for."""
+    frame = _projected(kunming, 4543)
+    frame.geometry = frame.geometry.apply(lambda g: shapely.transform(g, lambda xy: xy[:, ::-1]))
+    path = tmp_path / "survey_xy.gpkg"
+    frame.to_file(path, driver="GPKG", engine="pyogrio")
+    site = (25.0729, 102.7195)
+    with pytest.raises(
+        GisImportError, match=r"survey_xy\.gpkg: latitude and longitude look swapped .*km from the site"
+    ):
+        read_layer(path, site_origin=site)
+    layer = read_layer(path, site_origin=site, swap_axes=True)
+    got = shapely.get_coordinates(layer.features[0].geometry)
+    assert _metres_between(got, shapely.get_coordinates(kunming.features[0].geometry)).max() < 0.05
