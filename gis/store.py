@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gis.declared import declared_mapping
 from gis.errors import GisError
 from gis.frame import LocalFrame
-from gis.kinds import DEFAULT_MAPPING, LayerKind
+from gis.kinds import DEFAULT_MAPPING, KindMapping, LayerKind
 from gis.model import GisLayer, IssueCode, Severity
 from gis.reader import read_layer
 from gis.sync import LISTED, LayerSync
@@ -28,7 +29,7 @@ from twin.imports import ImportContext, ImportInputError, ImportKind, ImportOutc
 from twin.imports.sites import Origin, find_site, has_no_origin, resolve_site
 
 _FLAGS = ("swap_axes", "convert_gcj02", "skip_rejected")
-_OPTIONS = ("layer", "kind", "crs", "name", *_FLAGS)
+_OPTIONS = ("layer", "kind", "crs", "name", "map", *_FLAGS)
 _HEADS = {
     ".geojson": (b"{",),
     ".json": (b"{",),
@@ -49,6 +50,8 @@ class GisOptions:
     swap_axes: bool = False
     convert_gcj02: bool = False
     skip_rejected: bool = False
+    mapping: KindMapping = DEFAULT_MAPPING
+    """The default column mapping with the import's declared rules first (``map``, gis.declared)."""
 
     @classmethod
     def read(cls, options: Mapping[str, Any]) -> GisOptions:
@@ -65,7 +68,11 @@ class GisOptions:
         texts = {key: str(options[key]).strip() or None if options.get(key) is not None else None for key in _OPTIONS}
         flags = {key: options.get(key) in (True, "true", "1", "yes", "on") for key in _FLAGS}
         name = texts["name"]
-        return cls(texts["layer"], layer_kind, texts["crs"], name[:100] if name else None, **flags)
+        try:
+            mapping = declared_mapping(texts["map"])
+        except GisError as exc:
+            raise ImportInputError(str(exc), "see docs/gis.md, declaring a column mapping") from None
+        return cls(texts["layer"], layer_kind, texts["crs"], name[:100] if name else None, **flags, mapping=mapping)
 
 
 class GisImporter:
@@ -102,7 +109,7 @@ class GisImporter:
         if not layer.features:
             raise ImportInputError(f"{request.file_name}: layer {layer.name!r} holds no usable feature")
         site = resolve_site(session, request.site, lambda: _centre(layer))
-        state = LayerSync(session, site, layer, options.name or layer.name[:100], DEFAULT_MAPPING, context.job_id)
+        state = LayerSync(session, site, layer, options.name or layer.name[:100], options.mapping, context.job_id)
         context.progress("storing buildings", 0.65)
         write_footprints(state)
         context.progress("storing devices", 0.85)
@@ -113,9 +120,7 @@ class GisImporter:
         return ImportOutcome(site.id, _counts(state, rows), _summary(state), _warnings(state))
 
 
-def _read(
-    path: Path, name: str, options: GisOptions, origin: LocalFrame | None, context: ImportContext
-) -> GisLayer:
+def _read(path: Path, name: str, options: GisOptions, origin: LocalFrame | None, context: ImportContext) -> GisLayer:
     try:
         return read_layer(
             path,
@@ -127,6 +132,7 @@ def _read(
             swap_axes=options.swap_axes,
             convert_gcj02=options.convert_gcj02,
             skip_rejected=options.skip_rejected,
+            mapping=options.mapping,
         )
     except GisError as exc:
         message = str(exc)

@@ -64,6 +64,10 @@ def add_import_commands(app: typer.Typer, importers: Registry, align: Aligner) -
         swap_axes: Annotated[bool, typer.Option(help="The file has latitude and longitude swapped.")] = False,
         convert_gcj02: Annotated[bool, typer.Option(help="Convert GCJ-02 (Amap, Tencent) coordinates.")] = False,
         skip_rejected: Annotated[bool, typer.Option(help="Leave out broken geometries, do not fail.")] = False,
+        mapping: Annotated[
+            list[str] | None,
+            typer.Option("--map", help="A column rule COLUMN=VALUE:KIND, or id|name|height|levels=COLUMN (repeat)."),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the finished job as JSON.")] = False,
     ) -> None:
         """Import a GIS layer: footprints, roads, zones, parcels and points of interest."""
@@ -75,6 +79,7 @@ def add_import_commands(app: typer.Typer, importers: Registry, align: Aligner) -
             "swap_axes": swap_axes,
             "convert_gcj02": convert_gcj02,
             "skip_rejected": skip_rejected,
+            "map": "; ".join(mapping or []) or None,
         }
         _run(importers(), ImportKind.GIS, path, site, options, as_json)
 

@@ -270,12 +270,16 @@ class Hub:
         kind = REGISTRY_KINDS[event.kind]
         site_id = int(event.path[0].removeprefix("site:"))
         data = {**event.data, "id": event.id, "action": event.action}
+        if isinstance(data.get("path"), str):
+            data["path"] = event.path  # the scopes, as everywhere on the wire, not the stored ltree
         device_kind = None
         if event.path[-1].startswith("device:"):
             device_id = int(event.path[-1][7:])
             data.setdefault("device_id", device_id)
             info = self.device(device_id)
             device_kind = info[2] if info is not None else None
+            if device_kind is not None:
+                data.setdefault("device_kind", device_kind)
         self.emit(site_id, kind, event.path, device_kind, None, data)
         if self.forward is not None:
             self.forward(site_id, [[kind, event.path, device_kind, None, data]])

@@ -84,11 +84,18 @@ def _alarms(session: Session, target: Target) -> list[dict[str, Any]]:
         f = AlarmFilter(device_id=target.device_id, states=active, roots_only=False)
     else:
         f = AlarmFilter(under=target.place_id, states=active, roots_only=False)
+    found = list_alarms(session, f, limit=MAX_ALARMS)
+    ids = {row.device_id for row, _ in found if row.device_id is not None}
+    kinds = (
+        dict(session.execute(select(DeviceRow.id, DeviceRow.kind).where(DeviceRow.id.in_(ids))).all()) if ids else {}
+    )
     out = []
-    for row, children in list_alarms(session, f, limit=MAX_ALARMS):
+    for row, children in found:
         data = alarm_data(row)
         data["path"] = list(scopes(row.path, row.device_id))
         data["children"] = children
+        if row.device_id in kinds:
+            data["device_kind"] = kinds[row.device_id]
         out.append(data)
     return out
 
