@@ -130,7 +130,8 @@ def main(argv: list[str]) -> int:
     reported = {row.script for row in rows}
     logs = sorted(Path(argv[1]).glob("*.log")) if len(argv) == 2 else []
     silent = [log.stem for log in logs if log.stem not in reported]
-    Console().print(combined(rows, silent))
+    # Written to a log or a pipe, rich would fold the table to 80 columns; a terminal keeps its own width.
+    Console(width=None if sys.stdout.isatty() else 160).print(combined(rows, silent))
     return 0
 
 
