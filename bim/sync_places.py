@@ -19,9 +19,10 @@ from sqlalchemy import select
 from bim.model import BimBuilding, BimStorey
 from bim.outlines import footprint_of, outline_of, polygon_of
 from bim.placement import ModelPlacement
-from bim.space_kinds import space_kind
+from bim.space_kinds import space_kind, unit_address
 from bim.sync import SyncState, clipped, ifc_identity, points_of
 from twin.audit import snapshot
+from twin.catalogue import SpaceKind
 from twin.graph.geometry import from_db, to_db
 from twin.graph.places import create_building, create_floor, create_space, update_place
 from twin.imports import ImportInputError
@@ -171,7 +172,9 @@ def write_floors(state: SyncState, plans: dict[str, list[StoreyPlan]]) -> None:
 def _write_floor(state: SyncState, building: PlaceRow, placement: ModelPlacement, plan: StoreyPlan) -> None:
     storey = plan.storey
     polygons = [
-        p for s in state.model.spaces if s.storey_id == storey.global_id
+        p
+        for s in state.model.spaces
+        if s.storey_id == storey.global_id
         if (p := polygon_of(placement.ring(s.footprint))) is not None
     ]
     points = points_of(placement.point(d.position) for d in state.model.devices if d.storey_id == storey.global_id)
@@ -250,9 +253,10 @@ def write_spaces(state: SyncState) -> None:
         if polygon is not None:
             state.polygons[space.global_id] = polygon
         label = " ".join(dict.fromkeys(t for t in (space.name, space.long_name) if t))
+        kind = space_kind(space.name, space.long_name)
         values: dict[str, Any] = {
             "name": clipped(label, 200, f"Space {space.global_id}"),
-            "space_kind": space_kind(space.name, space.long_name).value,
+            "space_kind": kind.value,
             "area": space.area,
             "properties": {
                 "ifc": state.marker(
@@ -261,14 +265,16 @@ def write_spaces(state: SyncState) -> None:
                 "psets": space.properties,
             },
         }
+        address = unit_address(space.name, space.long_name) if kind is SpaceKind.UNIT else None
         row = state.existing.get(space.global_id)
         if row is None:
-            kind = values.pop("space_kind")
+            values.pop("space_kind")
             state.places[space.global_id] = create_space(
                 state.session,
                 SpaceCreate(
                     floor_id=floor.id,
                     kind=kind,
+                    address=address.normal if address is not None else None,
                     polygon_local=mapping(polygon) if polygon is not None else None,
                     identifiers=ifc_identity(space.global_id),
                     **values,
@@ -285,6 +291,9 @@ def write_spaces(state: SyncState) -> None:
         if row.floor_id != floor.id:
             update_place(state.session, row.id, PlaceUpdate(parent_id=floor.id))
             state.changes.moved.append(space.global_id)
+        if address is not None:
+            values |= {"address": address.normal, "building_no": address.building}
+            values |= {"entrance_no": address.entrance, "room_no": address.room}
         _update(state, row, space.global_id, values, geometry={"polygon_local": polygon}, moves=True)
 
 
@@ -326,4 +335,3 @@ def _update(
         state.changes.changed.append(global_id)
     elif values and not moved:
         state.changes.unchanged += 1
-

@@ -16,15 +16,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from twin.audit import audit, snapshot
 from twin.auth.pii import PiiKey
 from twin.auth.residents import add_resident
-from twin.catalogue import RelationKind, SpaceKind
-from twin.events import RegistryEvent, record
-from twin.graph.addresses import parse_address
+from twin.catalogue import RelationKind
 from twin.graph.devices import add_relation
 from twin.graph.identifiers import bind_identifiers
-from twin.graph.paths import scopes
 from twin.scenes.model import Binding, SceneError
 from twin.scenes.residents import Resident
 from twin.schemas import Identifier, RelationCreate
@@ -157,33 +153,3 @@ def units_by_address(session: Session, site_id: int, guids: dict[str, str]) -> d
             if ident is not None and ident.place_id is not None:
                 out[address] = ident.place_id
     return out
-
-
-def mark_units(session: Session, units: dict[str, int]) -> int:
-    """Make the plan's households units with their address where the model left rooms; return how many.
-
-    IFC carries neither a household's usage nor its postal address, so the IFC importer makes
-    them rooms without one; bills, residents and the billing API find a household as a unit by
-    its address (3-2-1801). The plan knows both, and each space is changed once, audited.
-    """
-    by_id = {space_id: address for address, space_id in units.items()}
-    rows = session.scalars(
-        select(SpaceRow)
-        .where(
-            SpaceRow.id.in_(list(by_id)), (SpaceRow.address.is_(None)) | (SpaceRow.space_kind != SpaceKind.UNIT.value)
-        )
-        .order_by(SpaceRow.id)
-    )
-    marked = 0
-    for row in rows:
-        parsed = parse_address(by_id[row.id])
-        if parsed is None:
-            raise SceneError(f"unit {by_id[row.id]!r}: not an address such as 3-2-1801")
-        before = snapshot(row)
-        row.space_kind, row.address = SpaceKind.UNIT.value, parsed.normal
-        row.building_no, row.entrance_no, row.room_no = parsed.building, parsed.entrance, parsed.room
-        session.flush()
-        record(session, RegistryEvent("update", row.kind, row.id, scopes(row.path), {"name": row.name}))
-        audit(session, action=f"{row.kind}.update", kind=row.kind, object_id=row.id, before=before, after=snapshot(row))
-        marked += 1
-    return marked

@@ -24,7 +24,7 @@ from twin.auth.pii import PiiKey
 from twin.events import EventBus
 from twin.graph.places import create_site
 from twin.imports import ImporterRegistry, ImportKind, ImportRequest, ImportRunner, JobStatus, SiteRef, get_job
-from twin.scenes.bind import add_residents, bind_devices, mark_units, profile_namespaces, units_by_address
+from twin.scenes.bind import add_residents, bind_devices, profile_namespaces, units_by_address
 from twin.scenes.charges import store_bills
 from twin.scenes.files import read_bindings, read_residents
 from twin.scenes.generate import community_of
@@ -49,7 +49,6 @@ class LoadReport:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     bound: int = 0
     via: int = 0
-    units_marked: int = 0
     """Household spaces given their kind and address (0 on a second load)."""
     residents_added: int = 0
     bills_read: int = 0
@@ -107,7 +106,6 @@ def load(
         with session.begin():
             counts = bind_devices(session, site_id, bindings, namespaces, gis_layers)
             units = units_by_address(session, site_id, guids)
-            report.units_marked = mark_units(session, units)
             report.residents_added = add_residents(session, units, residents, pii)
             if scene.billing_file is not None:
                 report.bills_read, report.bills_changed = store_bills(session, site_id, scene.billing_file)
