@@ -17,6 +17,7 @@ module for every child).
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import shutil
@@ -65,6 +66,24 @@ def warm(*, wait: bool = False) -> None:
             assert _spare.stdout is not None
             pickle.load(_spare.stdout)
             _spare_ready = True
+
+
+@atexit.register
+def _retire_spare() -> None:
+    """Let the spare worker go with the process: its stdin closes, it reads the end and exits."""
+    global _spare
+    with _lock:
+        worker, _spare = _spare, None
+    if worker is None:
+        return
+    for stream in (worker.stdin, worker.stdout):
+        if stream is not None:
+            stream.close()
+    try:
+        worker.wait(5)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def _take() -> subprocess.Popen[bytes]:
