@@ -8,7 +8,8 @@ payloads to asyncio and broadcasts each with ``websockets``, no twin logic (benc
 Same broker, same publisher, same client code, one reading per MQTT message.
 
 - reference: 2,000 readings/s, 10 clients on the matching floor: delivered = offered, p50 ≤ 2×, p99 ≤ 3×
-- capacity: the highest loss-free rate with 10 matching clients: at least 0.5× the bare relay's
+- capacity: the highest rate every client gets every reading of, p99 under 1 s, with 10 matching clients:
+  at least 0.5× the bare relay's
 - scoping: 100 clients over 10 floors (10 match each reading) cost at most 1.5× the server CPU per
   reading of 10 clients on one floor
 - isolation: one client that stops reading raises the others' p99 by at most 1.2×; its queue stays bounded
@@ -50,6 +51,8 @@ from twin.store.engine import make_engine, session_factory, upgrade
 CTX = multiprocessing.get_context("spawn")
 PASSWORD = "bench-hub-Passw0rd"
 CLIENTS_PER_PROCESS = 25
+KEEPING_UP_MS = 1000.0
+"""A rate counts as sustained only while p99 stays under this."""
 console = Console()
 
 
@@ -168,7 +171,8 @@ class Run:
 
     @property
     def lossless(self) -> bool:
-        return bool(self.counts) and min(self.counts) >= int(self.offered * self.share)
+        """Every client got every reading of its scope, and in time: a relay seconds behind is not keeping up."""
+        return bool(self.counts) and min(self.counts) >= int(self.offered * self.share) and self.p99 < KEEPING_UP_MS
 
 
 def run(
@@ -236,7 +240,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="publishing time of each run")
     parser.add_argument("--floors", type=int, default=10)
     parser.add_argument("--per-floor", type=int, default=20)
-    parser.add_argument("--rates", default="2000,4000,6000,8000,12000", help="capacity steps, readings/s")
+    parser.add_argument("--rates", default="2000,3000,4000,6000,8000,12000", help="capacity steps, readings/s")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     root = Path(tempfile.mkdtemp(prefix="bench-hub-"))
@@ -281,6 +285,7 @@ def main() -> None:
             console.log(f"bare {rate:.0f}/s 10 clients: {_summary(result)}")
             return result
 
+        ours(1000), bare(1000)  # warm-up: connections, partitions, caches
         ref_ours, ref_bare = ours(2000), bare(2000)
         cap_ours = capacity(ours, rates)
         cap_bare = capacity(bare, rates)
@@ -338,7 +343,7 @@ def report(
                   "= offered", "yes" if ref_ours.lossless else "NO")  # fmt: skip
     row("reference p50", ref_ours.p50, ref_bare.p50, "≤ 2×", ref_ours.p50 <= 2 * ref_bare.p50, " ms")
     row("reference p99", ref_ours.p99, ref_bare.p99, "≤ 3×", ref_ours.p99 <= 3 * ref_bare.p99, " ms")
-    row("capacity, loss-free readings/s", cap_ours, cap_bare, "≥ 0.5×", cap_ours >= 0.5 * cap_bare)
+    row("capacity: highest rate all delivered, p99 < 1 s", cap_ours, cap_bare, "≥ 0.5×", cap_ours >= 0.5 * cap_bare)
     per_one = one_floor.cpu_s / one_floor.offered * 1e6
     per_spread = spread.cpu_s / spread.offered * 1e6
     row("scoping: server CPU µs/reading, 100 over 10 floors vs 10 on one", per_spread, per_one, "≤ 1.5×",

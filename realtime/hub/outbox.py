@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 Send = Callable[[str], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
 
-COALESCE_ABOVE = 32 << 10
-"""Queued bytes past which a client counts as slow and its telemetry is coalesced."""
+COALESCE_ABOVE = 256 << 10
+"""Queued bytes past which a client counts as slow and its telemetry is coalesced (about a second
+of a busy floor: a hiccup of the client or the network costs it nothing)."""
 
 FRAME_ITEMS = 256
 """At most this many messages in one frame: large enough to amortise a send, small enough to stream."""
