@@ -13,7 +13,8 @@ test: $(STAMPS)/python web/dist/index.html
 	scripts/setup-system --test
 	scripts/test
 
-bench: system $(STAMPS)/python
+bench: $(STAMPS)/python web/dist/index.html
+	scripts/setup-system --test
 	scripts/bench
 
 setup: system $(STAMPS)/python web/dist/index.html
