@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.api_fixtures import MakeUser, login
 from tests.twin.community import Community, build
 from twin.auth.roles import Role
+from twin.store.base import utcnow
+from twin.store.telemetry import create_partition_sql
 
 
 @pytest.fixture
@@ -48,3 +53,40 @@ def test_scene_shows_only_what_is_in_scope(client: TestClient, community: Commun
     make_user("lift", grants=[(Role.VENDOR, community.site, ["elevator"])])
     plan = client.get(f"/api/floors/{community.floors[1]}/plan", headers=login(client, "lift")).json()
     assert plan["devices"] == []
+
+
+def test_floor_energy_layer_sums_each_rooms_meter_rise(
+    client: TestClient, community: Community, postgis_conninfo: str, make_user: MakeUser
+) -> None:
+    meters = {}
+    for address in ("3-2-201", "3-2-202"):
+        body = {"place_id": community.units[address], "kind": "electricity_meter", "name": f"电表 {address}"}
+        response = client.post("/api/devices", json=body)
+        assert response.status_code == 201, response.text
+        meters[address] = response.json()["id"]
+    now = utcnow()
+    with psycopg.connect(postgis_conninfo, autocommit=True) as conn:
+        for table in ("readings", "readings_hourly"):
+            for at in (now, now - timedelta(days=10), now - timedelta(days=40)):
+                conn.execute(create_partition_sql(table, at)[1])
+        for days, value in ((40, 100.0), (10, 1000.0), (0, 1012.5)):
+            conn.execute(
+                "INSERT INTO readings (device_id, quantity, time, value) VALUES (%s, 'energy', %s, %s)",
+                (meters["3-2-201"], now - timedelta(days=days), value),
+            )
+        conn.execute(
+            "INSERT INTO readings_hourly (device_id, quantity, hour, count, sum, min, max) "
+            "VALUES (%s, 'energy', %s, 2, 80, 30, 50)",
+            (meters["3-2-202"], (now - timedelta(days=5)).replace(minute=0, second=0, microsecond=0)),
+        )
+    layers = client.get(f"/api/floors/{community.floors[2]}/layers").json()
+    assert layers["spaces"] == {
+        str(community.units["3-2-201"]): {"energy_kwh": 12.5},
+        str(community.units["3-2-202"]): {"energy_kwh": 20.0},
+    }
+    assert client.get(f"/api/floors/{community.floors[2]}/layers?days=60").json()["spaces"][
+        str(community.units["3-2-201"])
+    ] == {"energy_kwh": 912.5}
+    make_user("other", grants=[(Role.INSPECTOR, community.other_tower, None)])
+    outside = client.get(f"/api/floors/{community.floors[2]}/layers", headers=login(client, "other"))
+    assert outside.status_code == 404

@@ -356,7 +356,7 @@ export class TwinView {
         this.recolourSpaces();
       }
     } catch {
-      // The server does not offer energy per room yet: that layer then stays quiet.
+      // Without the figures (the request failed) the energy layer stays quiet rather than wrong.
       this.energy = {};
     }
   }
