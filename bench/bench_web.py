@@ -77,30 +77,21 @@ def twin(env: dict[str, str], *args: str) -> None:
         raise SystemExit(f"twin {' '.join(args)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
 
 
-def measure_ours(browser: Browser, url: str, mode: str) -> tuple[float, float]:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    try:
-        page.goto(f"{url}{mode}")
-        page.fill("input[name=username]", "bench")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_function("window.__twin && window.__twin.firstFrameMs !== null", timeout=60_000)
-        page.wait_for_function("window.__twin.connection === 'live'", timeout=30_000)
-        page.wait_for_timeout(3000)
-        hooks: dict[str, Any] = page.evaluate("window.__twin")
-        return float(hooks["firstFrameMs"]), float(hooks["frameMedianMs"])
-    finally:
-        page.close()
-
-
-def measure_bare(browser: Browser, url: str) -> tuple[float, float]:
+def measure(browser: Browser, url: str, hooks: str, sign_in: bool) -> tuple[float, float]:
+    """Open ``url`` in a fresh page (signing in to the twin if asked) and read its first frame and frame time."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
         page.goto(url)
-        page.wait_for_function("window.__bare.firstFrameMs !== null", timeout=30_000)
+        if sign_in:
+            page.fill("input[name=username]", "bench")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+        page.wait_for_function(f"window.{hooks} && window.{hooks}.firstFrameMs !== null", timeout=60_000)
+        if sign_in:
+            page.wait_for_function(f"window.{hooks}.connection === 'live'", timeout=30_000)
         page.wait_for_timeout(3000)
-        bare: dict[str, Any] = page.evaluate("window.__bare")
-        return float(bare["firstFrameMs"]), float(bare["frameMedianMs"])
+        figures: dict[str, Any] = page.evaluate(f"window.{hooks}")
+        return float(figures["firstFrameMs"]), float(figures["frameMedianMs"])
     finally:
         page.close()
 
@@ -162,11 +153,10 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for _ in range(args.runs):
-                results.setdefault("bare", []).append(
-                    measure_bare(browser, f"http://127.0.0.1:{bare_server.server_port}/")
-                )
+                bare_url = f"http://127.0.0.1:{bare_server.server_port}/"
+                results.setdefault("bare", []).append(measure(browser, bare_url, "__bare", sign_in=False))
                 for mode in MODES:
-                    results.setdefault(mode, []).append(measure_ours(browser, url, mode))
+                    results.setdefault(mode, []).append(measure(browser, f"{url}{mode}", "__twin", sign_in=True))
             browser.close()
         print_table(results, args)
     finally:

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import BrokerInfo
+from tests.ingest.helpers import Publisher
 from twin.app import create_app
 from twin.auth import users
 from twin.auth.roles import Role
@@ -82,3 +83,13 @@ def client(app_factory: Callable[[], TestClient], make_user: MakeUser) -> Iterat
     with app_factory() as test_client:
         test_client.headers.update(login(test_client, "root"))
         yield test_client
+
+
+@pytest.fixture
+def publisher(mqtt_broker: BrokerInfo) -> Iterator[Publisher]:
+    """A device-side MQTT publisher at QoS 1 on the session's broker."""
+    pub = Publisher(mqtt_broker)
+    try:
+        yield pub
+    finally:
+        pub.close()

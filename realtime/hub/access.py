@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from realtime.hub.protocol import ProtocolError, Subscribe
 from twin.auth.roles import Permission
-from twin.auth.scope import EVERYWHERE, Principal
-from twin.graph.paths import LEVELS
+from twin.auth.scope import EVERYWHERE, Principal, within
+from twin.graph.paths import scopes
 from twin.operations.billing_status import sees_bills
 from twin.store.ltree import ids_of
 from twin.store.models import DeviceRow, PlaceRow
@@ -37,15 +37,6 @@ class Target:
     denied: tuple[str, ...]
     device_kinds: frozenset[str] | None
     """For a vendor: the device kinds its grants name; None means every kind."""
-
-
-def _within(path: str, root: str) -> bool:
-    return root == EVERYWHERE or path == root or path.startswith(root + ".")
-
-
-def _scope_of(path: str) -> str:
-    ids = ids_of(path)
-    return f"{LEVELS[len(ids) - 1]}:{ids[-1]}"
 
 
 def resolve(session: Session, principal: Principal, request: Subscribe) -> Target:
@@ -69,13 +60,13 @@ def resolve(session: Session, principal: Principal, request: Subscribe) -> Targe
         if place is None or place.kind != request.level or not principal.sees_place(place.path):
             raise missing
         path, site_id = place.path, ids_of(place.path)[0]
-    covering = [g for g in principal.grants if _within(path, g.path)]
+    covering = [g for g in principal.grants if within(path, g.path)]
     if covering:
         roots: tuple[str, ...] = (request.scope,)
         kinds_of = [g.device_kinds for g in covering]
     else:
-        inner = [g for g in principal.grants if g.path != EVERYWHERE and _within(g.path, path)]
-        roots = tuple(sorted({_scope_of(g.path) for g in inner}))
+        inner = [g for g in principal.grants if g.path != EVERYWHERE and within(g.path, path)]
+        roots = tuple(sorted({scopes(g.path)[-1] for g in inner}))
         kinds_of = [g.device_kinds for g in inner]
     device_kinds = None if any(k is None for k in kinds_of) else frozenset().union(*(k or () for k in kinds_of))
     if device_kind is not None and device_kinds is not None and device_kind not in device_kinds:

@@ -20,7 +20,7 @@ import pytest
 
 from realtime.specs import Profile
 from tests.conftest import BrokerInfo
-from tests.ingest.helpers import Publisher, unique, write_profile
+from tests.ingest.helpers import unique, write_profile
 from twin.auth import users
 from twin.auth.roles import Role
 from twin.catalogue import DeviceKind
@@ -202,13 +202,3 @@ def make_server(
 def server(make_server: ServerFactory) -> HubServer:
     """A server on the community, with the ingest on."""
     return make_server()
-
-
-@pytest.fixture
-def publisher(mqtt_broker: BrokerInfo) -> Iterator[Publisher]:
-    """A device-side MQTT publisher."""
-    pub = Publisher(mqtt_broker)
-    try:
-        yield pub
-    finally:
-        pub.close()

@@ -57,15 +57,6 @@ def _zigbee(publisher: Publisher, friendly_name: str, **values: Any) -> None:
     publisher.flush(10)
 
 
-@pytest.fixture
-def publisher(mqtt_broker: BrokerInfo) -> Iterator[Publisher]:
-    pub = Publisher(mqtt_broker)
-    try:
-        yield pub
-    finally:
-        pub.close()
-
-
 def _open(browser: Browser, server: WebServer, path: str) -> tuple[Page, list[str]]:
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     failures: list[str] = []

@@ -31,7 +31,8 @@ EVERYWHERE = ""
 """The path of a grant on the whole graph."""
 
 
-def _within(path: str, root: str) -> bool:
+def within(path: str, root: str) -> bool:
+    """Tell whether ``path`` lies in the subtree under ``root`` (the root itself included)."""
     return root == EVERYWHERE or path == root or path.startswith(root + ".")
 
 
@@ -57,15 +58,15 @@ class Principal:
 
     def allows(self, permission: Permission, path: str) -> bool:
         """Tell whether a grant covering ``path`` carries the permission there."""
-        return any(permission in PERMISSIONS[g.role] and _within(path, g.path) for g in self.grants)
+        return any(permission in PERMISSIONS[g.role] and within(path, g.path) for g in self.grants)
 
     def sees_place(self, path: str) -> bool:
         """Tell whether a place is in a granted subtree or above one."""
-        return any(_within(path, g.path) or _within(g.path, path) for g in self.grants)
+        return any(within(path, g.path) or within(g.path, path) for g in self.grants)
 
     def sees_device(self, path: str, kind: str) -> bool:
         """Tell whether a device is in a granted subtree (and of a granted kind, for vendors)."""
-        return any(_within(path, g.path) and (g.device_kinds is None or kind in g.device_kinds) for g in self.grants)
+        return any(within(path, g.path) and (g.device_kinds is None or kind in g.device_kinds) for g in self.grants)
 
     def place_filter(self, path_column: Any) -> ColumnElement[bool]:
         """Return an SQL condition on an ltree path column: places this principal may see."""

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from twin.auth.roles import SEES_BILLING
-from twin.auth.scope import EVERYWHERE, Principal, principal_of
+from twin.auth.scope import EVERYWHERE, Principal, principal_of, within
 from twin.operations.catalogue import BillingStatus
 from twin.operations.money import today_cst
 from twin.store.operations import BillingAccountRow, ChargeRow, PaymentRow
@@ -27,15 +27,11 @@ from twin.store.operations import BillingAccountRow, ChargeRow, PaymentRow
 ZERO = Decimal("0.00")
 
 
-def _within(path: str, root: str) -> bool:
-    return root == EVERYWHERE or path == root or path.startswith(root + ".")
-
-
 def sees_bills(principal: Principal | None, path: str) -> bool:
     """Tell whether a role that sees bills covers this place (always, for the system)."""
     if principal is None:
         return True
-    return any(g.role in SEES_BILLING and _within(path, g.path) for g in principal.grants)
+    return any(g.role in SEES_BILLING and within(path, g.path) for g in principal.grants)
 
 
 def bill_condition(session: Session, path_column: Any) -> ColumnElement[bool]:
