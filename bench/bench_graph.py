@@ -52,7 +52,16 @@ def serve(settings: Settings, url: str, port: int) -> None:
     """Run the server in this (child) process, as ``twin serve`` would."""
     import uvicorn
 
-    uvicorn.run(create_app(settings, db_url=url), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings, db_url=url),
+        host="127.0.0.1",
+        port=port,
+        http="httptools",
+        loop="uvloop",
+        proxy_headers=False,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @contextlib.contextmanager

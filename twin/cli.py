@@ -152,6 +152,8 @@ def run_server(settings: Settings, host: str | None, port: int | None) -> None:
         host=host,
         port=port,
         ws="websockets",
+        http="httptools",
+        loop="uvloop",
         log_level="info",
         proxy_headers=False,
         ssl_certfile=settings.tls_certfile,
