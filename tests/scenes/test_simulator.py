@@ -15,6 +15,7 @@ from realtime.message import ReceiveMessage
 from realtime.mqtt import BrokerSettings
 from realtime.profiles import load_profiles
 from realtime.simulator import SimMessage, Simulation, run_simulation
+from realtime.simulator.audit import Audit
 from tests.conftest import BrokerInfo
 from tests.scenes.test_generate import Small
 from twin.scenes import Binding, read_bindings
@@ -68,6 +69,23 @@ def test_every_message_decodes_to_a_bound_identity(small: Small) -> None:
             assert {"water_total", "gas_total", "energy", "smoke", "floor", "vibration", "pressure", "level"} <= set(
                 quantities
             )
+
+
+def test_the_audit_finds_unknown_devices_rejects_and_silent_ones(small: Small) -> None:
+    scene, _, _ = small
+    assert scene.bindings_file is not None
+    bindings = read_bindings(scene.bindings_file)
+    smoke = next(b for b in bindings if b.profile == "zigbee2mqtt" and b.kind.value == "smoke_detector")
+    audit = Audit.of(bindings, PROFILES)
+    now = time.time()
+    audit.add(f"zigbee2mqtt/{smoke.identity}", b'{"smoke": false, "battery": 90}', now)
+    assert audit.clean and audit.readings == 2 and smoke.tag in audit.heard and "GW-ZB" in audit.heard
+    audit.add("zigbee2mqtt/SD-9-9-999", b'{"smoke": false}', now)
+    audit.add(f"zigbee2mqtt/{smoke.identity}", b"not json", now)
+    audit.add("tele/em_9_9_999/LWT", b"Online", now)
+    assert audit.unknown == {("zigbee2mqtt", "SD-9-9-999"): 1, ("tasmota", "em_9_9_999"): 1}
+    assert sum(audit.rejects.values()) == 1 and not audit.clean and len(audit.samples) == 3
+    assert audit.silent(bindings) == sorted(b.tag for b in bindings if b.tag not in {smoke.tag, "GW-ZB"})
 
 
 def test_a_seed_reproduces_the_run(small: Small) -> None:
