@@ -1,47 +1,84 @@
 """Scale of the scene generator and the simulator, each beside a bare baseline of the same run.
 
-Usage: ``python bench/bench_simulator.py [--big]``. Prints: the plan of a 100,000-device community
-(time), the IFC written for the demo size (seconds, devices per second; ``--big`` also writes the
-100,000-device IFC), and the simulator's message production (messages per second, one process)
-beside a bare loop that only serialises the same number of JSON payloads with orjson.
+Usage: ``python bench/bench_simulator.py [--scale] [--rate 10000] [--processes 2] [--duration S]``.
+
+Prints the plan of a 100,000-device community (time); the IFC written for the demo size (``--scale``:
+also for the 100,000 devices: seconds, devices per second, peak memory, file size); the simulator's
+message production in one process beside a bare loop that only serialises as many JSON payloads
+with orjson; and the simulator publishing at ``--rate`` through a private Mosquitto to a bare paho
+subscriber on ``#`` (the demo's devices for 10 s; ``--scale``: the 100,000-device community's for
+35 s, long enough for its slowest device to report once), beside a bare paho publisher sending the
+same messages through the same broker as fast as it can. Every received message is then decoded
+by the ingest's decoder and bound as a loaded scene binds it: unknown devices and rejects must be
+zero, and the bound devices never heard are counted.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import orjson
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.table import Row, report  # noqa: E402
 from bim.generate import write_ifc  # noqa: E402
-from realtime.simulator import Simulation  # noqa: E402
-from twin.scenes import GenerateSpec, plan_bindings, plan_community  # noqa: E402
+from realtime.mqtt import BrokerSettings  # noqa: E402
+from realtime.profiles import load_profiles  # noqa: E402
+from realtime.simulator import Simulation, run_simulation  # noqa: E402
+from realtime.simulator.audit import Audit  # noqa: E402
+from realtime.simulator.devices import sim_devices  # noqa: E402
+from realtime.simulator.engine import PERIOD_S, UPLOAD_S  # noqa: E402
+from realtime.simulator.styles import online  # noqa: E402
+from twin.catalogue import DeviceKind  # noqa: E402
+from twin.scenes import Binding, GenerateSpec, plan_bindings, plan_community  # noqa: E402
 from twin.scenes.generate import DEFAULT_SITE  # noqa: E402
+from twin.services import MosquittoBroker  # noqa: E402
+from twin.services.system import free_port  # noqa: E402
+
+BIG = GenerateSpec(32, 33, 16, seed=1)
+DEMO = GenerateSpec(6, 18, 4, seed=1)
+QUIET_S = 2.0
+"""The subscriber has everything once nothing more arrived for this long."""
 
 
-def main() -> None:
-    big = GenerateSpec(32, 33, 16, seed=1)
+def generator(scale: bool) -> tuple[list[Binding], list[Row]]:
+    """Time the plan of the big community and the IFC writer; return the big plan's bindings."""
     started = time.perf_counter()
-    plan = plan_community(DEFAULT_SITE, big)
-    print(f"plan {big}: {len(plan.devices)} devices in {time.perf_counter() - started:.2f} s")
-    sizes = [GenerateSpec(6, 18, 4, seed=1)] + ([big] if "--big" in sys.argv else [])
-    for spec in sizes:
-        community = plan_community(DEFAULT_SITE, spec)
+    plan = plan_community(DEFAULT_SITE, BIG)
+    seconds = time.perf_counter() - started
+    print(f"plan {BIG}: {len(plan.devices)} devices in {seconds:.2f} s")
+    rows = [Row("generator", "plan of 100k devices", seconds, None, "s")]
+    for spec in [DEMO, BIG] if scale else [DEMO]:
+        community = plan if spec is BIG else plan_community(DEFAULT_SITE, spec)
         with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "c.ifc"
             started = time.perf_counter()
-            write_ifc(community, Path(folder) / "c.ifc")
+            write_ifc(community, path)
             seconds = time.perf_counter() - started
+            size = path.stat().st_size
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"IFC {spec.buildings}×{spec.floors}×{spec.units_per_floor}: {len(community.devices)} devices "
-            f"in {seconds:.1f} s = {len(community.devices) / seconds:.0f} devices/s"
+            f"in {seconds:.1f} s = {len(community.devices) / seconds:.0f} devices/s, {size / 1e6:.0f} MB, "
+            f"peak RSS so far {peak:.0f} MiB"
         )
-    bindings = plan_bindings(plan)
+        rows.append(Row("generator", f"IFC of {len(community.devices)} devices", seconds, None, "s"))
+    return plan_bindings(plan), rows
+
+
+def production(bindings: list[Binding]) -> Row:
+    """Time the simulation alone (no broker) against serialising as many payloads with orjson."""
     sim = Simulation(bindings, seed=1, t0=0.0, epoch0=time.time(), speed=1.0)
     started = time.perf_counter()
     messages = len(sim.advance(1800.0))
@@ -55,7 +92,160 @@ def main() -> None:
     print(f"{'':24}{'msg/s':>12}")
     print(f"{'simulator (1 process)':24}{ours:12.0f}")
     print(f"{'bare orjson.dumps':24}{bare:12.0f}")
-    report([Row("simulator", "messages generated per second", ours, bare, "msg/s", note="bare: orjson.dumps")])
+    return Row("simulator", "messages generated per second", ours, bare, "msg/s", note="bare: orjson.dumps")
+
+
+class Listener:
+    """A bare paho subscriber on ``#`` keeping every message with its time of receipt."""
+
+    def __init__(self, port: int) -> None:
+        self.messages: list[tuple[str, bytes, float]] = []
+        self._subscribed = threading.Event()
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-listener-{os.getpid()}")
+        client.on_connect = lambda c, *_: c.subscribe("#", qos=1)
+        client.on_subscribe = lambda *_: self._subscribed.set()
+        client.on_message = self._on_message
+        client.connect("127.0.0.1", port)
+        client.loop_start()
+        if not self._subscribed.wait(10):
+            raise RuntimeError("the listener could not subscribe")
+        self.client = client
+
+    def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        self.messages.append((message.topic, bytes(message.payload), time.time()))
+
+    def settle(self, expected: int, timeout: float = 120.0) -> None:
+        """Wait until ``expected`` messages arrived and then nothing more for a moment (or the timeout)."""
+        deadline = time.monotonic() + timeout
+        seen, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            count = len(self.messages)
+            if count != seen:
+                seen, since = count, time.monotonic()
+            elif count >= expected and time.monotonic() - since > QUIET_S:
+                return
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def bare_publish(port: int, messages: list[tuple[str, bytes, float]], listener: Listener) -> float:
+    """Send the same messages with one bare paho client as fast as it goes; return msg/s received."""
+    listener.messages.clear()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-bare-{os.getpid()}")
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    started = time.time()
+    for topic, payload, _ in messages:
+        client.publish(topic, payload, qos=0)
+    listener.settle(len(messages))
+    last = listener.messages[-1][2] if listener.messages else time.time()
+    client.loop_stop()
+    client.disconnect()
+    received = len(listener.messages)
+    return received / (last - started) if received else 0.0
+
+
+def slowest_s(bindings: list[Binding], speed: float) -> float:
+    """Return the wall seconds within which every bound device reports once at ``speed``."""
+    periods = [PERIOD_S.get(b.kind, 600.0) for b in bindings if b.kind is not DeviceKind.GATEWAY]
+    return (max(periods, default=0.0) + UPLOAD_S) / speed
+
+
+def through_broker(bindings: list[Binding], rate: float, processes: int, duration: float, label: str) -> list[Row]:
+    """Publish through a private Mosquitto to a bare subscriber; audit what arrived; then the bare publisher."""
+    announced = sum(1 for d in sim_devices(bindings, 1) if online(d, True) is not None)
+    with tempfile.TemporaryDirectory() as home:
+        os.chmod(home, 0o755)  # the broker runs as the mosquitto user when started by root
+        broker = MosquittoBroker(Path(home) / "mqtt", free_port())
+        broker.start()
+        try:
+            listener = Listener(broker.port)
+            try:
+                sim = run_simulation(
+                    bindings,
+                    BrokerSettings("127.0.0.1", broker.port, client_id="bench-sim"),
+                    seed=1,
+                    rate=rate,
+                    duration=duration,
+                    processes=processes,
+                )
+                expected = sim.messages + 2 * announced
+                listener.settle(expected)
+                received = list(listener.messages)
+                bare = bare_publish(broker.port, received, listener)
+            finally:
+                listener.close()
+        finally:
+            broker.stop()
+    started = time.perf_counter()
+    audit = Audit.of(bindings, load_profiles([ROOT / "scenes" / "profiles"]))
+    for topic, payload, at in received:
+        audit.add(topic, payload, at)
+    decoding = time.perf_counter() - started
+    silent = audit.silent(bindings)
+    within = slowest_s(bindings, sim.speed)
+    print(
+        f"\nthrough Mosquitto, {label}: {len(bindings)} bound devices, --rate {rate:.0f} --processes {processes}"
+        f" --duration {duration:.0f}: published {sim.messages} in {sim.seconds:.1f} s = {sim.rate:.0f} msg/s"
+        f" (simulated time ×{sim.speed:.1f}; plus {announced} online and {announced} offline on start and stop)"
+    )
+    print(f"bare subscriber on #: received {len(received)} of {expected}")
+    print(
+        f"decoded by the ingest's decoder in {decoding:.1f} s: {audit.readings} readings, {audit.availability}"
+        f" availability; unknown devices {sum(audit.unknown.values())}, rejects {sum(audit.rejects.values())}"
+    )
+    for line in audit.samples:
+        print(f"  {line}")
+    print(
+        f"bound devices heard: {len(bindings) - len(silent)} of {len(bindings)} (every one reports within"
+        f" {within:.1f} s at ×{sim.speed:.1f}){'; never heard: ' + ', '.join(silent[:5]) if silent else ''}"
+    )
+    print(f"{'':32}{'msg/s':>12}")
+    print(f"{'simulator → Mosquitto → #':32}{sim.rate:12.0f}")
+    print(f"{'bare paho publisher → #':32}{bare:12.0f}")
+    return [
+        Row("simulator", f"through Mosquitto, {label}", sim.rate, bare, "msg/s", note="bare: one paho publisher"),
+        Row(
+            "simulator",
+            f"received / published, {label}",
+            len(received),
+            expected,
+            "messages",
+            goal="all received",
+            ok=len(received) == expected,
+        ),
+        Row(
+            "simulator",
+            f"unknown + rejected, {label}",
+            sum(audit.unknown.values()) + sum(audit.rejects.values()),
+            None,
+            "messages",
+            goal="0",
+            ok=audit.clean,
+        ),
+        Row("simulator", f"bound devices never heard, {label}", len(silent), None, "devices"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", action="store_true", help="the 100,000-device community: IFC and broker run")
+    parser.add_argument("--rate", type=float, default=10_000.0, help="messages per second through the broker")
+    parser.add_argument("--processes", type=int, default=2, help="simulator processes")
+    parser.add_argument("--duration", type=float, default=None, help="seconds (default 10; 35 with --scale)")
+    args = parser.parse_args()
+    big, rows = generator(args.scale)
+    rows.append(production(big))
+    bindings = big if args.scale else plan_bindings(plan_community(DEFAULT_SITE, DEMO))
+    duration = args.duration or (35.0 if args.scale else 10.0)
+    label = "100k community" if args.scale else "demo"
+    rows += through_broker(bindings, args.rate, args.processes, duration, label)
+    report(rows)
 
 
 if __name__ == "__main__":
