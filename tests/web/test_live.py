@@ -11,7 +11,7 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -220,4 +220,56 @@ def test_rest_polling_stands_in_only_while_the_socket_cannot_connect(browser: Br
     page.screenshot(path=str(ARTIFACTS / "web-fallback.png"), timeout=60_000)
     assert page.evaluate("window.__twin.connection") in {"connecting", "reconnecting"}
     assert page.evaluate("window.__twin.errors") == []
+    page.close()
+
+
+def test_energy_layer_paints_rooms_by_their_meters(
+    browser: Browser, web_server: WebServer, publisher: Publisher
+) -> None:
+    floor = str(_device(web_server, SENSOR)["floor_id"])
+    meters = _call(web_server, "GET", f"/api/devices?under={floor}&kind=electricity_meter")["items"]
+    assert len(meters) >= 2, "the scene has no household meters on this floor"
+    # Two households use energy, one twice the other; the floor's other rooms report none.
+    shanghai = timezone(timedelta(hours=8))
+    for meter, kwh in zip(meters[:2], (3.0, 6.0), strict=True):
+        topic = f"tele/{meter['tag'].lower().replace('-', '_')}/SENSOR"
+        for n, total in enumerate((100.0, 100.0 + kwh)):
+            local = (datetime.now(shanghai) - timedelta(minutes=10 - n * 5)).strftime("%Y-%m-%dT%H:%M:%S")
+            publisher.send(topic, json.dumps({"Time": local, "ENERGY": {"Total": total, "Power": 200.0}}))
+    publisher.flush(10)
+    used = {str(m["space_id"]) for m in meters[:2]}
+    deadline = time.monotonic() + 30
+    while True:
+        spaces = _call(web_server, "GET", f"/api/floors/{floor}/layers")["spaces"]
+        if used <= {space for space, facts in spaces.items() if facts["energy_kwh"] > 0}:
+            break
+        assert time.monotonic() < deadline, f"the meters' readings did not reach the energy layer: {spaces}"
+        time.sleep(0.5)
+    page, failures = _open(browser, web_server, "/")
+    page.wait_for_function("window.__twin.buildings > 0", timeout=60_000)
+    page.fill(".search-input", SENSOR)
+    page.press(".search-input", "Enter")
+    page.wait_for_function(f"window.__twin.floor === '{floor}'", timeout=30_000)
+    page.click(".panel .close")
+    page.click("button:has-text('Plan')")
+    page.select_option("select[aria-label='Space layer']", "kind")
+    rooms = ".plan-box polygon.room"
+    by_kind = page.eval_on_selector_all(
+        rooms, "ps => Object.fromEntries(ps.map(p => [p.dataset.space, p.getAttribute('fill')]))"
+    )
+    page.select_option("select[aria-label='Space layer']", "energy")
+    page.wait_for_function(
+        "([s, k]) => [...document.querySelectorAll(s)].some(p => p.getAttribute('fill') !== k[p.dataset.space])",
+        arg=[rooms, by_kind],
+        timeout=10_000,
+    )
+    fills = page.eval_on_selector_all(
+        rooms, "ps => Object.fromEntries(ps.map(p => [p.dataset.space, p.getAttribute('fill')]))"
+    )
+    low, high = (fills[str(m["space_id"])] for m in meters[:2])
+    unmetered = {fill for space, fill in fills.items() if space not in used}
+    assert low != high, "twice the energy use is painted like the half"
+    assert not {low, high} & unmetered, "a metered room is painted like a room without meters"
+    page.screenshot(path=str(ARTIFACTS / "web-energy-layer.png"), timeout=60_000)
+    assert failures == [] and page.evaluate("window.__twin.errors") == []
     page.close()
