@@ -163,18 +163,24 @@ def test_a_clicked_device_shows_live_values(browser: Browser, web_server: WebSer
     page.close()
 
 
-def test_billing_layer_follows_payments(browser: Browser, web_server: WebServer) -> None:
-    floor = str(_device(web_server, SENSOR)["floor_id"])
-    standings = _call(web_server, "GET", f"/api/billing/status?under={floor}")["items"]
-    overdue = next(u for u in standings if u["status"] == "overdue")
-    unit = str(overdue["unit_id"])
-    page, failures = _open(browser, web_server, "/")
+def _plan_of_sensor_floor(browser: Browser, server: WebServer, floor: str) -> tuple[Page, list[str]]:
+    """Open the view, fly to the sensor's floor by search and show its 2D plan."""
+    page, failures = _open(browser, server, "/")
     page.wait_for_function("window.__twin.buildings > 0", timeout=60_000)
     page.fill(".search-input", SENSOR)
     page.press(".search-input", "Enter")
     page.wait_for_function(f"window.__twin.floor === '{floor}'", timeout=30_000)
     page.click(".panel .close")
     page.click("button:has-text('Plan')")
+    return page, failures
+
+
+def test_billing_layer_follows_payments(browser: Browser, web_server: WebServer) -> None:
+    floor = str(_device(web_server, SENSOR)["floor_id"])
+    standings = _call(web_server, "GET", f"/api/billing/status?under={floor}")["items"]
+    overdue = next(u for u in standings if u["status"] == "overdue")
+    unit = str(overdue["unit_id"])
+    page, failures = _plan_of_sensor_floor(browser, web_server, floor)
     page.select_option("select[aria-label='Space layer']", "billing")
     room = f".plan-box polygon[data-space='{unit}']"
     before = page.get_attribute(room, "fill")
@@ -245,13 +251,7 @@ def test_energy_layer_paints_rooms_by_their_meters(
             break
         assert time.monotonic() < deadline, f"the meters' readings did not reach the energy layer: {spaces}"
         time.sleep(0.5)
-    page, failures = _open(browser, web_server, "/")
-    page.wait_for_function("window.__twin.buildings > 0", timeout=60_000)
-    page.fill(".search-input", SENSOR)
-    page.press(".search-input", "Enter")
-    page.wait_for_function(f"window.__twin.floor === '{floor}'", timeout=30_000)
-    page.click(".panel .close")
-    page.click("button:has-text('Plan')")
+    page, failures = _plan_of_sensor_floor(browser, web_server, floor)
     page.select_option("select[aria-label='Space layer']", "kind")
     rooms = ".plan-box polygon.room"
     by_kind = page.eval_on_selector_all(
