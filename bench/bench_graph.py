@@ -38,6 +38,7 @@ from bench.table import Row, report
 from twin.app import create_app
 from twin.auth import users
 from twin.auth.roles import Role
+from twin.cli import SERVER_OPTIONS
 from twin.services import PostgresCluster
 from twin.services.system import free_port
 from twin.settings import Settings
@@ -56,11 +57,9 @@ def serve(settings: Settings, url: str, port: int) -> None:
         create_app(settings, db_url=url),
         host="127.0.0.1",
         port=port,
-        http="httptools",
-        loop="uvloop",
-        proxy_headers=False,
         log_level="warning",
         access_log=False,
+        **SERVER_OPTIONS,
     )
 
 
