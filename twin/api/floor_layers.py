@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select, union_all
 
-from twin.api.deps import SessionDep
+from twin.api.deps import SessionDep, read_only
 from twin.auth.scope import device_condition
 from twin.graph.places import get_place
 from twin.schemas import Id
@@ -27,6 +27,7 @@ ENERGY = "energy"
 
 
 @router.get("/floors/{floor_id}/layers")
+@read_only
 def floor_layers(
     session: SessionDep, floor_id: Id, days: Annotated[int, Query(ge=1, le=366)] = 30
 ) -> dict[str, object]:
