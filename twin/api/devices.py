@@ -12,7 +12,7 @@ from twin.api.deps import SessionDep, read_only
 from twin.errors import ValidationError
 from twin.graph import device_list, queries
 from twin.graph import devices as uc
-from twin.graph.views import device_items, devices_public, place_items
+from twin.graph.views import devices_public, place_items
 from twin.schemas import (
     DeviceCreate,
     DevicePage,
@@ -84,8 +84,8 @@ def list_devices(
         cursor=cursor,
         limit=limit,
     )
-    rows, next_cursor = device_list.find_devices(session, q)
-    body = orjson.dumps({"items": device_items(session, rows), "next": next_cursor})
+    items, next_cursor = device_list.find_devices(session, q)
+    body = b'{"items":' + items + b',"next":' + orjson.dumps(next_cursor) + b"}"
     return Response(body, media_type="application/json")
 
 

@@ -1,5 +1,7 @@
 """The device list, the view's hottest read: one SQL statement for the page, errors explained after.
 
+The statement also renders the page as JSON (``device_page``): names, identifiers and all.
+
 Filters that name other objects (``under`` a place, ``near_device``) are folded into the page's
 statement as subqueries instead of being loaded first: a round trip saved on every page. A place
 or device that is missing, retired or out of the caller's scope then simply matches nothing, so an
@@ -13,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, func, literal_column, null, select
+from sqlalchemy import ColumnElement, Float, Integer, Select, func, literal_column, null, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from twin.auth.scope import device_condition
 from twin.errors import ValidationError
+from twin.graph import device_page
 from twin.graph.devices import get_device
 from twin.graph.geometry import LOCAL_SRID, parse, to_db
 from twin.graph.places import get_place
@@ -48,21 +51,25 @@ class DeviceQuery:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def encode_cursor(last_id: int) -> str:
-    """Make an opaque cursor from the last id of a page."""
-    return base64.urlsafe_b64encode(f"d:{last_id}".encode()).decode().rstrip("=")
+def encode_cursor(last_id: int, distance: float | None = None) -> str:
+    """Make an opaque cursor from the last row of a page: its id, and its distance when sorted by it."""
+    raw = f"d:{last_id}" if distance is None else f"r:{distance!r}:{last_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
-    """Read a cursor, refusing one this server did not make."""
+def decode_cursor(cursor: str, by_distance: bool = False) -> tuple[float | None, int]:
+    """Read a cursor as (distance, id), refusing one this server did not make for this kind of list."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, value = raw.split(":", 1)
-        if prefix != "d":
+        if prefix != ("r" if by_distance else "d"):
             raise ValueError(prefix)
-        return int(value)
+        if not by_distance:
+            return None, int(value)
+        distance, last_id = value.split(":")
+        return float(distance), int(last_id)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError("cursor", "not a cursor returned by this API") from exc
+        raise ValidationError("cursor", "not a cursor returned by this API for this list") from exc
 
 
 LISTING = (
@@ -84,8 +91,8 @@ LISTING = (
 """The columns a device list shows: plain values, no ORM objects and no geometry to decode."""
 
 
-def find_devices(session: Session, q: DeviceQuery) -> tuple[list[Row[Any]], str | None]:
-    """Return a page of devices (with ``distance`` when a point was given) and the next cursor."""
+def find_devices(session: Session, q: DeviceQuery) -> tuple[bytes, str | None]:
+    """Return a page of devices as a JSON array (with ``distance`` when a point was given) and the next cursor."""
     _check(q)
     stmt: Select = select(*LISTING).where(  # type: ignore[type-arg]
         device_condition(session, DeviceRow.path, DeviceRow.kind)
@@ -119,24 +126,37 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[list[Row[Any]], str 
         stmt = stmt.where(DeviceRow.position_local.op("&&")(func.ST_MakeEnvelope(x0, y0, x1, y1, LOCAL_SRID)))
     if centre is None:
         stmt = stmt.add_columns(null().label("distance"))
-    else:
-        stmt = stmt.add_columns(func.ST_Distance(func.ST_Force2D(DeviceRow.position_local), centre).label("distance"))
-        if q.near_device is not None:
-            stmt = stmt.where(DeviceRow.id != q.near_device)
-        if q.nearest is not None:
-            stmt = (
-                stmt.where(DeviceRow.position_local.is_not(None))
-                .order_by(DeviceRow.position_local.op("<->")(centre))
-                .limit(_inline(q.nearest))
-            )
-            return _explained(session, q, list(session.execute(stmt).all())), None
-        stmt = stmt.where(func.ST_DWithin(DeviceRow.position_local, centre, q.radius))
+        if q.cursor is not None:
+            stmt = stmt.where(DeviceRow.id > decode_cursor(q.cursor)[1])
+        stmt = stmt.order_by(DeviceRow.id).limit(_inline(q.limit + 1))
+        return _paged(session, q, stmt, by_distance=False)
+    distance = DeviceRow.position_local.op("<->", return_type=Float)(centre)
+    stmt = stmt.add_columns(distance.label("distance"))
+    if q.near_device is not None:
+        stmt = stmt.where(DeviceRow.id != q.near_device)
+    if q.nearest is not None:
+        # Ordered by distance alone: a tie-breaking id would stop the GiST index from walking
+        # outwards (a sort of every device instead, 70 ms at 100,000).
+        stmt = stmt.where(DeviceRow.position_local.is_not(None)).order_by(distance).limit(_inline(q.nearest))
+        return _explained(session, q, device_page.render(session, stmt, q.nearest, by_distance=True)).items, None
+    stmt = stmt.where(func.ST_DWithin(DeviceRow.position_local, centre, q.radius)).order_by(distance, DeviceRow.id)
     if q.cursor is not None:
-        stmt = stmt.where(DeviceRow.id > decode_cursor(q.cursor))
-    rows = _explained(session, q, list(session.execute(stmt.order_by(DeviceRow.id).limit(_inline(q.limit + 1))).all()))
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
-    return rows, encode_cursor(rows[-1].id) if more else None
+        stmt = stmt.where(tuple_(distance, DeviceRow.id) > tuple_(*decode_cursor(q.cursor, by_distance=True)))
+    return _paged(session, q, stmt.limit(_inline(q.limit + 1)), by_distance=True)
+
+
+def _paged(session: Session, q: DeviceQuery, stmt: Select[Any], by_distance: bool) -> tuple[bytes, str | None]:
+    """Render a page of ``q.limit`` rows from a statement that asks for one more, and the cursor after it.
+
+    A radius list is sorted nearest first, ties by id, because that is what a person asks of
+    "within 30 m of this hydrant"; its cursor carries the last distance as well as the id. It
+    costs what sorting by id did: either way PostgreSQL finds the whole circle (5,000 devices
+    around a tower's core at 100,000) and keeps the first page with a top-N sort.
+    """
+    page = _explained(session, q, device_page.render(session, stmt, q.limit, by_distance=by_distance))
+    if page.found <= q.limit or page.last_id is None:
+        return page.items, None
+    return page.items, encode_cursor(page.last_id, page.last_distance if by_distance else None)
 
 
 def _inline(limit: int) -> ColumnElement[int]:
@@ -166,11 +186,11 @@ def _check(q: DeviceQuery) -> None:
         raise ValidationError("radius", "give a positive radius in metres with a point, or nearest=N")
 
 
-def _explained(session: Session, q: DeviceQuery, rows: list[Row[Any]]) -> list[Row[Any]]:
+def _explained(session: Session, q: DeviceQuery, page: device_page.Page) -> device_page.Page:
     """Return a non-empty page as is; for an empty one, say why when a named object is the reason."""
-    if not rows:
+    if not page.found:
         if q.under is not None:
             get_place(session, PlaceRow, q.under, "place")
         if q.near_device is not None and get_device(session, q.near_device).position_local is None:
             raise ValidationError("near_device", f"device {q.near_device} has no position")
-    return rows
+    return page
