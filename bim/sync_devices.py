@@ -15,10 +15,11 @@ from typing import Any
 from shapely.geometry import Point
 from sqlalchemy import select
 
+from bim.batch import create_devices
 from bim.model import BimDevice, BimSpace, WalkEdge
 from bim.sync import SyncState, clipped, ifc_identity
 from twin.audit import snapshot
-from twin.graph.devices import create_device, retire_device, update_device
+from twin.graph.devices import retire_device, update_device
 from twin.graph.geometry import from_db
 from twin.graph.walking import add_walk_edge
 from twin.imports import ImportInputError
@@ -42,7 +43,8 @@ _RETIRE_ORDER = {"space": 0, "floor": 1, "building": 2}
 
 
 def write_devices(state: SyncState) -> None:
-    """Create or update the model's devices in their places."""
+    """Create or update the model's devices in their places; the new ones together (:mod:`bim.batch`)."""
+    new: dict[str, DeviceCreate] = {}
     for device in state.model.devices:
         position = state.placement_of_storey(device.storey_id).point(device.position)
         place = _place_for(state, device, position)
@@ -54,11 +56,8 @@ def write_devices(state: SyncState) -> None:
         }
         row = state.existing.get(device.global_id)
         if row is None:
-            state.devices[device.global_id] = create_device(
-                state.session,
-                DeviceCreate(
-                    place_id=place.id, position=position, identifiers=ifc_identity(device.global_id), **values
-                ),
+            new[device.global_id] = DeviceCreate(
+                place_id=place.id, position=position, identifiers=ifc_identity(device.global_id), **values
             )
             state.changes.added.append(device.global_id)
             continue
@@ -70,6 +69,7 @@ def write_devices(state: SyncState) -> None:
             state.changes.added.append(device.global_id)
         if state.owns(row):
             _update(state, row, device.global_id, place, position, values)
+    state.devices |= zip(new, create_devices(state.session, list(new.values())), strict=True)
 
 
 def _properties(state: SyncState, device: BimDevice) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from shapely.geometry import Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 
+from bim.batch import create_spaces
 from bim.model import BimBuilding, BimStorey
 from bim.outlines import footprint_of, outline_of, polygon_of
 from bim.placement import ModelPlacement
@@ -24,7 +25,7 @@ from bim.sync import SyncState, clipped, ifc_identity, points_of
 from twin.audit import snapshot
 from twin.catalogue import SpaceKind
 from twin.graph.geometry import from_db, to_db
-from twin.graph.places import create_building, create_floor, create_space, update_place
+from twin.graph.places import create_building, create_floor, update_place
 from twin.imports import ImportInputError
 from twin.imports.changes import announce, derive_footprint, keep_others, revive, same_geometry
 from twin.schemas import BuildingCreate, FloorCreate, PlaceUpdate, SpaceCreate
@@ -239,11 +240,15 @@ def _device_points(state: SyncState, floor_id: int) -> list[tuple[float, float]]
 
 
 def write_spaces(state: SyncState) -> None:
-    """Create or update the model's spaces on their floors, with the IfcZones (flats, compartments) they are in."""
+    """Create or update the model's spaces on their floors, with the IfcZones (flats, compartments) they are in.
+
+    The new ones are created together at the end (:func:`bim.batch.create_spaces`), in the model's order.
+    """
     zones: dict[str, list[dict[str, str]]] = defaultdict(list)
     for zone in state.model.zones:
         for member in zone.space_ids:
             zones[member].append({"global_id": zone.global_id, "name": zone.name})
+    new: dict[str, SpaceCreate] = {}
     for space in state.model.spaces:
         floor = state.places.get(space.storey_id or "")
         if floor is None:
@@ -269,16 +274,13 @@ def write_spaces(state: SyncState) -> None:
         row = state.existing.get(space.global_id)
         if row is None:
             values.pop("space_kind")
-            state.places[space.global_id] = create_space(
-                state.session,
-                SpaceCreate(
-                    floor_id=floor.id,
-                    kind=kind,
-                    address=address.normal if address is not None else None,
-                    polygon_local=mapping(polygon) if polygon is not None else None,
-                    identifiers=ifc_identity(space.global_id),
-                    **values,
-                ),
+            new[space.global_id] = SpaceCreate(
+                floor_id=floor.id,
+                kind=kind,
+                address=address.normal if address is not None else None,
+                polygon_local=mapping(polygon) if polygon is not None else None,
+                identifiers=ifc_identity(space.global_id),
+                **values,
             )
             state.changes.added.append(space.global_id)
             continue
@@ -295,6 +297,7 @@ def write_spaces(state: SyncState) -> None:
             values |= {"address": address.normal, "building_no": address.building}
             values |= {"entrance_no": address.entrance, "room_no": address.room}
         _update(state, row, space.global_id, values, geometry={"polygon_local": polygon}, moves=True)
+    state.places |= zip(new, create_spaces(state.session, list(new.values())), strict=True)
 
 
 def _revived(state: SyncState, row: PlaceRow, global_id: str) -> None:
