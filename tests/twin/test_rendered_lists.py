@@ -1,4 +1,4 @@
-"""The device list as PostgreSQL renders it: the same items as the Python rendering, radius lists nearest first."""
+"""Lists as PostgreSQL renders them: the same items as the Python rendering; radius lists nearest first."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def community(client: TestClient, postgis_conninfo: str) -> Community:
         conn.execute(
             "INSERT INTO identifiers (namespace, value, device_id) VALUES ('serial', 'SN-0042', %s)", (sensor,)
         )
+        conn.execute(
+            "INSERT INTO identifiers (namespace, value, place_id) VALUES ('ifc', '2O2Fr$t4X7Zf8NOew3FLOH', %s)",
+            (built.floors[2],),
+        )
+        conn.execute("UPDATE places SET properties = '{\"面积\": 80.5}' WHERE id = %s", (built.units["3-2-201"],))
     return built
 
 
@@ -90,3 +95,24 @@ def test_a_cursor_of_one_kind_of_list_is_refused_by_another(client: TestClient, 
     assert wrong.status_code == 422 and "cursor" in wrong.text
     wrong = client.get("/api/devices", params={"under": community.site, "cursor": by_distance})
     assert wrong.status_code == 422 and "cursor" in wrong.text
+
+
+def test_listed_places_are_rendered_as_their_ancestors_are(client: TestClient, community: Community) -> None:
+    """Subtrees, children and the address search render in SQL; ancestors still in Python: they agree."""
+    unit = community.units["3-2-201"]
+    above = client.get(f"/api/places/{unit}/ancestors").json()["items"]
+    subtree = {item["id"]: item for item in client.get(f"/api/places/{community.site}/subtree").json()["items"]}
+    children = {item["id"]: item for item in client.get(f"/api/places/{community.floors[2]}/children").json()["items"]}
+    found = client.get("/api/units", params={"address": "3栋2单元201室"}).json()["items"]
+    assert [item["id"] for item in found] == [unit]
+    for item in above[1:]:
+        assert subtree[item["id"]] == item
+    assert found[0] == subtree[unit] == children[unit]
+    assert found[0]["properties"] == {"面积": 80.5}
+    assert [step["name"] for step in found[0]["path"]] == ["金色年华", "3栋", "2F", "201室"]
+    floor = subtree[community.floors[2]]
+    assert floor["identifiers"] == [{"namespace": "ifc", "value": "2O2Fr$t4X7Zf8NOew3FLOH"}]
+    single = client.get(f"/api/floors/{community.floors[2]}").json()
+    assert {key: single[key] for key in floor} == floor
+    sites = client.get("/api/sites").json()["items"]
+    assert sites == [above[0]]

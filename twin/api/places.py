@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from twin.api.deps import SessionDep, read_only
+from twin.graph import place_page, queries
 from twin.graph import places as uc
-from twin.graph import queries
 from twin.graph.views import place_items, places_public
 from twin.schemas import (
     BuildingCreate,
@@ -39,12 +39,17 @@ def _listed(session: Session, rows: Sequence[Any]) -> Response:
     return Response(orjson.dumps({"items": place_items(session, rows)}), media_type="application/json")
 
 
+def _json(items: bytes) -> Response:
+    """Send a list of places that PostgreSQL rendered (see ``twin.graph.place_page``)."""
+    return Response(b'{"items":' + items + b"}", media_type="application/json")
+
+
 @router.get("/sites", response_model=PlaceList)
 @read_only
 def list_sites(session: SessionDep) -> Response:
     """List the communities."""
     where = (PlaceRow.kind == "site") & PlaceRow.retired_at.is_(None)
-    return _listed(session, session.execute(select(*queries.PLACE_LISTING).where(where).order_by(PlaceRow.id)).all())
+    return _json(place_page.render(session, select(PlaceRow.id, PlaceRow.id.label("sort")).where(where))[0])
 
 
 @router.post("/sites", status_code=status.HTTP_201_CREATED)
@@ -104,14 +109,14 @@ def get_space(session: SessionDep, space_id: Id) -> SpacePublic:
 @read_only
 def list_children(session: SessionDep, place_id: Id) -> Response:
     """List the places directly under a place."""
-    return _listed(session, queries.children(session, place_id))
+    return _json(queries.children(session, place_id))
 
 
 @router.get("/places/{place_id}/subtree", response_model=PlaceList)
 @read_only
 def list_subtree(session: SessionDep, place_id: Id, kind: Annotated[list[str] | None, Query()] = None) -> Response:
     """List every place under a place, optionally of some levels only."""
-    return _listed(session, queries.subtree(session, place_id, kind or []))
+    return _json(queries.subtree(session, place_id, kind or []))
 
 
 @router.get("/places/{place_id}/ancestors", response_model=PlaceList)
@@ -147,4 +152,4 @@ def delete_place(session: SessionDep, place_id: Id) -> None:
 @read_only
 def find_units(session: SessionDep, address: str, site_id: Id | None = None) -> Response:
     """Find household units by their address, in any common spelling (3-2-1801, 3栋2单元1801室, 3#2-1801)."""
-    return _listed(session, queries.unit_rows(session, address, site_id))
+    return _json(queries.units_listed(session, address, site_id))

@@ -19,20 +19,8 @@ from typing import Any
 from sqlalchemy import Select, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
-from twin.graph.paths import LEVELS
+from twin.graph.sql_json import identifiers, steps
 
-_LEVELS = ", ".join(f"'{level}'" for level in LEVELS)
-_STEPS = f"""coalesce((
-    SELECT json_agg(json_build_object(
-        'kind', (ARRAY[{_LEVELS}])[step.n], 'id', step.id, 'name', coalesce(named.name, '?')
-    ) ORDER BY step.n)
-    FROM unnest(string_to_array(d.path::text, '.')::bigint[]) WITH ORDINALITY AS step(id, n)
-    LEFT JOIN places AS named ON named.id = step.id
-), '[]')"""
-_IDENTIFIERS = """coalesce((
-    SELECT json_agg(json_build_object('namespace', i.namespace, 'value', i.value) ORDER BY i.namespace, i.value)
-    FROM identifiers AS i WHERE i.device_id = d.id
-), '[]')"""
 _POSITION = """CASE WHEN d.position_local IS NULL THEN NULL ELSE json_build_array(
     round(ST_X(d.position_local)::numeric, 3), round(ST_Y(d.position_local)::numeric, 3),
     round(coalesce(ST_Z(d.position_local), 0)::numeric, 3)
@@ -40,9 +28,9 @@ _POSITION = """CASE WHEN d.position_local IS NULL THEN NULL ELSE json_build_arra
 ITEM = f"""json_build_object(
     'id', d.id, 'kind', d.kind, 'name', d.name, 'tag', d.tag,
     'place_id', d.place_id, 'floor_id', d.floor_id, 'space_id', d.space_id,
-    'position', {_POSITION}, 'path', {_STEPS},
+    'position', {_POSITION}, 'path', {steps('d.path')},
     'health', d.health, 'last_seen', d.last_seen, 'properties', coalesce(d.properties, '{{}}'::jsonb),
-    'identifiers', {_IDENTIFIERS},
+    'identifiers', {identifiers('device_id', 'd.id')},
     'distance', round(r.distance::numeric, 3)
 )"""
 """One device as JSON, from its row ``d`` of ``devices`` and its ranked row ``r`` (``distance``)."""

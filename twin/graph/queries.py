@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from twin.auth.scope import device_condition, place_condition, principal_of
 from twin.errors import ValidationError
+from twin.graph import place_page
 from twin.graph.addresses import parse_address
 from twin.graph.devices import get_device
 from twin.graph.geometry import LOCAL_SRID
@@ -41,35 +42,32 @@ def _live(place_id: int) -> ColumnElement[bool]:
     return select(root.path).where(root.id == place_id, root.retired_at.is_(None)).scalar_subquery()
 
 
-def _seen(session: Session, place_id: int, rows: list[Row[Any]]) -> list[Row[Any]]:
-    """Return rows found under a place; when there are none, check the place itself (404 if unseen).
+def _listed(session: Session, place_id: int, stmt: Select[Any, Any]) -> bytes:
+    """Render places found under a place; when there are none, check the place itself (404 if unseen).
 
     A place seen under another means the caller sees that other too (grants are subtrees), so
     only an empty answer needs the extra look-up.
     """
-    if not rows:
+    items, count = place_page.render(session, stmt)
+    if not count:
         get_place(session, PlaceRow, place_id, "place")
-    return rows
+    return items
 
 
-def children(session: Session, place_id: int) -> list[Row[Any]]:
-    """Return the places directly under a place, as plain rows of ``PLACE_LISTING``."""
-    stmt = (
-        select(*PLACE_LISTING)
-        .where(
-            PlaceRow.path.op("<@")(_live(place_id)),
-            PlaceRow.parent_id == place_id,
-            PlaceRow.retired_at.is_(None),
-            place_condition(session, PlaceRow.path),
-        )
-        .order_by(PlaceRow.id)
+def children(session: Session, place_id: int) -> bytes:
+    """Return the places directly under a place, by id, as a JSON array of ``PlacePublic`` items."""
+    stmt = select(PlaceRow.id, PlaceRow.id.label("sort")).where(
+        PlaceRow.path.op("<@")(_live(place_id)),
+        PlaceRow.parent_id == place_id,
+        PlaceRow.retired_at.is_(None),
+        place_condition(session, PlaceRow.path),
     )
-    return _seen(session, place_id, list(session.execute(stmt).all()))
+    return _listed(session, place_id, stmt)
 
 
-def subtree(session: Session, place_id: int, kinds: Sequence[str] = ()) -> list[Row[Any]]:
-    """Return every place under a place (itself excluded) with one indexed ltree query, as plain rows."""
-    stmt = select(*PLACE_LISTING).where(
+def subtree(session: Session, place_id: int, kinds: Sequence[str] = ()) -> bytes:
+    """Return every place under a place (itself excluded), by path, with one indexed ltree query, as a JSON array."""
+    stmt = select(PlaceRow.id, PlaceRow.path.label("sort")).where(
         PlaceRow.path.op("<@")(_live(place_id)),
         PlaceRow.id != place_id,
         PlaceRow.retired_at.is_(None),
@@ -77,7 +75,7 @@ def subtree(session: Session, place_id: int, kinds: Sequence[str] = ()) -> list[
     )
     if kinds:
         stmt = stmt.where(PlaceRow.kind.in_(kinds))
-    return _seen(session, place_id, list(session.execute(stmt.order_by(PlaceRow.path)).all()))
+    return _listed(session, place_id, stmt)
 
 
 def ancestors(session: Session, place_id: int) -> list[Row[Any]]:
@@ -140,10 +138,10 @@ def find_unit(session: Session, address: str, site_id: int | None = None) -> lis
     return list(session.scalars(_units(session, select(SpaceRow), address, site_id)))
 
 
-def unit_rows(session: Session, address: str, site_id: int | None = None) -> list[Row[Any]]:
-    """Return the units an address names as plain rows of ``PLACE_LISTING`` (the address search's list)."""
-    columns = [getattr(SpaceRow, column.key) for column in PLACE_LISTING]
-    return list(session.execute(_units(session, select(*columns), address, site_id)).all())
+def units_listed(session: Session, address: str, site_id: int | None = None) -> bytes:
+    """Return the units an address names as a JSON array of ``PlacePublic`` items (the address search's list)."""
+    stmt: Any = select(SpaceRow.id, SpaceRow.id.label("sort"))
+    return place_page.render(session, _units(session, stmt, address, site_id))[0]
 
 
 def _units(session: Session, stmt: Select[Any], address: str, site_id: int | None) -> Select[Any]:
