@@ -4,7 +4,8 @@
 row, the identifier looked up and written, the audit lock, the audit chain's head, the audit
 row), one after another: for a model's hundreds of spaces and devices that was half of the
 graph writes. Here the same rows, ``ifc`` identifiers, audit entries and registry events are
-made for all of a model's new spaces, then all of its new devices, in a handful of statements.
+made for all of a model's new spaces, then all of its new devices, in a handful of statements;
+its new walking edges, one flush each before, are inserted together too.
 The rules stay those of :mod:`twin.graph.places` and :mod:`twin.graph.devices`: the caller's
 permission on each container, valid polygons and unit addresses, a device on a floor put in the
 smallest space its position is in, a device outside its space or floor refused. Rows that
@@ -13,6 +14,7 @@ already exist are updated one by one by the use cases, as before.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,9 +33,10 @@ from twin.graph.devices import TOLERANCE_M
 from twin.graph.geometry import LOCAL_SRID, from_db, parse, to_db
 from twin.graph.paths import scopes
 from twin.graph.places import POLYGONS, get_place
+from twin.graph.walking import EDGE_KINDS
 from twin.schemas import DeviceCreate, Identifier, SpaceCreate
 from twin.store.base import utcnow
-from twin.store.models import DeviceRow, FloorRow, IdentifierRow, PlaceRow, SpaceRow
+from twin.store.models import DeviceRow, FloorRow, IdentifierRow, PlaceRow, SpaceRow, WalkEdgeRow
 from twin.store.security import AuditRow
 
 
@@ -121,6 +124,30 @@ def create_devices(session: Session, items: Sequence[DeviceCreate]) -> list[Devi
         record(session, RegistryEvent("create", "device", row.id, scopes(row.path, row.id), summary))
     _audit(session, [("device.create", "device", row) for row in rows])
     return rows
+
+
+def add_walk_edges(session: Session, edges: Sequence[tuple[SpaceRow, SpaceRow, str, float, str | None]]) -> None:
+    """Join pairs of spaces, as ``add_walk_edge`` joins one pair: kind, ends and length checked."""
+    rows = []
+    for a, b, kind, length, via in edges:
+        if kind not in EDGE_KINDS:
+            raise ValidationError("kind", f"must be one of {', '.join(EDGE_KINDS)}")
+        if a.id == b.id:
+            raise ValidationError("to_space", "a space cannot be joined to itself")
+        if a.site_id != b.site_id:
+            raise ValidationError("to_space", "both spaces must be in the same site")
+        for end in (a, b):
+            check_allowed(session, Permission.GRAPH_WRITE, end.path, f"space {end.id}")
+        if length < 0 or not math.isfinite(length):
+            raise ValidationError("length", "must be a finite number of metres, not negative")
+        rows.append(
+            WalkEdgeRow(site_id=a.site_id, from_space_id=a.id, to_space_id=b.id, kind=kind, length=length, via=via)
+        )
+    session.add_all(rows)
+    session.flush()
+    for row, (a, b, *_) in zip(rows, edges, strict=True):
+        summary = {"to": b.id, "kind": row.kind}
+        record(session, RegistryEvent("create", "walk_edge", row.id, scopes(a.path), summary))
 
 
 def _ids(session: Session, table: str, count: int) -> list[int]:

@@ -15,13 +15,12 @@ from typing import Any
 from shapely.geometry import Point
 from sqlalchemy import select
 
-from bim.batch import create_devices
+from bim.batch import add_walk_edges, create_devices
 from bim.model import BimDevice, BimSpace, WalkEdge
 from bim.sync import SyncState, clipped, ifc_identity
 from twin.audit import snapshot
 from twin.graph.devices import retire_device, update_device
 from twin.graph.geometry import from_db
-from twin.graph.walking import add_walk_edge
 from twin.imports import ImportInputError
 from twin.imports.changes import (
     MOVE_TOLERANCE_M,
@@ -114,9 +113,7 @@ def _update(
     old = from_db(row.position_local)
     distance = math.dist((old.x, old.y, old.z if old.has_z else 0.0), position) if old is not None else math.inf
     moved = (
-        distance > MOVE_TOLERANCE_M
-        or row.floor_id != floor_id
-        or (space_id is not None and row.space_id != space_id)
+        distance > MOVE_TOLERANCE_M or row.floor_id != floor_id or (space_id is not None and row.space_id != space_id)
     )
     changed = {key for key, value in values.items() if getattr(row, key) != value}
     if moved:
@@ -142,6 +139,7 @@ def write_walks(state: SyncState) -> int:
     site_edges = state.session.scalars(select(WalkEdgeRow).where(WalkEdgeRow.site_id == state.site.id))
     existing = {(min(e.from_space_id, e.to_space_id), max(e.from_space_id, e.to_space_id), e.kind) for e in site_edges}
     wanted: set[tuple[int, int, str]] = set()
+    new: list[tuple[SpaceRow, SpaceRow, str, float, str | None]] = []
     unplaced = 0
     for edge in state.model.walks:
         a, b = _space_of(state, edge.source, edge), _space_of(state, edge.target, edge)
@@ -151,8 +149,10 @@ def write_walks(state: SyncState) -> int:
         key: tuple[int, int, str] = (min(a.id, b.id), max(a.id, b.id), edge.kind)
         wanted.add(key)
         if key not in existing:
-            add_walk_edge(state.session, key[0], key[1], edge.kind, length=edge.length, via=edge.via)
+            low, high = (a, b) if a.id < b.id else (b, a)
+            new.append((low, high, edge.kind, edge.length, edge.via))
             existing.add(key)
+    add_walk_edges(state.session, new)
     if unplaced:
         state.warnings.append(f"{unplaced} walking edge(s) joined no two spaces of the graph (storeys without spaces)")
     owned = [r.id for r in state.places.values() if isinstance(r, SpaceRow) and state.owns(r)]
@@ -170,7 +170,8 @@ def _space_of(state: SyncState, global_id: str, edge: WalkEdge) -> SpaceRow | No
     if not isinstance(row, FloorRow):
         return None
     candidates: list[tuple[BimSpace, SpaceRow]] = [
-        (s, r) for s in state.model.spaces
+        (s, r)
+        for s in state.model.spaces
         if s.storey_id == global_id and isinstance(r := state.places.get(s.global_id), SpaceRow)
     ]
     for kind in (*_HUB_KINDS[edge.kind], "corridor", "lobby"):

@@ -32,9 +32,9 @@ def _scalar(engine: Engine, sql: str) -> int:
         return int(conn.execute(text(sql)).scalar_one())
 
 
-@pytest.mark.parametrize("name", ["Duplex_Electrical_20121207.ifc", "PCERT_Building-Architecture_IFC4.ifc"])
+@pytest.mark.parametrize("name", ["Duplex_A_20110907_georeferenced.ifc", "Duplex_Electrical_20121207.ifc"])
 def test_batched_creations_are_audited_named_and_placed(runner: ImportRunner, engine: Engine, name: str) -> None:
-    """Each new space and device has its audit entry, identifier, path and the space it stands in."""
+    """Each new space and device has its audit entry, identifier, path and the space it stands in; walks are stored."""
     path = shared_file(f"ifc/{name}")
     job = run_import(runner, "ifc", path, site=name)
     assert job.status is JobStatus.DONE, job.error
@@ -62,6 +62,9 @@ def test_batched_creations_are_audited_named_and_placed(runner: ImportRunner, en
         "ST_MakePoint(ST_X(d.position_local), ST_Y(d.position_local))))"
     )
     assert _scalar(engine, on_floor_but_in_a_space) == 0
+    assert (
+        _scalar(engine, "SELECT count(*) FROM walk_edges WHERE from_space_id < to_space_id") == job.counts["walk_edges"]
+    )
 
 
 def _floor(session: Session, name: str) -> int:
