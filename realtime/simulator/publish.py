@@ -18,14 +18,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from realtime.message import ReceiveMessage
-from realtime.mqtt import BrokerSettings, PahoTransport
+from realtime.mqtt import BrokerSettings
 from realtime.simulator.engine import Simulation
-from realtime.simulator.styles import LORA, ZIGBEE, SimMessage
+from realtime.simulator.styles import LORA, ZIGBEE
+from realtime.simulator.transport import SimTransport
 from twin.catalogue import DeviceKind
 from twin.scenes.model import Binding
 
 TICK_S = 0.02
+HEADROOM = 1.005
+"""Simulated time runs this much faster than the rate asks, so a run never delivers less than asked:
+the last tick's cut and the devices' random first reports each cost up to a few hundredths of a percent."""
 LOCAL = timezone(timedelta(hours=8))
+CONNECT_S = 30.0
+"""How long the broker may take to accept the simulator's connections before the run gives up."""
+FLUSH_S = 60.0
+"""How long a clean stop waits for the broker to acknowledge every retained 'offline'."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +45,14 @@ class SimulateReport:
     speed: float
     natural_rate: float
     events: tuple[str, ...]
+    unconfirmed: int = 0
+    """Messages that may not have reached the broker: published while a connection was down, or
+    retained availability messages still unacknowledged when the clean stop disconnected."""
 
     @property
     def rate(self) -> float:
         """Return the messages per second achieved."""
         return self.messages / self.seconds if self.seconds > 0 else 0.0
-
-
-class _WillTransport(PahoTransport):
-    """A paho transport that leaves a last will, as a gateway's own connection does."""
-
-    def __init__(self, settings: BrokerSettings, will: SimMessage) -> None:
-        super().__init__(settings)
-        self._client.will_set(will.topic, will.payload, qos=1, retain=True)
 
 
 def _ignore(message: ReceiveMessage, token: Hashable | None) -> None:
@@ -82,53 +85,79 @@ def publish_shard(
     """Run one process's share of the simulation until ``duration`` seconds or Ctrl-C."""
     epoch0 = time.time()
     t0 = seconds_of_day(epoch0)
-    probe = Simulation(bindings, seed=seed, t0=t0, epoch0=epoch0)
-    natural = probe.natural_rate()
-    speed = rate / natural if rate and natural > 0 else 1.0
-    sim = Simulation(bindings, seed=seed, t0=t0, epoch0=epoch0, speed=speed, scenario=scenario)
+    sim = Simulation(bindings, seed=seed, t0=t0, epoch0=epoch0, scenario=scenario)
+    natural = sim.natural_rate()
+    sim.speed = HEADROOM * rate / natural if rate and natural > 0 else 1.0
     transports = _connect(sim, broker, shard)
-    for transport in transports.values():
-        transport.start(_ignore)
     route = {tag: _route(sim, tag, transports) for tag in sim.devices}
     main = transports[""]
-    count = 0
     for message in sim.start_messages():
         route.get(message.source, main).publish(message.topic, message.payload, message.qos, message.retain)
+    sim.epoch0 = time.time()  # readings stamped from now: building and connecting took seconds
     started = time.monotonic()
-    seen_events = 0
+    count, seen_events = 0, 0
     try:
-        while duration is None or time.monotonic() - started < duration:
+        while True:
             tick = time.monotonic()
-            for message in sim.advance(t0 + (tick - started) * speed):
+            last = duration is not None and tick - started >= duration
+            for message in sim.advance(t0 + (tick - started) * sim.speed):
                 route.get(message.source, main).publish(message.topic, message.payload, message.qos, message.retain)
                 count += 1
+            for transport in transports.values():
+                transport.pump()
             for _, what in sim.log[seen_events:]:
                 if on_event is not None:
                     on_event(what)
             seen_events = len(sim.log)
+            if last:
+                break
             time.sleep(max(0.0, TICK_S - (time.monotonic() - tick)))
     except KeyboardInterrupt:
-        pass
-    seconds = time.monotonic() - started
+        tick = time.monotonic()
+    seconds = tick - started
+    unconfirmed = _stop(sim, transports, route)
+    events = tuple(what for _, what in sim.log)
+    return SimulateReport(count, seconds, sim.speed, natural, events, unconfirmed=unconfirmed)
+
+
+def _stop(sim: Simulation, transports: dict[str, SimTransport], route: dict[str, SimTransport]) -> int:
+    """Say 'offline' for every device, wait for the broker to acknowledge each, then disconnect.
+
+    Disconnecting earlier would drop what paho still holds behind its inflight window; the count
+    of messages left unacknowledged is returned (and reported), never silently dropped.
+    """
+    main = transports[""]
+    deadline = time.monotonic() + FLUSH_S
+    for transport in transports.values():
+        transport.flush(max(0.0, deadline - time.monotonic()))  # the last readings go before 'offline'
     for message in sim.stop_messages():
         route.get(message.source, main).publish(message.topic, message.payload, message.qos, message.retain)
     for transport in transports.values():
-        transport.wait_published(10.0)
+        transport.wait_published(max(0.0, deadline - time.monotonic()))
+    unconfirmed = sum(t.pending() + t.unsent for t in transports.values())
+    for transport in transports.values():
         transport.stop()
-    return SimulateReport(count, seconds, speed, natural, tuple(what for _, what in sim.log))
+    return unconfirmed
 
 
-def _connect(sim: Simulation, broker: BrokerSettings, shard: int) -> dict[str, PahoTransport]:
+def _connect(sim: Simulation, broker: BrokerSettings, shard: int) -> dict[str, SimTransport]:
+    """Open the shared connection and each gateway's and the bridge's, and wait until the broker took them all."""
     base = replace(broker, session_expiry_s=0, client_id=f"{broker.client_id}-{os.getpid()}-{shard}")
-    transports: dict[str, PahoTransport] = {"": PahoTransport(replace(base, client_id=f"{base.client_id}-main"))}
+    transports: dict[str, SimTransport] = {"": SimTransport(replace(base, client_id=f"{base.client_id}-main"))}
     for device in sim.devices.values():
         if device.kind is DeviceKind.GATEWAY and device.profile in (LORA, ZIGBEE):
             will = sim.stop_will(device.tag)
-            transports[device.tag] = _WillTransport(replace(base, client_id=f"{base.client_id}-{device.tag}"), will)
+            transports[device.tag] = SimTransport(replace(base, client_id=f"{base.client_id}-{device.tag}"), will)
+    for transport in transports.values():
+        transport.start(_ignore)
+    if not all(transport.wait_connected(CONNECT_S) for transport in transports.values()):
+        for transport in transports.values():
+            transport.stop()
+        raise ConnectionError(f"the broker at {broker.host}:{broker.port} took no connection in {CONNECT_S:.0f} s")
     return transports
 
 
-def _route(sim: Simulation, tag: str, transports: dict[str, PahoTransport]) -> PahoTransport:
+def _route(sim: Simulation, tag: str, transports: dict[str, SimTransport]) -> SimTransport:
     device = sim.devices[tag]
     return transports.get(tag) or transports.get(device.gateway or "") or transports[""]
 
@@ -167,4 +196,5 @@ def run_simulation(
         speed=max(r.speed for r in reports),
         natural_rate=sum(r.natural_rate for r in reports),
         events=(),
+        unconfirmed=sum(r.unconfirmed for r in reports),
     )
