@@ -8,8 +8,10 @@ here must decode through those profiles into the device's own identity.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 import orjson
 
@@ -39,6 +41,31 @@ def _json(value: object) -> bytes:
     return orjson.dumps(value)
 
 
+@lru_cache(maxsize=256)
+def _local_second(second: int) -> str:
+    """Return Tasmota's local time of a whole second: thousands of meters share each second of a run."""
+    return datetime.fromtimestamp(second, SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@lru_cache(maxsize=256)
+def _utc_second(second: int) -> str:
+    """Return the ISO 8601 UTC time of a whole second, without its fraction and zone."""
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _split(epoch: float) -> tuple[int, int]:
+    """Return the whole second and the microseconds of an instant, rounded as ``datetime.fromtimestamp`` rounds."""
+    fraction, whole = math.modf(epoch)
+    micros = round(fraction * 1_000_000)
+    return int(whole) + micros // 1_000_000, micros % 1_000_000
+
+
+def _utc_millis(epoch: float) -> str:
+    """Return zigbee2mqtt's ``last_seen``: ISO 8601 UTC with milliseconds and a Z, as ``isoformat`` spells it."""
+    second, micros = _split(epoch)
+    return f"{_utc_second(second)}.{micros // 1000:03d}Z"
+
+
 def zigbee(device: SimDevice, values: Values, epoch: float) -> list[SimMessage]:
     """Return the device's zigbee2mqtt state message."""
     keys = {
@@ -52,13 +79,13 @@ def zigbee(device: SimDevice, values: Values, epoch: float) -> list[SimMessage]:
         body["water_leak"] = bool(values.get("leak"))
     if not body:
         return []
-    body["last_seen"] = datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    body["last_seen"] = _utc_millis(epoch)
     return [SimMessage(f"zigbee2mqtt/{device.identity}", _json(body), source=device.tag)]
 
 
 def tasmota(device: SimDevice, values: Values, epoch: float) -> list[SimMessage]:
     """Return the device's Tasmota telemetry, and its relay word when the relay changed."""
-    local = datetime.fromtimestamp(epoch, SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S")
+    local = _local_second(_split(epoch)[0])
     if device.kind is K.ENV_SENSOR:
         body: dict[str, object] = {
             "Time": local,
@@ -131,12 +158,15 @@ def batch_upload(gateway: str, items: list[dict[str, object]], epoch: float) -> 
     return SimMessage(f"gw/{gateway}/up", _json({"ts": int(epoch * 1000), "data": items}), source=gateway)
 
 
+_ZIGBEE_STATE = {up: orjson.dumps({"state": "online" if up else "offline"}) for up in (True, False)}
+
+
 def online(device: SimDevice, up: bool) -> SimMessage | None:
     """Return the retained availability message of a device (a gateway, the bridge, a Tasmota), if it has one."""
     if device.profile == LORA and device.kind is K.GATEWAY:
         return SimMessage(f"gw/{device.identity}/status", b"online" if up else b"offline", True, 1, device.tag)
     if device.profile == ZIGBEE:
-        state = _json({"state": "online" if up else "offline"})
+        state = _ZIGBEE_STATE[up]
         if device.identity == "bridge":
             return SimMessage("zigbee2mqtt/bridge/state", state, True, 1, device.tag)
         return SimMessage(f"zigbee2mqtt/{device.identity}/availability", state, True, 1, device.tag)
