@@ -116,6 +116,8 @@ def add_scene_commands(app: typer.Typer, tools: Callable[[], SceneTools]) -> Non
             f"[green]✓[/] {report.messages} messages in {report.seconds:.1f} s = {report.rate:.0f} msg/s "
             f"(simulated time ×{report.speed:.1f}; normal life is {report.natural_rate:.2f} msg/s)"
         )
+        if report.unconfirmed:
+            console.print(f"[red]✗[/] {report.unconfirmed} messages may not have reached the broker")
 
 
 def load_scene_folder(scene: Path, tools: Callable[[], SceneTools], as_json: bool = False) -> None:
