@@ -22,6 +22,7 @@ from tests.ingest.helpers import Publisher
 from tests.web.conftest import ARTIFACTS, WebServer
 
 SMOKE_DETECTOR = "SD-2-1-201"
+EARLIER_DETECTOR = "SD-1-1-301"
 SENSOR = "ENV-1-1"
 TAKEOVER_LIMIT_MS = 2000
 
@@ -119,6 +120,42 @@ def test_fire_takes_the_wall_to_its_floor(browser: Browser, web_server: WebServe
     for resident in ("赵建强", "13066442114"):
         assert resident not in text
     assert failures == [] and hooks["errors"] == []
+    page.close()
+
+
+def test_a_critical_alarm_raised_before_the_wall_connects_takes_it_over(
+    browser: Browser, web_server: WebServer, publisher: Publisher
+) -> None:
+    """A wall switched on during a fire goes to the fire: the alarm comes in the snapshot, not as news."""
+    _call(
+        web_server,
+        "POST",
+        "/api/alarms/rules",
+        {
+            "type": "device",
+            "spec": {
+                "name": "web test smoke, before the wall",
+                "kind": "smoke_detector",
+                "quantity": "smoke",
+                "condition": "equals",
+                "threshold": True,
+                "severity": "critical",
+            },
+        },
+    )
+    detector = _device(web_server, EARLIER_DETECTOR)
+    _zigbee(publisher, EARLIER_DETECTOR, smoke=True, battery=88, linkquality=110)
+    deadline = time.monotonic() + 15
+    while not _call(web_server, "GET", f"/api/alarms?device_id={detector['id']}&state=raised"):
+        assert time.monotonic() < deadline, "the smoke reading raised no alarm"
+        time.sleep(0.2)
+    page, failures = _open(browser, web_server, "/wall")
+    floor = str(detector["floor_id"])
+    page.wait_for_function(f"window.__twin.takeover && window.__twin.takeover.floor === '{floor}'", timeout=15_000)
+    assert page.evaluate("window.__twin.takeover")["place"] == f"device:{detector['id']}"
+    assert page.locator(".banner").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "web-wall-fire-on-arrival.png"), timeout=60_000)
+    assert failures == [] and page.evaluate("window.__twin")["errors"] == []
     page.close()
 
 

@@ -113,6 +113,8 @@ export interface Alarm {
   message?: string;
   rule?: string;
   raised_at?: string | number;
+  /** When the condition first held (ISO 8601), as the hub sends it. */
+  first_at?: string;
   path?: string[];
 }
 

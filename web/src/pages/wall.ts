@@ -1,7 +1,8 @@
 /**
  * `/wall`: the command-center screen. A slow tour of the site, per-building counters, the
  * alarm ticker; a new critical alarm takes over: fly to its floor, isolate it, pulse the place,
- * and beep when sound was allowed with a click (browsers forbid sound before one). Places and
+ * and beep when sound was allowed with a click (browsers forbid sound before one). So does the
+ * newest unacknowledged one already raised when the wall connects. Places and
  * counts only: no resident, no ticket text, no alarm message reaches this screen.
  */
 import "../style.css";
@@ -69,9 +70,27 @@ async function wall(): Promise<void> {
     return true;
   });
   shell.fallback.onChange(() => redraw());
+  // A critical alarm raised while no wall was watching arrives in a snapshot, not as news: the
+  // wall that connects then takes over for the newest one nobody has acknowledged, once.
+  let waiting: { alarm: Alarm; path: string[] } | null = null;
+  let lastCritical = -Infinity;
   store.onAlarm((alarm, path, fresh) => {
     redraw();
-    if (fresh && isCritical(catalogue, alarm.severity)) void takeOver(alarm, path).catch(showError);
+    if (!isCritical(catalogue, alarm.severity)) return;
+    if (fresh) {
+      void takeOver(alarm, path).catch(showError);
+      return;
+    }
+    if (lastCritical !== -Infinity || alarm.state === "acknowledged" || alarm.state === "cleared") return;
+    if (waiting && raisedAt(waiting.alarm) >= raisedAt(alarm)) return;
+    const first = waiting === null;
+    waiting = { alarm, path };
+    if (first)
+      setTimeout(() => {
+        const held = waiting;
+        waiting = null;
+        if (held && lastCritical === -Infinity) void takeOver(held.alarm, held.path).catch(showError);
+      }, 0);
   });
   let redrawQueued = false;
   store.ops.onChange(() => {
@@ -83,7 +102,6 @@ async function wall(): Promise<void> {
     });
   });
 
-  let lastCritical = -Infinity;
   async function takeOver(alarm: Alarm, path: string[]): Promise<void> {
     const arrived = performance.now();
     lastCritical = arrived;
@@ -129,6 +147,14 @@ async function wall(): Promise<void> {
   }, TOUR_STEP_MS);
   twin.viewer.controls.autoRotate = true;
   twin.viewer.controls.autoRotateSpeed = 0.4;
+}
+
+/** Return when an alarm was raised, in milliseconds (0 when the wire did not say). */
+function raisedAt(alarm: Alarm): number {
+  const at = alarm.first_at ?? alarm.raised_at;
+  if (typeof at === "number") return at * 1000;
+  const parsed = typeof at === "string" ? Date.parse(at) : NaN;
+  return Number.isNaN(parsed) ? 0 : parsed;
 }
 
 /** Return the space an alarm without a drawn device points at, as `space:ID`, or null. */
