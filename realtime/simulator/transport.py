@@ -115,6 +115,8 @@ class SimTransport(PahoTransport):
             self._backoff = float(self.settings.reconnect_min_s)
         if client.loop_read() != paho.MQTT_ERR_SUCCESS:
             return
+        if self._watch and self._watch[0].is_published():
+            self.pending()  # let go of the acknowledged: a long run should not hold its 'online' burst
         # paho's packets first, ours after: neither may start while the other is half written.
         if client.loop_write() == paho.MQTT_ERR_SUCCESS and not client.want_write():
             self._write_out()
