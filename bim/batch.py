@@ -94,13 +94,14 @@ def create_devices(session: Session, items: Sequence[DeviceCreate]) -> list[Devi
     rows = []
     for place, data in zip(places, items, strict=True):
         check_allowed(session, Permission.GRAPH_WRITE, place.path, f"place {place.id}")
-        if isinstance(place, FloorRow) and data.position is not None:
-            inside = _smallest_under(spaces.get(place.id, []), Point(data.position[0], data.position[1]))
+        flat = Point(data.position[0], data.position[1]) if data.position is not None else None
+        if isinstance(place, FloorRow) and flat is not None and place.id in spaces:
+            inside = _smallest_under(spaces[place.id], flat)
             if inside is not None:
                 place = get_place(session, PlaceRow, inside, "space")
         floor_id = place.floor_id if isinstance(place, SpaceRow) else place.id if isinstance(place, FloorRow) else None
-        if data.position is not None:
-            _check_inside(session, place, floor_id, data.position, shapes)
+        if flat is not None:
+            _check_inside(session, place, floor_id, flat, shapes)
         rows.append(
             DeviceRow(
                 kind=data.kind.value,
@@ -184,24 +185,19 @@ def _check_inside(
     session: Session,
     place: PlaceRow,
     floor_id: int | None,
-    position: tuple[float, float, float],
+    point: Point,
     shapes: dict[int, BaseGeometry | None],
 ) -> None:
     """Refuse a position farther than TOLERANCE_M outside its space or its floor, as the use case does."""
-    point = Point(position[0], position[1])
     if isinstance(place, SpaceRow):
         polygon = _shape(shapes, place.id, place.polygon_local)
         if polygon is not None and polygon.distance(point) > TOLERANCE_M:
-            raise ValidationError(
-                "position", f"({position[0]}, {position[1]}) is outside space {place.id} ({place.name})"
-            )
+            raise ValidationError("position", f"({point.x}, {point.y}) is outside space {place.id} ({place.name})")
     floor = session.get(FloorRow, floor_id) if floor_id is not None else None
     if floor is not None:
         outline = _shape(shapes, floor.id, floor.outline_local)
         if outline is not None and outline.distance(point) > TOLERANCE_M:
-            raise ValidationError(
-                "position", f"({position[0]}, {position[1]}) is outside floor {floor.id} ({floor.name})"
-            )
+            raise ValidationError("position", f"({point.x}, {point.y}) is outside floor {floor.id} ({floor.name})")
 
 
 def _shape(cache: dict[int, BaseGeometry | None], key: int, element: Any) -> BaseGeometry | None:
