@@ -120,10 +120,33 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[bytes, str | None]:
         # outwards (a sort of every device instead, 70 ms at 100,000).
         stmt = stmt.where(DeviceRow.position_local.is_not(None)).order_by(distance).limit(_inline(q.nearest))
         return _explained(session, q, device_page.render(session, stmt, q.nearest, by_distance=True)).items, None
-    stmt = stmt.where(func.ST_DWithin(DeviceRow.position_local, centre, q.radius)).order_by(distance, DeviceRow.id)
     if q.cursor is not None:
         stmt = stmt.where(tuple_(distance, DeviceRow.id) > tuple_(*decode_cursor(q.cursor, by_distance=True)))
+    edge = _page_edge(stmt, distance, centre, q.radius, q.limit + 1)  # type: ignore[arg-type]
+    stmt = stmt.where(func.ST_DWithin(DeviceRow.position_local, centre, edge)).order_by(distance, DeviceRow.id)
     return _paged(session, q, stmt.limit(_inline(q.limit + 1)), by_distance=True)
+
+
+def _page_edge(
+    stmt: Select[Any], distance: ColumnElement[float], centre: ColumnElement[Any], radius: float, rows: int
+) -> ColumnElement[float]:
+    """Return how far a radius page reaches: the distance of its last row, or the radius if nearer.
+
+    Sorting the whole circle to keep a page is what made a radius list slow: 30 m around a
+    tower's core holds its 5,000 devices at 100,000, found and sorted in 6–7 ms. The GiST index
+    walks outwards from the centre instead (inside the radius's box, so a rare kind costs no more
+    than the circle did) and stops at the page's last row; the page is then the smaller circle
+    reaching that far, sorted with its ties by id, so that the cursor stays exact. The micrometre
+    added keeps a row that ``ST_DWithin`` and ``<->`` would round apart.
+    """
+    walk = (
+        stmt.where(DeviceRow.position_local.op("&&")(func.ST_Expand(centre, radius)))
+        .order_by(distance)
+        .limit(_inline(rows))
+        .subquery("walk")
+    )
+    reach = select(func.max(walk.c.distance) + 1e-6).scalar_subquery()
+    return func.least(radius, reach)
 
 
 def _paged(session: Session, q: DeviceQuery, stmt: Select[Any], by_distance: bool) -> tuple[bytes, str | None]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, literal_column, select, table, text
+from sqlalchemy import Select, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from twin.graph.sql_json import identifiers, steps
@@ -28,13 +28,23 @@ _POSITION = """CASE WHEN d.position_local IS NULL THEN NULL ELSE json_build_arra
 ITEM = f"""json_build_object(
     'id', d.id, 'kind', d.kind, 'name', d.name, 'tag', d.tag,
     'place_id', d.place_id, 'floor_id', d.floor_id, 'space_id', d.space_id,
-    'position', {_POSITION}, 'path', {steps('d.path')},
+    'position', {_POSITION}, 'path', named.steps,
     'health', d.health, 'last_seen', d.last_seen, 'properties', coalesce(d.properties, '{{}}'::jsonb),
     'identifiers', {identifiers('device_id', 'd.id')},
     'distance', round(r.distance::numeric, 3)
 )"""
-"""One device as JSON, from its row ``d`` of ``devices`` and its ranked row ``r`` (``distance``)."""
-_DEVICES = table("devices").alias("d")
+"""One device as JSON, from its row ``d`` of ``devices``, its ranked row ``r`` and its path's ``named`` steps."""
+_FROM = text(
+    f"""r JOIN devices AS d ON d.id = r.id LEFT JOIN (
+    SELECT q.path, {steps("q.path")} AS steps
+    FROM (SELECT DISTINCT devices.path FROM r JOIN devices ON devices.id = r.id) AS q
+) AS named ON named.path = d.path"""
+)
+"""The page's rows with their devices, and the named steps of each path the page holds, once a path.
+
+Devices share places (a unit's detector, meters and sensors), so naming each distinct path
+once instead of once a row halved a radius page's rendering (100 devices in 30-odd spaces).
+"""
 
 
 @dataclass(frozen=True)
@@ -71,15 +81,19 @@ def render(session: Session, stmt: Select[Any], size: int, by_distance: bool) ->
             literal_column(f"row_number() OVER (ORDER BY {order})").label("rank"),
         )
         .select_from(stmt.subquery("k"))
-        .subquery("r")
+        .cte("r")
     )
     within = f"r.rank <= {int(size)}"
     last = f"FILTER (WHERE r.rank = {int(size)})"
-    page: Any = select(
-        literal_column(f"coalesce(json_agg({ITEM} ORDER BY r.rank) FILTER (WHERE {within}), '[]')::text"),
-        literal_column("count(*)"),
-        literal_column(f"max(r.id) {last}"),
-        literal_column(f"max(r.distance) {last}"),
-    ).select_from(ranked.join(_DEVICES, text("d.id = r.id")))
+    page: Any = (
+        select(
+            literal_column(f"coalesce(json_agg({ITEM} ORDER BY r.rank) FILTER (WHERE {within}), '[]')::text"),
+            literal_column("count(*)"),
+            literal_column(f"max(r.id) {last}"),
+            literal_column(f"max(r.distance) {last}"),
+        )
+        .select_from(_FROM)
+        .add_cte(ranked)
+    )
     items, count, last_id, last_distance = session.connection().execute(page).one()
     return Page(items.encode(), int(count), last_id, last_distance)
