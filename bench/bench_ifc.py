@@ -33,7 +33,7 @@ def bare(path: str, out: Connection) -> None:
     import ifcopenshell
     import ifcopenshell.geom
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     model = ifcopenshell.open(path)
     iterator = ifcopenshell.geom.iterator(ifcopenshell.geom.settings(), model, 1)
     count = 0
@@ -43,7 +43,7 @@ def bare(path: str, out: Connection) -> None:
             count += 1
             if not iterator.next():
                 break
-    out.send((time.perf_counter() - started, count, 0, _peak_mb()))
+    out.send((time.perf_counter() - started, count, 0, _peak_mb(), _cpu_s() - cpu))
 
 
 def ours(path: str, out: Connection) -> None:
@@ -59,18 +59,24 @@ def ours(path: str, out: Connection) -> None:
         assert geometry.error is None, geometry.error
         count = sum(f.element_count for f in geometry.files)
         size = sum(f.bytes for f in geometry.files)
-    out.send((elapsed, count, size, _peak_mb() + geometry.peak_mb))
+    out.send((elapsed, count, size, _peak_mb() + geometry.peak_mb, geometry.cpu_s))
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _measure(target: Callable[[str, Connection], None], path: Path) -> tuple[float, int, int, float]:
+def _cpu_s() -> float:
+    """Return this process's processor seconds, user and system (load elsewhere barely changes them)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _measure(target: Callable[[str, Connection], None], path: Path) -> tuple[float, int, int, float, float]:
     receive, send = multiprocessing.Pipe(duplex=False)
     child = multiprocessing.get_context("spawn").Process(target=target, args=(str(path), send))
     child.start()
-    result: tuple[float, int, int, float] = receive.recv()
+    result: tuple[float, int, int, float, float] = receive.recv()
     child.join()
     return result
 
@@ -99,8 +105,8 @@ def main() -> int:
     for path in files:
         # Alternate the two so a burst of load elsewhere on the machine hits both alike.
         runs = [(_measure(bare, path), _measure(ours, path)) for _ in range(max(1, args.repeat))]
-        base_s, base_n, _, base_mb = min((r[0] for r in runs), key=lambda r: r[0])
-        our_s, our_n, glb, our_mb = min((r[1] for r in runs), key=lambda r: r[0])
+        base_s, base_n, _, base_mb, _ = min((r[0] for r in runs), key=lambda r: r[0])
+        our_s, our_n, glb, our_mb, _ = min((r[1] for r in runs), key=lambda r: r[0])
         print(
             f"{path.name[:40]:<40} {path.stat().st_size / 1e6:>7.2f} {base_s:>7.2f} {our_s:>7.2f} "
             f"{our_s / base_s:>6.2f} {glb / 1e6:>7.2f} {our_mb:>8.0f} {base_mb:>8.0f} {base_n:>9}/{our_n:<9}"

@@ -5,7 +5,8 @@ PostGIS cluster; for each file of ``../shared/data/ifc`` runs ifcopenshell's bar
 iterator (one thread, default settings) and the import job the API runs (``ImportRunner`` with
 the IFC importer, into a fresh migrated database), each in a fresh child process of the same run.
 Prints seconds and their ratio (with the geometry worker started ahead, as in the server, and
-cold, as in the CLI), when the graph was committed, peak memory and GLB size against IFC size.
+cold, as in the CLI), when the graph was committed, peak memory, GLB size against IFC size, and
+the processor seconds of each side, which load elsewhere on a shared machine disturbs least.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ifc import SHARED_IFC, _peak_mb, bare  # noqa: E402
+from bench.bench_ifc import SHARED_IFC, _cpu_s, _peak_mb, bare  # noqa: E402
 from bench.table import Row, report  # noqa: E402
 
 
@@ -45,7 +46,7 @@ def job(path: str, url: str, assets: str, cold: str, out: Connection) -> None:
     engine = make_engine(url)
     if not cold:
         warm(wait=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     runner = ImportRunner(engine, EventBus(), ImporterRegistry([IfcImporter()]), Path(assets))
     marks: dict[str, float] = {}
 
@@ -54,14 +55,15 @@ def job(path: str, url: str, assets: str, cold: str, out: Connection) -> None:
 
     request = ImportRequest(ImportKind.IFC, Path(path), Path(path).name, SiteRef(name="bench"), created_by="bench")
     job_id = runner.run(request, listener)
-    elapsed = time.perf_counter() - started
+    elapsed, job_cpu = time.perf_counter() - started, _cpu_s() - cpu
     with session_factory(engine)() as session:
         row = session.scalars(select(ImportJobRow).where(ImportJobRow.id == job_id)).one()
         assert row.status == "done", row.error
-        worker_mb, glb = row.summary["geometry"]["peak_mb"], row.counts["glb_bytes"]
+        worker, glb = row.summary["geometry"], row.counts["glb_bytes"]
     engine.dispose()
     ready = marks[GRAPH_READY]
-    out.send((elapsed, ready, ready - marks["storing the graph"], _peak_mb() + worker_mb, glb))
+    writes = ready - marks["storing the graph"]
+    out.send((elapsed, ready, writes, _peak_mb() + worker["peak_mb"], glb, worker["cpu_s"], job_cpu))
 
 
 def _child(target: Callable[..., None], *args: str) -> tuple[float, ...]:
@@ -99,7 +101,8 @@ def main() -> int:
         print(f"cores: {cores}; bare: 1 thread; job: read + GLBs + graph in PostGIS; best of {args.repeat}")
         header = (
             f"{'file':<38} {'IFC MB':>6} {'bare s':>6} {'job s':>6} {'ratio':>5} {'cold s':>6} {'ratio':>5} "
-            f"{'graph s':>7} {'lock s':>6} {'peak MB':>7} {'bare pk':>7} {'GLB/IFC':>7}"
+            f"{'graph s':>7} {'lock s':>6} {'peak MB':>7} {'bare pk':>7} {'GLB/IFC':>7} "
+            f"{'bare cpu':>8} {'geom cpu':>8} {'main cpu':>8}"
         )
         print(header)
         print("-" * len(header))
@@ -120,14 +123,14 @@ def main() -> int:
                         _child(job, str(path), *urls[1], "cold"),
                     )
                 )
-            base_s, _, _, base_mb = min((r[0] for r in runs), key=lambda r: r[0])
-            job_s, ready_s, lock_s, job_mb, glb = min((r[1] for r in runs), key=lambda r: r[0])
+            base_s, _, _, base_mb, base_cpu = min((r[0] for r in runs), key=lambda r: r[0])
+            job_s, ready_s, lock_s, job_mb, glb, worker_cpu, main_cpu = min((r[1] for r in runs), key=lambda r: r[0])
             cold_s = min(r[2][0] for r in runs)
             size = path.stat().st_size
             print(
                 f"{path.name[:38]:<38} {size / 1e6:>6.2f} {base_s:>6.2f} {job_s:>6.2f} {job_s / base_s:>5.2f} "
                 f"{cold_s:>6.2f} {cold_s / base_s:>5.2f} {ready_s:>7.2f} {lock_s:>6.2f} {job_mb:>7.0f} "
-                f"{base_mb:>7.0f} {glb / size:>7.2f}"
+                f"{base_mb:>7.0f} {glb / size:>7.2f} {base_cpu:>8.2f} {worker_cpu:>8.2f} {main_cpu:>8.2f}"
             )
             rows += [
                 Row(
@@ -145,7 +148,9 @@ def main() -> int:
         print(
             "job s: the geometry worker started ahead (the server); cold s: started with the job (the CLI).\n"
             "graph s: until the graph is committed (devices queryable); lock s: graph writes holding the\n"
-            "audit lock; peak MB: the job's process plus its geometry worker; GLB/IFC: bytes over bytes."
+            "audit lock; peak MB: the job's process plus its geometry worker; GLB/IFC: bytes over bytes.\n"
+            "cpu: processor seconds (user + system) of the bare iterator, of the job's geometry worker and\n"
+            "of the job's own process (PostgreSQL's not counted), from the fastest runs."
         )
         report(rows)
     finally:

@@ -51,7 +51,8 @@ class GeometryResult:
     """The GLB files written, the elements whose geometry could not be built, and how it went.
 
     ``error`` says why the geometry stage failed as a whole (then no file was written and the
-    previous ones stay); ``peak_mb`` is the peak memory of the process that tessellated.
+    previous ones stay); ``peak_mb`` is the peak memory of the process that tessellated, ``cpu_s``
+    the processor seconds its job took (what load on a shared machine disturbs least).
     """
 
     files: list[GlbFile]
@@ -59,6 +60,7 @@ class GeometryResult:
     warnings: list[str]
     error: str | None = None
     peak_mb: float = 0.0
+    cpu_s: float = 0.0
 
 
 def write_glbs(
@@ -216,9 +218,7 @@ def _missing(model: ifcopenshell.file, produced: set[int]) -> tuple[list[str], l
         if any(product.is_a(c) for c in SKIPPED_CLASSES) or not _has_body(product):
             continue
         failed.append(product.GlobalId)
-        warnings.append(
-            f"{product.is_a()} {product.GlobalId} ({product.Name}): geometry failed, element skipped"
-        )
+        warnings.append(f"{product.is_a()} {product.GlobalId} ({product.Name}): geometry failed, element skipped")
     return failed, warnings
 
 

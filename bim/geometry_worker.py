@@ -40,6 +40,7 @@ def main() -> None:
 
 def _run(path: str, staging: Path, final: Path, georef: object, out: IO[bytes]) -> GeometryResult:
     sent = -1
+    started = _cpu_s()
 
     def progress(stage: str, done: int, total: int) -> None:
         nonlocal sent
@@ -54,7 +55,13 @@ def _run(path: str, staging: Path, final: Path, georef: object, out: IO[bytes]) 
         result = write_files(model, staging, final, offset=offset, progress=progress)
     except Exception as exc:  # noqa: BLE001 - the whole stage failed: the parent is told why, keeps the old files
         return GeometryResult([], [], [], error=f"{type(exc).__name__}: {exc}")
-    return replace(result, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return replace(result, peak_mb=peak_mb, cpu_s=_cpu_s() - started)
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _send(out: IO[bytes], message: tuple[str, object]) -> None:

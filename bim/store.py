@@ -205,7 +205,12 @@ def _counts(state: SyncState, geometry: GeometryResult) -> dict[str, int]:
 def _geometry_summary(geometry: GeometryResult) -> dict[str, Any]:
     if geometry.error is not None:
         return {"status": "failed", "error": geometry.error, "glbs": "previous kept"}
-    return {"status": "done", "elements_failed": len(geometry.failed), "peak_mb": round(geometry.peak_mb, 1)}
+    return {
+        "status": "done",
+        "elements_failed": len(geometry.failed),
+        "peak_mb": round(geometry.peak_mb, 1),
+        "cpu_s": round(geometry.cpu_s, 3),
+    }
 
 
 def _geometry_failure(geometry: GeometryResult) -> list[str]:
