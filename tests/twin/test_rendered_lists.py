@@ -21,7 +21,9 @@ def community(client: TestClient, postgis_conninfo: str) -> Community:
     patched = client.patch(f"/api/devices/{sensor}", json={"properties": {"型号": "JTY-GD", "loop": 2, "ok": True}})
     assert patched.status_code == 200, patched.text
     with psycopg.connect(postgis_conninfo, autocommit=True) as conn:
-        conn.execute("UPDATE devices SET last_seen = '2026-12-02 08:30:01.25+08', health = 'online' WHERE id = %s", (sensor,))
+        conn.execute(
+            "UPDATE devices SET last_seen = '2026-12-02 08:30:01.25+08', health = 'online' WHERE id = %s", (sensor,)
+        )
         conn.execute(
             "INSERT INTO identifiers (namespace, value, device_id) VALUES ('serial', 'SN-0042', %s)", (sensor,)
         )
