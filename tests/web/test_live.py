@@ -307,6 +307,15 @@ def test_energy_layer_paints_rooms_by_their_meters(
     unmetered = {fill for space, fill in fills.items() if space not in used}
     assert low != high, "twice the energy use is painted like the half"
     assert not {low, high} & unmetered, "a metered room is painted like a room without meters"
+    # The legend says what the ramp's ends mean: nothing, and the floor's largest use.
+    spaces = _call(web_server, "GET", f"/api/floors/{floor}/layers")["spaces"]
+    largest = max(facts["energy_kwh"] for facts in spaces.values() if facts["energy_kwh"] is not None)
+    legend = page.locator("[data-legend=energy]")
+    legend.wait_for(state="visible", timeout=10_000)
+    assert float(legend.locator("[data-top]").get_attribute("data-top") or "nan") == pytest.approx(largest, abs=0.05)
+    assert f"{largest:.1f} kWh" in legend.inner_text() and "no meter" in legend.inner_text()
     page.screenshot(path=str(ARTIFACTS / "web-energy-layer.png"), timeout=60_000)
+    page.select_option("select[aria-label='Space layer']", "kind")
+    assert legend.is_hidden(), "the energy legend stays on another layer"
     assert failures == [] and page.evaluate("window.__twin.errors") == []
     page.close()

@@ -65,6 +65,7 @@ export const en: Record<MessageKey, string> = {
   "layer.billing.paid": "Paid",
   "layer.billing.partial": "Partly paid",
   "layer.billing.overdue": "Overdue",
+  "layer.no_meter": "no meter",
   "layer.low": "low",
   "layer.high": "high",
 
@@ -139,6 +140,7 @@ export const en: Record<MessageKey, string> = {
   "respond.floor_select": "Floor",
 
   "unit.metres": "m",
+  "unit.kwh": "{n} kWh",
   "unit.percent": "{n}%",
   "time.ago.seconds": "{n} s ago",
   "time.ago.minutes": "{n} min ago",

@@ -63,6 +63,7 @@ export const zh = {
   "layer.billing.paid": "已缴清",
   "layer.billing.partial": "部分缴纳",
   "layer.billing.overdue": "欠费",
+  "layer.no_meter": "无电表",
   "layer.low": "低",
   "layer.high": "高",
 
@@ -137,6 +138,7 @@ export const zh = {
   "respond.floor_select": "楼层",
 
   "unit.metres": "米",
+  "unit.kwh": "{n} 千瓦时",
   "unit.percent": "{n}%",
   "time.ago.seconds": "{n} 秒前",
   "time.ago.minutes": "{n} 分钟前",

@@ -5,7 +5,7 @@ import { compass } from "../compass";
 import { h, must, replace } from "../dom";
 import { hooks } from "../hooks";
 import { type MessageKey, t } from "../i18n";
-import { LAYERS, type LayerName } from "../layers";
+import { LAYERS, type LayerName, QUIET, RAMP_HIGH, RAMP_LOW } from "../layers";
 import { Panel } from "../panel";
 import { PlanView } from "../plan2d";
 import { FLOOR_MODES, type FloorMode, sortFloors } from "../scene/floors";
@@ -94,9 +94,13 @@ async function main(): Promise<void> {
     renderCrumbs(floor);
     renderFloors(floor);
     renderPlan();
+    showLegend();
   });
   shell.store.onDevices(() => plan?.recolour());
-  twin.onRefresh(() => plan?.recolour());
+  twin.onRefresh(() => {
+    plan?.recolour();
+    showLegend();
+  });
   shell.store.onAlarm(() => plan?.recolour());
   let planDirty = false;
   shell.store.ops.onChange(() => {
@@ -129,10 +133,24 @@ async function main(): Promise<void> {
     const kind = kindOfLayer[layerSelect.value as LayerName];
     deniedNote.hidden = kind === undefined || !shell.denied.has(kind);
   }
+  // The energy layer's ramp runs from nothing to the floor's largest use: say what its ends mean.
+  const legend = h("div", { class: "legend small", hidden: true, "data-legend": "energy" });
+  function showLegend(): void {
+    const top = layerSelect.value === "energy" ? twin.energyTop() : null;
+    legend.hidden = top === null;
+    if (top === null) return;
+    replace(
+      legend,
+      h("span", { class: "ramp", style: `--low:${RAMP_LOW};--high:${RAMP_HIGH}` }),
+      h("span", { class: "ends" }, h("span", {}, t("unit.kwh", { n: 0 })), h("span", { "data-top": String(top) }, t("unit.kwh", { n: top.toFixed(1) }))),
+      h("span", { class: "quiet" }, h("i", { style: `background:${QUIET}` }), t("layer.no_meter")),
+    );
+  }
   layerSelect.addEventListener("change", () => {
     twin.setLayer(layerSelect.value as LayerName);
     plan?.recolour();
     showDenied();
+    showLegend();
   });
   const planToggle = h("button", { type: "button", class: "seg" }, t("nav.plan2d"));
   planToggle.addEventListener("click", () => {
@@ -152,7 +170,7 @@ async function main(): Promise<void> {
   );
   replace(
     must("#side"),
-    h("section", { class: "card" }, h("h3", {}, t("layer.title")), layerSelect, deniedNote, h("div", { class: "segs" }, ...modeButtons, planToggle)),
+    h("section", { class: "card" }, h("h3", {}, t("layer.title")), layerSelect, deniedNote, legend, h("div", { class: "segs" }, ...modeButtons, planToggle)),
     floorsBox,
   );
   stage.append(planBox, compass(twin.viewer));

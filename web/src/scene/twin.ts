@@ -325,6 +325,12 @@ export class TwinView {
     return spaceColour(this.ctx.catalogue, this.layer, facts, layerMaxima(stats.values()));
   }
 
+  /** Return the most energy a room of the focused floor used (kWh), the top of the ramp; null without meters. */
+  energyTop(): number | null {
+    const used = [...this.floorStats().values()].map((s) => s.energy_kwh).filter((kwh): kwh is number => kwh != null);
+    return used.length ? Math.max(...used) : null;
+  }
+
   /** Return the per-room figures of the focused floor: live tickets and billing, energy by REST. */
   private floorStats(): Map<string, SpaceStats> {
     if (this.stats) return this.stats;
@@ -354,6 +360,7 @@ export class TwinView {
         this.energy = answer.spaces;
         this.stats = null;
         this.recolourSpaces();
+        for (const listener of this.refreshListeners) listener();
       }
     } catch {
       // Without the figures (the request failed) the energy layer stays quiet rather than wrong.
