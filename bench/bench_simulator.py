@@ -9,8 +9,9 @@ with orjson; and the simulator publishing at ``--rate`` through a private Mosqui
 subscriber on ``#`` (the demo's devices for 10 s; ``--scale``: the 100,000-device community's for
 35 s, long enough for its slowest device to report once), beside a bare paho publisher sending the
 same messages through the same broker as fast as it can. The rate published is the simulator's
-count over its paced run; the rate delivered is the readings the subscriber received between the
-first's arrival and the last's, so a broker or subscriber falling behind shows there.
+count over its paced run; the rate delivered is the readings the subscriber received from the run's
+start (the same instant in every process) to the last one's arrival, so a broker or subscriber
+falling behind shows there.
 Every received message is then decoded
 by the ingest's decoder and bound as a loaded scene binds it: unknown devices and rejects must be
 zero, and the bound devices never heard are counted.
@@ -254,7 +255,7 @@ def through_broker(bindings: list[Binding], rate: float, processes: int, duratio
     silent = audit.silent(bindings)
     within = slowest_s(bindings, sim.speed)
     telemetry = [at for topic, _, at in received if topic not in availability]
-    span = max(telemetry, default=0.0) - min(telemetry, default=0.0)
+    span = max(telemetry, default=sim.started_at) - sim.started_at
     delivered = len(telemetry) / span if span > 0 else 0.0
     print(
         f"\nthrough Mosquitto, {label}: {len(bindings)} bound devices, --rate {rate:.0f} --processes {processes}"
@@ -262,8 +263,8 @@ def through_broker(bindings: list[Binding], rate: float, processes: int, duratio
         f" (simulated time ×{sim.speed:.1f}; plus {announced} online and {announced} offline on start and stop)"
     )
     print(
-        f"bare subscriber on #: received {len(received)} of {expected}; {len(telemetry)} readings between the"
-        f" first's arrival and the last's ({span:.1f} s) = {delivered:.0f} msg/s delivered;"
+        f"bare subscriber on #: received {len(received)} of {expected}; {len(telemetry)} readings from the"
+        f" run's start to the last one's arrival ({span:.1f} s) = {delivered:.0f} msg/s delivered;"
         f" unconfirmed by the broker at the stop: {sim.unconfirmed}"
     )
     print(

@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
+from multiprocessing.synchronize import Barrier
 
 from realtime.message import ReceiveMessage
 from realtime.mqtt import BrokerSettings
@@ -33,6 +34,8 @@ broker) cost up to 1% of a 10-second run."""
 LOCAL = timezone(timedelta(hours=8))
 CONNECT_S = 30.0
 """How long the broker may take to accept the simulator's connections before the run gives up."""
+START_S = 300.0
+"""How long a shard waits for the others to build their simulation and connect."""
 FLUSH_S = 60.0
 """How long a clean stop waits for the broker to acknowledge every retained 'offline'."""
 
@@ -46,6 +49,8 @@ class SimulateReport:
     speed: float
     natural_rate: float
     events: tuple[str, ...]
+    started_at: float = 0.0
+    """The wall-clock instant (epoch seconds) pacing began, the same in every process of a run."""
     unconfirmed: int = 0
     """Messages that may not have reached the broker: published while a connection was down, or
     retained availability messages still unacknowledged when the clean stop disconnected."""
@@ -82,8 +87,13 @@ def publish_shard(
     duration: float | None,
     shard: int = 0,
     on_event: Callable[[str], None] | None = None,
+    ready: Callable[[], object] | None = None,
 ) -> SimulateReport:
-    """Run one process's share of the simulation until ``duration`` seconds or Ctrl-C."""
+    """Run one process's share of the simulation until ``duration`` seconds or Ctrl-C.
+
+    ``ready`` is called once connected and 'online' is queued, just before pacing starts: several
+    processes wait there for each other, so their shares of the rate add up over the same seconds.
+    """
     epoch0 = time.time()
     t0 = seconds_of_day(epoch0)
     sim = Simulation(bindings, seed=seed, t0=t0, epoch0=epoch0, scenario=scenario)
@@ -94,7 +104,9 @@ def publish_shard(
     main = transports[""]
     for message in sim.start_messages():
         route.get(message.source, main).publish(message.topic, message.payload, message.qos, message.retain)
-    sim.epoch0 = time.time()  # readings stamped from now: building and connecting took seconds
+    if ready is not None:
+        ready()
+    started_at = sim.epoch0 = time.time()  # readings stamped from now: building and connecting took seconds
     started = time.monotonic()
     count, seen_events = 0, 0
     try:
@@ -118,7 +130,7 @@ def publish_shard(
     seconds = tick - started
     unconfirmed = _stop(sim, transports, route)
     events = tuple(what for _, what in sim.log)
-    return SimulateReport(count, seconds, sim.speed, natural, events, unconfirmed=unconfirmed)
+    return SimulateReport(count, seconds, sim.speed, natural, events, started_at, unconfirmed)
 
 
 def _stop(sim: Simulation, transports: dict[str, SimTransport], route: dict[str, SimTransport]) -> int:
@@ -163,9 +175,28 @@ def _route(sim: Simulation, tag: str, transports: dict[str, SimTransport]) -> Si
     return transports.get(tag) or transports.get(device.gateway or "") or transports[""]
 
 
+_start_together: Barrier | None = None
+"""In a shard's process: where it waits for the other shards before pacing (set by the pool)."""
+
+
+def _join(barrier: Barrier) -> None:
+    """Keep the pool's barrier in the shard's process (a spawned process inherits nothing else)."""
+    global _start_together
+    _start_together = barrier
+
+
 def _shard_run(args: tuple[list[Binding], BrokerSettings, int, float | None, float | None, int]) -> SimulateReport:
     bindings, broker, seed, rate, duration, shard = args
-    return publish_shard(bindings, broker, seed=seed, rate=rate, scenario=None, duration=duration, shard=shard)
+    barrier = _start_together
+    ready = None if barrier is None else lambda: barrier.wait(START_S)
+    try:
+        return publish_shard(
+            bindings, broker, seed=seed, rate=rate, scenario=None, duration=duration, shard=shard, ready=ready
+        )
+    except BaseException:
+        if barrier is not None:
+            barrier.abort()  # the other shards stop waiting for one that will never come
+        raise
 
 
 def run_simulation(
@@ -189,7 +220,9 @@ def run_simulation(
         shards[shard_of(binding, processes)].append(binding)
     share = rate / processes if rate else None
     jobs = [(group, broker, seed, share, duration, i) for i, group in enumerate(shards) if group]
-    with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(jobs))
+    with context.Pool(len(jobs), initializer=_join, initargs=(barrier,)) as pool:
         reports = pool.map(_shard_run, jobs)
     return SimulateReport(
         messages=sum(r.messages for r in reports),
@@ -197,5 +230,6 @@ def run_simulation(
         speed=max(r.speed for r in reports),
         natural_rate=sum(r.natural_rate for r in reports),
         events=(),
+        started_at=min(r.started_at for r in reports),
         unconfirmed=sum(r.unconfirmed for r in reports),
     )

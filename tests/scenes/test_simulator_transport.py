@@ -12,8 +12,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from realtime.mqtt import BrokerSettings
-from realtime.simulator import Simulation
-from realtime.simulator.publish import publish_shard
+from realtime.simulator import Simulation, run_simulation
 from realtime.simulator.transport import SimTransport
 from tests.conftest import BrokerInfo
 from tests.scenes.test_generate import Small
@@ -88,15 +87,18 @@ def test_retained_messages_after_a_flood_of_readings_all_reach_the_broker(mqtt_b
     assert len(found) == 3_000 and set(found.values()) == {b"Offline"}
 
 
-def test_a_clean_stop_leaves_every_device_offline_on_the_broker(small: Small, mqtt_broker: BrokerInfo) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_clean_stop_leaves_every_device_offline_on_the_broker(
+    small: Small, mqtt_broker: BrokerInfo, processes: int
+) -> None:
     scene, _, _ = small
     assert scene.bindings_file is not None
     bindings = read_bindings(scene.bindings_file)
     stops = Simulation(bindings, seed=4).stop_messages()
     assert len(stops) > 20
     clear(mqtt_broker, [m.topic for m in stops])
-    settings = BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id="stop-test")
-    report = publish_shard(bindings, settings, seed=4, rate=300.0, scenario=None, duration=2.0)
+    settings = BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id=f"stop-test-{processes}")
+    report = run_simulation(bindings, settings, seed=4, rate=300.0, duration=2.0, processes=processes)
     assert report.messages > 100 and report.unconfirmed == 0
     found: dict[str, bytes] = {}
     for prefix in ("zigbee2mqtt/", "tele/", "gw/"):
