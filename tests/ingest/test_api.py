@@ -131,6 +131,15 @@ def test_history_and_state_are_scoped_and_binding_needs_graph_write(
     assert client.post("/api/ingest/unbound/bind", json=bind).status_code == 403
 
 
+def test_a_bind_to_an_impossible_id_is_refused_naming_the_field(client: TestClient) -> None:
+    """Found by the API fuzzer: a negative place id reached the device model and answered 500."""
+    for field in ("place_id", "device_id"):
+        bind = {"namespace": "create", "value": "create", "kind": "aed", field: -180}
+        answer = client.post("/api/ingest/unbound/bind", json=bind)
+        assert answer.status_code == 422, answer.text
+        assert field in answer.text
+
+
 def test_history_parameters_are_checked_with_the_field_named(db_url: str, client: TestClient) -> None:
     graph = build_graph(db_url)
     meter = add_device(db_url, graph, "电表", DeviceKind.ELECTRICITY_METER, None)

@@ -14,7 +14,7 @@ from twin.auth.scope import Principal
 from twin.catalogue import DeviceKind
 from twin.graph.devices import get_device
 from twin.graph.views import devices_public
-from twin.schemas import DevicePublic
+from twin.schemas import DevicePublic, Id
 from twin.store.base import utcnow
 from twin.telemetry.discovered import bind_discovered, list_discovered, suggest
 from twin.telemetry.live import LiveTelemetry, live_of
@@ -88,8 +88,8 @@ class BindRequest(BaseModel):
 
     namespace: str = Field(min_length=1, max_length=64)
     value: str = Field(min_length=1, max_length=200)
-    device_id: int | None = None
-    place_id: int | None = None
+    device_id: Id | None = None
+    place_id: Id | None = None
     kind: DeviceKind | None = None
     name: str | None = Field(default=None, max_length=200)
 
