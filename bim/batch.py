@@ -20,60 +20,30 @@ from typing import Any
 
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from twin.audit import GENESIS, LOCK_KEY, row_hash, snapshot
+from twin.audit import Change, audit_all, snapshot
 from twin.auth.roles import Permission
 from twin.auth.scope import check_allowed
 from twin.errors import ValidationError
 from twin.events import RegistryEvent, record
-from twin.graph.addresses import parse_address
 from twin.graph.devices import TOLERANCE_M
-from twin.graph.geometry import LOCAL_SRID, from_db, parse, to_db
+from twin.graph.geometry import LOCAL_SRID, from_db, to_db
 from twin.graph.paths import scopes
-from twin.graph.places import POLYGONS, get_place
+from twin.graph.places import get_place, space_row
 from twin.graph.walking import EDGE_KINDS
 from twin.schemas import DeviceCreate, Identifier, SpaceCreate
-from twin.store.base import utcnow
+from twin.store.base import draw_ids
 from twin.store.models import DeviceRow, FloorRow, IdentifierRow, PlaceRow, SpaceRow, WalkEdgeRow
-from twin.store.security import AuditRow
 
 
 def create_spaces(session: Session, items: Sequence[SpaceCreate]) -> list[SpaceRow]:
     """Add spaces to their floors, as ``create_space`` adds one, and return them in order."""
     if not items:
         return []
-    ids = _ids(session, PlaceRow.__tablename__, len(items))
-    rows = []
-    for new_id, data in zip(ids, items, strict=True):
-        floor = get_place(session, FloorRow, data.floor_id, "floor")
-        check_allowed(session, Permission.GRAPH_WRITE, floor.path, f"floor {floor.id}")
-        polygon = parse("polygon_local", data.polygon_local, POLYGONS)
-        address = parse_address(data.address) if data.address is not None else None
-        if data.address is not None and address is None:
-            raise ValidationError(
-                "address", f"{data.address!r} is not a unit address such as 3-2-1801 or 3栋2单元1801室"
-            )
-        area = data.area if data.area is not None else (round(polygon.area, 2) if polygon is not None else None)
-        rows.append(
-            SpaceRow(
-                id=new_id,
-                parent_id=floor.id,
-                site_id=floor.site_id,
-                path=f"{floor.path}.{new_id}",
-                name=data.name,
-                properties=data.properties,
-                floor_id=floor.id,
-                space_kind=data.kind.value,
-                polygon_local=to_db(polygon, LOCAL_SRID),
-                area=area,
-                building_no=address.building if address else None,
-                entrance_no=address.entrance if address else None,
-                room_no=address.room if address else None,
-                address=address.normal if address else None,
-            )
-        )
+    ids = draw_ids(session, PlaceRow.__tablename__, len(items))
+    rows = [space_row(session, data, new_id) for new_id, data in zip(ids, items, strict=True)]
     session.add_all(rows)
     session.flush()
     _identify(session, [(row, data.identifiers) for row, data in zip(rows, items, strict=True)])
@@ -151,15 +121,6 @@ def add_walk_edges(session: Session, edges: Sequence[tuple[SpaceRow, SpaceRow, s
         record(session, RegistryEvent("create", "walk_edge", row.id, scopes(a.path), summary))
 
 
-def _ids(session: Session, table: str, count: int) -> list[int]:
-    """Draw ``count`` ids of a table's id sequence in one statement, ascending (rows keep their order)."""
-    drawn = session.scalars(
-        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-        {"table": table, "n": count},
-    )
-    return sorted(int(v) for v in drawn)
-
-
 def _spaces_of(session: Session, floors: set[int]) -> dict[int, list[tuple[float | None, int, BaseGeometry]]]:
     """Return the live spaces of some floors (the model's just written, and other models'), with polygons."""
     found: dict[int, list[tuple[float | None, int, BaseGeometry]]] = {}
@@ -218,29 +179,5 @@ def _identify(session: Session, named: list[tuple[PlaceRow | DeviceRow, list[Ide
 
 
 def _audit(session: Session, entries: list[tuple[str, str, PlaceRow | DeviceRow]]) -> None:
-    """Append one audit row per creation, chained as ``twin.audit.audit`` chains them, under its lock."""
-    actor = session.info.get("actor") or "system"
-    address = session.info.get("address")
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    prev = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
-    ids = _ids(session, AuditRow.__tablename__, len(entries))
-    for audit_id, (action, kind, row) in zip(ids, entries, strict=True):
-        at, after, oid = utcnow(), snapshot(row), str(row.id)
-        digest = row_hash(prev, at, actor, address, action, kind, oid, None, after)
-        session.add(
-            AuditRow(
-                id=audit_id,
-                at=at,
-                actor=actor,
-                address=address,
-                action=action,
-                object_kind=kind,
-                object_id=oid,
-                before=None,
-                after=after,
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
-        prev = digest
-    session.flush()
+    """Log one creation per row, on the audit chain in the order given."""
+    audit_all(session, [Change(action, kind, row.id, None, snapshot(row)) for action, kind, row in entries])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from twin.store.base import utcnow
+from twin.store.base import draw_ids, utcnow
 from twin.store.security import AuditRow
 
 GENESIS = "0" * 64
@@ -67,6 +67,17 @@ def row_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Change:
+    """One change to log: what was done to which object, and the object before and after."""
+
+    action: str
+    kind: str
+    object_id: object = None
+    before: Any = None
+    after: Any = None
+
+
 def audit(
     session: Session,
     *,
@@ -79,27 +90,46 @@ def audit(
     address: str | None = None,
 ) -> None:
     """Append a change to the log, in the same transaction as the change itself."""
+    audit_all(session, [Change(action, kind, object_id, before, after)], actor=actor, address=address)
+
+
+def audit_all(
+    session: Session, changes: Sequence[Change], *, actor: str | None = None, address: str | None = None
+) -> None:
+    """Append changes to the log in the order given: one lock and one look at the chain's end for all.
+
+    An import creates thousands of objects in one transaction; chaining each alone cost a round
+    trip for the lock and one for the last hash. Several changes are given ids drawn together
+    beforehand, so that the chain's order (by id) is the order given.
+    """
+    if not changes:
+        return
     actor = actor or session.info.get("actor") or "system"
     address = address or session.info.get("address")
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     prev = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
-    at = utcnow()
-    before, after = _jsonable(before), _jsonable(after)
-    oid = None if object_id is None else str(object_id)
-    session.add(
-        AuditRow(
-            at=at,
-            actor=actor,
-            address=address,
-            action=action,
-            object_kind=kind,
-            object_id=oid,
-            before=before,
-            after=after,
-            prev_hash=prev,
-            hash=row_hash(prev, at, actor, address, action, kind, oid, before, after),
+    ids: Sequence[int | None] = draw_ids(session, AuditRow.__tablename__, len(changes)) if len(changes) > 1 else [None]
+    for audit_id, change in zip(ids, changes, strict=True):
+        at = utcnow()
+        before, after = _jsonable(change.before), _jsonable(change.after)
+        oid = None if change.object_id is None else str(change.object_id)
+        digest = row_hash(prev, at, actor, address, change.action, change.kind, oid, before, after)
+        session.add(
+            AuditRow(
+                id=audit_id,
+                at=at,
+                actor=actor,
+                address=address,
+                action=change.action,
+                object_kind=change.kind,
+                object_id=oid,
+                before=before,
+                after=after,
+                prev_hash=prev,
+                hash=digest,
+            )
         )
-    )
+        prev = digest
     session.flush()
 
 

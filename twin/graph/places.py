@@ -167,8 +167,12 @@ def create_floor(session: Session, data: FloorCreate) -> FloorRow:
     return row
 
 
-def create_space(session: Session, data: SpaceCreate) -> SpaceRow:
-    """Add a space to a floor; a unit's address is normalised (3栋2单元1801室 → 3-2-1801)."""
+def space_row(session: Session, data: SpaceCreate, new_id: int | None = None) -> SpaceRow:
+    """Check a new space against its floor and build its row, with the id given or a fresh one.
+
+    Shared by ``create_space`` and the IFC import's batch (``bim.batch``), which draws the ids
+    of a model's spaces together: both refuse what the other would.
+    """
     floor = get_place(session, FloorRow, data.floor_id, "floor")
     check_allowed(session, Permission.GRAPH_WRITE, floor.path, f"floor {floor.id}")
     polygon = parse("polygon_local", data.polygon_local, POLYGONS)
@@ -179,8 +183,9 @@ def create_space(session: Session, data: SpaceCreate) -> SpaceRow:
             raise ValidationError(
                 "address", f"{data.address!r} is not a unit address such as 3-2-1801 or 3栋2单元1801室"
             )
-    new_id = _next_id(session)
-    row = SpaceRow(
+    if new_id is None:
+        new_id = _next_id(session)
+    return SpaceRow(
         id=new_id,
         parent_id=floor.id,
         site_id=floor.site_id,
@@ -196,9 +201,14 @@ def create_space(session: Session, data: SpaceCreate) -> SpaceRow:
         room_no=address.room if address else None,
         address=address.normal if address else None,
     )
+
+
+def create_space(session: Session, data: SpaceCreate) -> SpaceRow:
+    """Add a space to a floor; a unit's address is normalised (3栋2单元1801室 → 3-2-1801)."""
+    row = space_row(session, data)
     session.add(row)
     session.flush()
-    bind_identifiers(session, data.identifiers, place_id=new_id)
+    bind_identifiers(session, data.identifiers, place_id=row.id)
     _announce(session, "create", row)
     return row
 
