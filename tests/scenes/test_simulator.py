@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from pathlib import Path
-
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from realtime.decode import Decoder
 from realtime.message import ReceiveMessage
@@ -17,6 +13,7 @@ from realtime.profiles import load_profiles
 from realtime.simulator import SimMessage, Simulation, run_simulation
 from realtime.simulator.audit import Audit
 from tests.conftest import BrokerInfo
+from tests.scenes.listener import Listener
 from tests.scenes.test_generate import Small
 from twin.scenes import Binding, read_bindings
 
@@ -125,24 +122,11 @@ def test_published_to_a_real_broker_every_message_decodes(small: Small, mqtt_bro
     scene, _, _ = small
     assert scene.bindings_file is not None
     bindings = read_bindings(scene.bindings_file)
-    received: list[tuple[str, bytes]] = []
-    lock = threading.Lock()
-    subscriber = paho.Client(CallbackAPIVersion.VERSION2, client_id="scene-test-listener")
-
-    def on_message(client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
-        with lock:
-            received.append((message.topic, bytes(message.payload)))
-
-    subscribed = threading.Event()
-    subscriber.on_message = on_message
-    subscriber.on_subscribe = lambda *args: subscribed.set()
-    subscriber.on_connect = lambda client, *args: client.subscribe(
-        [("zigbee2mqtt/#", 1), ("tele/#", 1), ("stat/#", 1), ("gw/#", 1)]
+    listener = Listener(
+        mqtt_broker, "scene-test-listener", [("zigbee2mqtt/#", 1), ("tele/#", 1), ("stat/#", 1), ("gw/#", 1)]
     )
-    subscriber.connect(mqtt_broker.host, mqtt_broker.port)
-    subscriber.loop_start()
     try:
-        assert subscribed.wait(10)
+        assert listener.wait_subscribed(10)
         report = run_simulation(
             bindings,
             BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id="scene-test-sim"),
@@ -150,18 +134,11 @@ def test_published_to_a_real_broker_every_message_decodes(small: Small, mqtt_bro
             rate=200.0,
             duration=3.0,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with lock:
-                if len(received) >= report.messages:
-                    break
-            time.sleep(0.1)
+        listener.wait_for(report.messages, 10)
     finally:
-        subscriber.loop_stop()
-        subscriber.disconnect()
+        listener.close()
     assert report.messages > 100
-    with lock:
-        messages = list(received)
+    messages = listener.messages()
     assert len(messages) >= report.messages
     _, problems = decode_all(messages, bindings, time.time())
     assert problems == []

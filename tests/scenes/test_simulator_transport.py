@@ -15,6 +15,7 @@ from realtime.mqtt import BrokerSettings
 from realtime.simulator import Simulation, run_simulation
 from realtime.simulator.transport import SimTransport
 from tests.conftest import BrokerInfo
+from tests.scenes.listener import Listener
 from tests.scenes.test_generate import Small
 from twin.scenes import read_bindings
 
@@ -110,39 +111,22 @@ def test_a_clean_stop_leaves_every_device_offline_on_the_broker(
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_readings_framed_by_hand_arrive_as_sent(mqtt_broker: BrokerInfo, protocol: Literal["5", "3.1.1"]) -> None:
     sent = [(f"frame{protocol}/{n}/" + "x" * (n * 7), bytes(range(256)) * n, n % 3 == 0) for n in range(1, 60)]
-    received: list[tuple[str, bytes]] = []
-    lock = threading.Lock()
-    subscriber = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"frame-listener-{protocol}")
-
-    def on_message(client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
-        with lock:
-            received.append((message.topic, bytes(message.payload)))
-
-    subscribed = threading.Event()
-    subscriber.on_message = on_message
-    subscriber.on_subscribe = lambda *args: subscribed.set()
-    subscriber.on_connect = lambda c, *args: c.subscribe(f"frame{protocol}/#", qos=0)
-    subscriber.connect(mqtt_broker.host, mqtt_broker.port)
-    subscriber.loop_start()
+    listener = Listener(mqtt_broker, f"frame-listener-{protocol}", [(f"frame{protocol}/#", 0)])
     settings = BrokerSettings(
         mqtt_broker.host, mqtt_broker.port, client_id=f"frame-{protocol}", protocol=protocol, session_expiry_s=0
     )
     transport = SimTransport(settings)
     try:
-        assert subscribed.wait(10)
+        assert listener.wait_subscribed(10)
         transport.start(lambda message, token: None)
         assert transport.wait_connected(10)
         for topic, payload, retain in sent:
             transport.publish(topic, payload, 0, retain)
         assert transport.flush(10)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and len(received) < len(sent):
-            time.sleep(0.05)
+        listener.wait_for(len(sent), 10)
     finally:
         transport.stop()
-        subscriber.loop_stop()
-        subscriber.disconnect()
-    with lock:
-        assert received == [(topic, payload) for topic, payload, _ in sent]
+        listener.close()
+    assert listener.messages() == [(topic, payload) for topic, payload, _ in sent]
     assert transport.unsent == 0
     clear(mqtt_broker, [topic for topic, _, retain in sent if retain])

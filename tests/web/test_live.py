@@ -58,6 +58,12 @@ def _zigbee(publisher: Publisher, friendly_name: str, **values: Any) -> None:
     publisher.flush(10)
 
 
+def _smoke_rule(server: WebServer, name: str) -> None:
+    """Declare that smoke on any detector is a critical alarm."""
+    spec = {"name": name, "kind": "smoke_detector", "quantity": "smoke", "condition": "equals", "threshold": True}
+    _call(server, "POST", "/api/alarms/rules", {"type": "device", "spec": {**spec, "severity": "critical"}})
+
+
 def _open(browser: Browser, server: WebServer, path: str) -> tuple[Page, list[str]]:
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     failures: list[str] = []
@@ -71,22 +77,7 @@ def _open(browser: Browser, server: WebServer, path: str) -> tuple[Page, list[st
 
 
 def test_fire_takes_the_wall_to_its_floor(browser: Browser, web_server: WebServer, publisher: Publisher) -> None:
-    _call(
-        web_server,
-        "POST",
-        "/api/alarms/rules",
-        {
-            "type": "device",
-            "spec": {
-                "name": "web test smoke",
-                "kind": "smoke_detector",
-                "quantity": "smoke",
-                "condition": "equals",
-                "threshold": True,
-                "severity": "critical",
-            },
-        },
-    )
+    _smoke_rule(web_server, "web test smoke")
     detector = _device(web_server, SMOKE_DETECTOR)
     floor = str(detector["floor_id"])
     page, failures = _open(browser, web_server, "/wall")
@@ -127,22 +118,7 @@ def test_a_critical_alarm_raised_before_the_wall_connects_takes_it_over(
     browser: Browser, web_server: WebServer, publisher: Publisher
 ) -> None:
     """A wall switched on during a fire goes to the fire: the alarm comes in the snapshot, not as news."""
-    _call(
-        web_server,
-        "POST",
-        "/api/alarms/rules",
-        {
-            "type": "device",
-            "spec": {
-                "name": "web test smoke, before the wall",
-                "kind": "smoke_detector",
-                "quantity": "smoke",
-                "condition": "equals",
-                "threshold": True,
-                "severity": "critical",
-            },
-        },
-    )
+    _smoke_rule(web_server, "web test smoke, before the wall")
     detector = _device(web_server, EARLIER_DETECTOR)
     _zigbee(publisher, EARLIER_DETECTOR, smoke=True, battery=88, linkquality=110)
     deadline = time.monotonic() + 15
