@@ -127,7 +127,8 @@ class PahoTransport:
         self._filters: set[str] = set()
         self._connected = False
         self._generation = 0
-        self._unacked: list[paho.MQTTMessageInfo] = []
+        self._pending: set[int] = set()
+        self._early: set[int] = set()
         self._deliver: Deliver | None = None
         self.connects = 0
 
@@ -182,32 +183,20 @@ class PahoTransport:
                 self._client.unsubscribe(self._shared(topic_filter))
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
-        """Queue a message in paho, which resends unacknowledged QoS 1 messages after a reconnect.
-
-        A QoS 1 message is watched by its own ``MQTTMessageInfo``, not by its id: paho draws ids
-        for QoS 0 messages too and they wrap at 65,535, so after a flood of readings an id alone
-        says "acknowledged" of a message still queued, and a stop would drop it.
-        """
+        """Queue a message in paho, which resends unacknowledged QoS 1 messages after a reconnect."""
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
         if qos == 0:
             return
         with self._lock:
-            self._unacked.append(info)
+            if info.mid in self._early:
+                self._early.discard(info.mid)
+            else:
+                self._pending.add(info.mid)
 
     def wait_published(self, timeout: float) -> bool:
-        """Wait until the broker acknowledged every QoS 1 message we published.
-
-        paho marks a message published just after its ``on_publish`` callback wakes us, so the
-        wait looks again every 50 ms rather than trusting the wake-up alone.
-        """
-        deadline = time.monotonic() + timeout
+        """Wait until the broker acknowledged every QoS 1 message we published."""
         with self._lock:
-            while True:
-                self._unacked = [info for info in self._unacked if not _acknowledged(info)]
-                remaining = deadline - time.monotonic()
-                if not self._unacked or remaining <= 0:
-                    return not self._unacked
-                self._lock.wait(min(remaining, 0.05))
+            return self._lock.wait_for(lambda: not self._pending, timeout)
 
     def ack(self, tokens: list[Hashable]) -> None:
         """Acknowledge messages received on the current connection; older ones come again anyway."""
@@ -279,15 +268,12 @@ class PahoTransport:
         properties: Properties | None,
     ) -> None:
         with self._lock:
-            self._lock.notify_all()
-
-
-def _acknowledged(info: paho.MQTTMessageInfo) -> bool:
-    """Tell whether the broker acknowledged a message; one paho refused to queue never will be."""
-    try:
-        return info.is_published()
-    except (RuntimeError, ValueError):
-        return False
+            if mid in self._pending:
+                self._pending.discard(mid)
+                if not self._pending:
+                    self._lock.notify_all()
+            else:
+                self._early.add(mid)
 
 
 @dataclass(slots=True)
