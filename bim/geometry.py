@@ -1,10 +1,12 @@
 # mypy: disable-error-code="no-untyped-call"
 """Tessellate a model into one GLB per storey (and one for site-level elements).
 
-The ifcopenshell iterator runs on every core but one (:func:`default_threads`). Each element
-becomes a node whose ``extras`` carry its ``globalId`` and ``ifcClass``; elements that share a
-representation share one mesh. Files are written into a temporary sibling folder and swapped in
-only when every storey is written, so a failed run leaves the previous geometry in place.
+Tessellation (:func:`tessellate`) and writing (:func:`write_parts`) are apart so that several
+processes can each tessellate a share of the elements and one writes the files from all their
+parts (:mod:`bim.geometry_process`). Each element becomes a node whose ``extras`` carry its
+``globalId`` and ``ifcClass``; elements that share a representation share one mesh. Files are
+written into a temporary sibling folder and swapped in only when every storey is written, so a
+failed run leaves the previous geometry in place.
 
 Axes: IFC is Z-up, glTF is Y-up. A world point (x, y, z) of :func:`bim.reader.read_ifc` becomes
 (x, z, -y) in the GLB; the swap is folded into each node's matrix, so meshes stay in the
@@ -16,7 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -44,6 +46,39 @@ class GlbFile(NamedTuple):
     path: Path
     element_count: int
     bytes: int
+
+
+class Node(NamedTuple):
+    """One element drawn: its entity id, storey, mesh (the iterator's geometry id) and GLB matrix."""
+
+    element: int
+    storey: str | None
+    mesh: str
+    matrix: np.ndarray
+    name: str
+    extras: dict[str, str]
+
+
+class Failure(NamedTuple):
+    """An element with a body the iterator could not draw."""
+
+    element: int
+    global_id: str
+    warning: str
+
+
+@dataclass(slots=True)
+class Tessellation:
+    """What one process tessellated: meshes by geometry id (empty: nothing to draw), nodes, failures.
+
+    It is what a geometry worker sends back, so it holds only plain data and numpy arrays.
+    """
+
+    meshes: dict[str, list[Primitive]]
+    nodes: list[Node]
+    failed: list[Failure]
+    peak_mb: float = 0.0
+    cpu_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,15 +142,8 @@ def write_files(
     threads: int | None = None,
 ) -> GeometryResult:
     """Write the GLBs into ``folder``; the result names them where they will be, under ``final``."""
-    report = progress or (lambda stage, done, total: None)
-    builders, produced = _tessellate(model, offset, report, threads or default_threads())
-    failed, warnings = _missing(model, produced)
-    files = []
-    for storey_id, builder in sorted(builders.items(), key=lambda kv: kv[0] or ""):
-        name = f"storey-{storey_id.replace('$', '-')}.glb" if storey_id else "site.glb"
-        size = builder.write(folder / name)
-        files.append(GlbFile(storey_id, final / name, builder.node_count, size))
-    return GeometryResult(files, failed, warnings)
+    part = tessellate(model, offset, progress, threads=threads or default_threads())
+    return write_parts([part], folder, final)
 
 
 def default_threads() -> int:
@@ -127,46 +155,95 @@ def default_threads() -> int:
     return max(1, multiprocessing.cpu_count() - 1)
 
 
-def _tessellate(
-    model: ifcopenshell.file, offset: Point3, report: Progress, threads: int
-) -> tuple[dict[str | None, GlbBuilder], set[int]]:
+def tessellate(
+    model: ifcopenshell.file,
+    offset: Point3 = (0.0, 0.0, 0.0),
+    progress: Progress | None = None,
+    *,
+    share: Sequence[Entity] | None = None,
+    threads: int = 1,
+) -> Tessellation:
+    """Tessellate ``share`` of the model's elements (all of them when None) into meshes and nodes.
+
+    A share is one of :func:`bim.geometry_shares.split`'s: an element the iterator yields outside
+    it is another share's, so it is left to that one rather than drawn twice.
+    """
+    report = progress or (lambda stage, done, total: None)
     settings = ifcopenshell.geom.settings()
-    iterator = ifcopenshell.geom.iterator(settings, model, threads, exclude=list(SKIPPED_CLASSES))
-    builders: dict[str | None, GlbBuilder] = {}
-    meshes: dict[tuple[str | None, str], int] = {}
+    if share is None:
+        iterator = ifcopenshell.geom.iterator(settings, model, threads, exclude=list(SKIPPED_CLASSES))
+    else:
+        iterator = ifcopenshell.geom.iterator(settings, model, threads, include=list(share))
+    allowed = None if share is None else {element.id() for element in share}
+    part = Tessellation({}, [], [])
     storeys: dict[int, str | None] = {}
-    produced: set[int] = set()
     shift = np.eye(4)
     shift[:3, 3] = [-v for v in offset]
     to_glb = Z_UP_TO_Y_UP @ shift
-    if not iterator.initialize():
-        return builders, produced
     done = 0
-    while True:
-        shape = iterator.get()
-        done += 1
-        element = model.by_id(shape.id)
-        storey_id = _storey_id(element, storeys)
-        builder = builders.setdefault(storey_id, GlbBuilder())
-        key = (storey_id, shape.geometry.id)
-        if key not in meshes:
-            primitives = _primitives(shape.geometry)
-            meshes[key] = builder.add_mesh(primitives, shape.geometry.id) if primitives else -1
-        if meshes[key] >= 0:
-            matrix = np.asarray(shape.transformation.matrix, dtype=np.float64).reshape(4, 4).T
-            builder.add_node(
-                meshes[key],
-                to_glb @ matrix,
-                str(element.Name or element.GlobalId),
-                {"globalId": element.GlobalId, "ifcClass": element.is_a()},
-            )
-            produced.add(shape.id)
-        if done % 200 == 0:
-            report("geometry", iterator.progress(), 100)
-        if not iterator.next():
-            break
+    if (share is None or share) and iterator.initialize():
+        while True:
+            shape = iterator.get()
+            done += 1
+            if allowed is None or shape.id in allowed:
+                _add_shape(part, model, shape, to_glb, storeys)
+            if done % 200 == 0:
+                report("geometry", iterator.progress(), 100)
+            if not iterator.next():
+                break
     report("geometry", 100, 100)
-    return builders, produced
+    drawn = {node.element for node in part.nodes}
+    part.failed.extend(_missing(model.by_type("IfcProduct") if share is None else share, drawn))
+    return part
+
+
+def _add_shape(
+    part: Tessellation, model: ifcopenshell.file, shape: Any, to_glb: np.ndarray, storeys: dict[int, str | None]
+) -> None:
+    mesh = shape.geometry.id
+    if mesh not in part.meshes:
+        part.meshes[mesh] = _primitives(shape.geometry)
+    if not part.meshes[mesh]:
+        return
+    element = model.by_id(shape.id)
+    matrix = np.asarray(shape.transformation.matrix, dtype=np.float64).reshape(4, 4).T
+    part.nodes.append(
+        Node(
+            shape.id,
+            _storey_id(element, storeys),
+            mesh,
+            to_glb @ matrix,
+            str(element.Name or element.GlobalId),
+            {"globalId": element.GlobalId, "ifcClass": element.is_a()},
+        )
+    )
+
+
+def write_parts(parts: Sequence[Tessellation], folder: Path, final: Path) -> GeometryResult:
+    """Write one GLB per storey from the parts of one model, into ``folder``, named under ``final``.
+
+    Nodes go in element order whichever part drew them, so one process or several write the same
+    files; a mesh two parts both tessellated (an instanced family split between them) is stored
+    once per storey, as one process would.
+    """
+    meshes: dict[str, list[Primitive]] = {}
+    for part in parts:
+        meshes.update(part.meshes)
+    builders: dict[str | None, GlbBuilder] = {}
+    stored: dict[tuple[str | None, str], int] = {}
+    for node in sorted((n for part in parts for n in part.nodes), key=lambda n: n.element):
+        builder = builders.setdefault(node.storey, GlbBuilder())
+        key = (node.storey, node.mesh)
+        if key not in stored:
+            stored[key] = builder.add_mesh(meshes[node.mesh], node.mesh)
+        builder.add_node(stored[key], node.matrix, node.name, node.extras)
+    files = []
+    for storey_id, builder in sorted(builders.items(), key=lambda kv: kv[0] or ""):
+        name = f"storey-{storey_id.replace('$', '-')}.glb" if storey_id else "site.glb"
+        size = builder.write(folder / name)
+        files.append(GlbFile(storey_id, final / name, builder.node_count, size))
+    failures = sorted(f for part in parts for f in part.failed)
+    return GeometryResult(files, [f.global_id for f in failures], [f.warning for f in failures])
 
 
 def _primitives(geometry: Any) -> list[Primitive]:
@@ -210,16 +287,16 @@ def _storey_id(element: Entity, cache: dict[int, str | None]) -> str | None:
     return cache[element.id()]
 
 
-def _missing(model: ifcopenshell.file, produced: set[int]) -> tuple[list[str], list[str]]:
-    failed, warnings = [], []
-    for product in model.by_type("IfcProduct"):
-        if product.id() in produced or product.Representation is None:
+def _missing(candidates: Iterable[Entity], drawn: set[int]) -> list[Failure]:
+    failed = []
+    for product in candidates:
+        if product.id() in drawn or product.Representation is None:
             continue
         if any(product.is_a(c) for c in SKIPPED_CLASSES) or not _has_body(product):
             continue
-        failed.append(product.GlobalId)
-        warnings.append(f"{product.is_a()} {product.GlobalId} ({product.Name}): geometry failed, element skipped")
-    return failed, warnings
+        warning = f"{product.is_a()} {product.GlobalId} ({product.Name}): geometry failed, element skipped"
+        failed.append(Failure(product.id(), product.GlobalId, warning))
+    return failed
 
 
 def _has_body(product: Entity) -> bool:

@@ -1,15 +1,17 @@
-"""Tessellation in a process of its own, so the structure and the store have the other core.
+"""Tessellation in processes of their own, one per core, so the structure and the store run beside it.
 
 ifcopenshell's one-thread iterator keeps the interpreter lock while it tessellates: read on a
 thread beside it, the structure and the graph writes added their whole time to the import
-(Office_A took 1.75× the bare iterator). In a child process they run truly side by side. The
-child parses the file itself, at the same time as the parent does, and writes the GLBs into a
-folder the parent chose; the parent swaps them in. Progress and the result come back as pickles
-over a pipe, read by a relay thread.
+(Office_A took 1.75× the bare iterator), and its own threads were slower than one (Office_A
+4.7 s with two against 2.7 s with one on 2 cores). In child processes they run truly side by
+side. Each child parses the file itself, at the same time as the parent does, and tessellates
+its share of the elements (:func:`bim.geometry_shares.split`); the parent writes the GLBs from
+all the parts and swaps them in. Progress and the parts come back as pickles over pipes, read by
+one relay thread per child.
 
-A fresh interpreter spends 0.6–0.9 s importing ifcopenshell, so a worker is started ahead
-(:func:`warm`, when the importer is built) and waits for its one job; after each job the next
-spare is started. One job per worker returns its memory to the system and keeps a crash to one
+A fresh interpreter spends 0.6–0.9 s importing ifcopenshell, so the workers are started ahead
+(:func:`warm`, when the importer is built) and wait for their one job; after each job the next
+spares are started. One job per worker returns its memory to the system and keeps a crash to one
 import; a new interpreter rather than a fork, because the server has threads and open database
 connections a fork would copy (multiprocessing's fork server would re-import the server's main
 module for every child).
@@ -24,16 +26,31 @@ import shutil
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
-from bim.geometry import GeometryResult, Progress, staging_dir, swap
+from bim.geometry import GeometryResult, Progress, Tessellation, staging_dir, swap, write_parts
 from bim.model import BimGeoref
 
+MAX_WORKERS = 4
+"""Workers for one file at most: each parses the whole file and holds it (≈100 MB for Office_A).
+
+Measured on 2 cores only; past a few, a worker's own parse (a tenth of its time on Office_A)
+and its memory weigh more against the shrinking share it tessellates.
+"""
 _lock = threading.Lock()
-_spare: subprocess.Popen[bytes] | None = None
-_spare_ready = False
-"""Whether :func:`warm` has read the spare's "ready" (the relay skips it otherwise)."""
+
+
+@dataclass
+class _Spare:
+    """A started worker, and whether :func:`warm` has read its "ready" (the relay skips it otherwise)."""
+
+    process: subprocess.Popen[bytes]
+    ready: bool = False
+
+
+_spares: list[_Spare] = []
 
 
 class GeometryRun(Protocol):
@@ -53,46 +70,51 @@ class GeometrySource(Protocol):
         """Return the running stage at once."""
 
 
-def warm(*, wait: bool = False) -> None:
-    """Start a spare worker unless one is waiting: its imports then run before the job needs it.
+def workers() -> int:
+    """Return how many processes tessellate one file: one per core, the structure sharing them."""
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
-    ``wait`` returns only once it has imported (a benchmark measuring the server's warm path).
+
+def warm(*, wait: bool = False) -> None:
+    """Start spare workers until :func:`workers` wait: their imports then run before a job needs them.
+
+    ``wait`` returns only once they have imported (a benchmark measuring the server's warm path).
     """
-    global _spare, _spare_ready
     with _lock:
-        if _spare is None or _spare.poll() is not None:
-            _spare, _spare_ready = _start(), False
-        if wait and not _spare_ready:
-            assert _spare.stdout is not None
-            pickle.load(_spare.stdout)
-            _spare_ready = True
+        _spares[:] = [spare for spare in _spares if spare.process.poll() is None]
+        while len(_spares) < workers():
+            _spares.append(_Spare(_start()))
+        for spare in _spares if wait else ():
+            if not spare.ready:
+                assert spare.process.stdout is not None
+                pickle.load(spare.process.stdout)
+                spare.ready = True
 
 
 @atexit.register
-def _retire_spare() -> None:
-    """Let the spare worker go with the process: its stdin closes, it reads the end and exits."""
-    global _spare
+def _retire_spares() -> None:
+    """Let the spare workers go with the process: their stdin closes, they read the end and exit."""
     with _lock:
-        worker, _spare = _spare, None
-    if worker is None:
-        return
-    for stream in (worker.stdin, worker.stdout):
-        if stream is not None:
-            stream.close()
-    try:
-        worker.wait(5)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+        retired = [spare.process for spare in _spares]
+        _spares.clear()
+    for worker in retired:
+        for stream in (worker.stdin, worker.stdout):
+            if stream is not None:
+                stream.close()
+    for worker in retired:
+        try:
+            worker.wait(5)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
-def _take() -> subprocess.Popen[bytes]:
-    global _spare
+def _take(count: int) -> list[subprocess.Popen[bytes]]:
     with _lock:
-        worker, _spare = _spare, None
-    if worker is None or worker.poll() is not None:
-        worker = _start()
-    return worker
+        alive = [spare.process for spare in _spares if spare.process.poll() is None]
+        taken, rest = alive[:count], alive[count:]
+        _spares[:] = [spare for spare in _spares if spare.process in rest]
+    return taken + [_start() for _ in range(count - len(taken))]
 
 
 def _start() -> subprocess.Popen[bytes]:
@@ -103,62 +125,102 @@ def _start() -> subprocess.Popen[bytes]:
 
 
 class GeometryProcess:
-    """The GLBs of one file, written by a worker process into a staging folder."""
+    """The GLBs of one file, tessellated by worker processes, each a share, and written here."""
 
     def __init__(self, path: Path, out_dir: Path, georef: BimGeoref | None, progress: Progress | None) -> None:
-        """Hand the job to a worker at once: it parses while the caller parses and reads the structure."""
+        """Hand the job to the workers at once: they parse while the caller parses and reads the structure."""
         self._out_dir = out_dir
-        self._staging = staging_dir(out_dir)
-        self._outcome = _failure("the geometry process did not report")
+        self._progress = progress
+        self._lock = threading.Lock()
         self._problem: Exception | None = None
-        self._worker = _take()
-        assert self._worker.stdin is not None and self._worker.stdout is not None
-        try:
-            with self._worker.stdin as job:
-                pickle.dump((str(path), str(self._staging), str(out_dir), georef), job)
-        except BrokenPipeError:  # the worker died waiting: the relay reports it as the stage's failure
-            pass
-        self._relay = threading.Thread(
-            target=self._listen, args=(self._worker.stdout, progress), name="bim-geometry-relay", daemon=True
-        )
-        self._relay.start()
+        self._workers = _take(workers())
+        count = len(self._workers)
+        self._percents = [0] * count
+        self._reported = -1
+        self._parts: list[Tessellation | None] = [None] * count
+        self._errors: list[str] = []
+        for share, worker in enumerate(self._workers):
+            assert worker.stdin is not None
+            try:
+                with worker.stdin as job:
+                    pickle.dump((str(path), georef, share, count), job)
+            except BrokenPipeError:  # the worker died waiting: its relay reports it as the stage's failure
+                pass
+        self._relays = [
+            threading.Thread(target=self._listen, args=(share,), name=f"bim-geometry-relay-{share}", daemon=True)
+            for share in range(count)
+        ]
+        for relay in self._relays:
+            relay.start()
 
     def result(self) -> GeometryResult:
-        """Wait for the worker; swap the files in when it wrote them all."""
-        self._relay.join()
-        warm()
-        if self._problem is not None or self._outcome.error is not None:
-            shutil.rmtree(self._staging, ignore_errors=True)
+        """Wait for the workers; write the GLBs from their parts and swap them in when all succeeded."""
+        for relay in self._relays:
+            relay.join()
+        try:
             if self._problem is not None:
                 raise self._problem
-        else:
-            swap(self._staging, self._out_dir)
-        return self._outcome
+            if self._errors:
+                return _failure(self._errors[0])
+            return self._write([part for part in self._parts if part is not None])
+        finally:
+            warm()
 
     def cancel(self) -> None:
-        """Kill the worker and delete what it wrote."""
-        self._worker.kill()
-        self._relay.join()
+        """Kill the workers; nothing was written."""
+        for worker in self._workers:
+            worker.kill()
+        for relay in self._relays:
+            relay.join()
         warm()
-        shutil.rmtree(self._staging, ignore_errors=True)
 
-    def _listen(self, messages: IO[bytes], progress: Progress | None) -> None:
-        outcome: GeometryResult | None = None
-        with messages:
+    def _write(self, parts: list[Tessellation]) -> GeometryResult:
+        staging = staging_dir(self._out_dir)
+        try:
+            result = write_parts(parts, staging, self._out_dir)
+        except Exception as exc:  # noqa: BLE001 - as a worker's failure: the stage failed, the old files stay
+            shutil.rmtree(staging, ignore_errors=True)
+            return _failure(f"{type(exc).__name__}: {exc}")
+        swap(staging, self._out_dir)
+        return replace(result, peak_mb=sum(p.peak_mb for p in parts), cpu_s=sum(p.cpu_s for p in parts))
+
+    def _listen(self, share: int) -> None:
+        worker = self._workers[share]
+        assert worker.stdout is not None
+        with worker.stdout as messages:
             try:
                 while True:
                     kind, payload = pickle.load(messages)
-                    if kind == "progress" and progress is not None and self._problem is None:
-                        try:
-                            progress("geometry", payload, 100)
-                        except Exception as exc:  # noqa: BLE001 - the caller's callback: re-raised by result()
-                            self._problem = exc
+                    if kind == "progress":
+                        self._advance(share, payload)
                     elif kind == "done":
-                        outcome = payload
+                        self._parts[share] = payload
+                    elif kind == "failed":
+                        self._fail(payload)
             except (EOFError, OSError, pickle.UnpicklingError):
                 pass
-        code = self._worker.wait()
-        self._outcome = outcome or _failure(f"the geometry process ended without a result (exit code {code})")
+        code = worker.wait()
+        if self._parts[share] is None:
+            self._fail(f"the geometry process ended without a result (exit code {code})")
+
+    def _advance(self, share: int, percent: int) -> None:
+        with self._lock:
+            self._percents[share] = percent
+            overall = sum(self._percents) // len(self._percents)
+            if self._progress is None or self._problem is not None or overall == self._reported:
+                return
+            self._reported = overall
+            try:
+                self._progress("geometry", overall, 100)
+            except Exception as exc:  # noqa: BLE001 - the caller's callback: re-raised by result()
+                self._problem = exc
+
+    def _fail(self, error: str) -> None:
+        """Keep the first failure and stop the other workers: the stage has failed as a whole."""
+        with self._lock:
+            self._errors.append(error)
+        for worker in self._workers:
+            worker.kill()
 
 
 def _failure(error: str) -> GeometryResult:

@@ -2,10 +2,12 @@
 """The geometry worker: ``python -m bim.geometry_worker``, one job read from stdin, then exit.
 
 Started ahead of its job by :mod:`bim.geometry_process`, it imports ifcopenshell and waits. The
-job is a pickled ``(path, staging, final, georef)``; on stdout it says ``("ready", None)`` once
-imported, then ``("progress", percent)`` as it goes and ``("done", GeometryResult)``, which nothing else
-may write to: anything printed goes to stderr instead. The parent checked the file and kills
-this worker if the file or the structure fails.
+job is a pickled ``(path, georef, share, shares)``: tessellate share number ``share`` of the
+file's elements split ``shares`` ways (:func:`bim.geometry_shares.split`; all of them when it is
+one). On stdout it says ``("ready", None)`` once imported, then ``("progress", percent)`` as it
+goes and ``("done", Tessellation)`` or ``("failed", why)``; nothing else may write there: anything
+printed goes to stderr instead. The parent writes the GLBs from every share's part; it checked
+the file, and kills this worker if the file or the structure fails.
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ import os
 import pickle
 import resource
 import sys
-from dataclasses import replace
-from pathlib import Path
 from typing import IO
 
 import ifcopenshell
 
 from bim.frame import Frame
-from bim.geometry import GeometryResult, write_files
+from bim.geometry import tessellate
+from bim.geometry_shares import split
 from bim.reader import locate
 
 
@@ -32,13 +33,13 @@ def main() -> None:
     try:
         with out:
             _send(out, ("ready", None))
-            path, staging, final, georef = pickle.load(sys.stdin.buffer)
-            _send(out, ("done", _run(path, Path(staging), Path(final), georef, out)))
+            path, georef, share, shares = pickle.load(sys.stdin.buffer)
+            _send(out, _run(path, georef, share, shares, out))
     except (EOFError, BrokenPipeError):  # the parent went away (a spare nobody needed): nothing to say
         os._exit(0)
 
 
-def _run(path: str, staging: Path, final: Path, georef: object, out: IO[bytes]) -> GeometryResult:
+def _run(path: str, georef: object, share: int, shares: int, out: IO[bytes]) -> tuple[str, object]:
     sent = -1
     started = _cpu_s()
 
@@ -52,11 +53,13 @@ def _run(path: str, staging: Path, final: Path, georef: object, out: IO[bytes]) 
     try:
         model = ifcopenshell.open(path)
         offset = locate(model, Frame(model), georef).offset  # type: ignore[arg-type]
-        result = write_files(model, staging, final, offset=offset, progress=progress)
+        mine = split(model, shares)[share] if shares > 1 else None
+        part = tessellate(model, offset, progress, share=mine)
     except Exception as exc:  # noqa: BLE001 - the whole stage failed: the parent is told why, keeps the old files
-        return GeometryResult([], [], [], error=f"{type(exc).__name__}: {exc}")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return replace(result, peak_mb=peak_mb, cpu_s=_cpu_s() - started)
+        return ("failed", f"{type(exc).__name__}: {exc}")
+    part.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    part.cpu_s = _cpu_s() - started
+    return ("done", part)
 
 
 def _cpu_s() -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bim import BimModel, read_ifc
+from bim import BimModel, GeometryResult, read_ifc, write_glbs
 from tests.shared import shared_file
 
 IFC_FILES = (
@@ -37,3 +37,10 @@ def bim_model(_models: dict[str, BimModel]) -> Callable[[str], BimModel]:
         return _models[name]
 
     return read
+
+
+@pytest.fixture(scope="session")
+def office(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GeometryResult]:
+    """Tessellate the largest shared file once, in this process: the slowest thing the bim tests do."""
+    path = shared_file("ifc/Office_A_20110811.ifc")
+    return path, write_glbs(path, tmp_path_factory.mktemp("office") / "glb")

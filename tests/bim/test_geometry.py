@@ -18,13 +18,6 @@ from tests.bim.factory import build_ifc
 from tests.shared import shared_file
 
 
-@pytest.fixture(scope="session")
-def office(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GeometryResult]:
-    """Tessellate the largest shared file once: it is the slowest thing the bim tests do."""
-    path = shared_file("ifc/Office_A_20110811.ifc")
-    return path, write_glbs(path, tmp_path_factory.mktemp("office") / "glb")
-
-
 def _nodes(path: Path) -> list[dict[str, object]]:
     document, binary = read_glb(path)
     assert document["asset"]["version"] == "2.0"
