@@ -46,6 +46,7 @@ from twin.api import (
 from twin.api.deps import get_principal
 from twin.api.errors import install_error_handlers
 from twin.api.limits import BodyLimit
+from twin.auth.principal_cache import SecurityListener
 from twin.imports import ImporterRegistry, ImportRunner
 from twin.imports.assets import assets_root
 from twin.metrics import RequestMetrics
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_schema(url)
+        security = SecurityListener(runtime.engine, runtime.principals)
+        security.start()
         app.state.notify = dispatcher_from(settings)
         app.state.telemetry = await start_ingest(runtime, url) if settings.ingest else None
         app.state.rules = None
@@ -108,6 +111,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
             if app.state.telemetry is not None:
                 await app.state.telemetry.stop()
             app.state.imports.close()
+            security.stop()
             runtime.engine.dispose()
 
     app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan)

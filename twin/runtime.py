@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from twin.auth.principal_cache import PrincipalCache
 from twin.auth.ratelimit import FailureLimiter
 from twin.events import EventBus
 from twin.services.endpoints import BrokerAddress
 from twin.settings import Settings
+from twin.store.engine import session_factory
 
 
 @dataclass
@@ -28,5 +32,24 @@ class Runtime:
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     events: EventBus = field(default_factory=EventBus)
     login_limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    principals: PrincipalCache = field(default_factory=PrincipalCache)
     broker_connected: Callable[[], bool] | None = None
     """Set by the live ingest once it runs; until then readiness probes the broker's port."""
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The token signing key, read once: it was read from its file at every request."""
+        return self.settings.signing_key()
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions of this server's engine."""
+        return session_factory(self.engine)
+
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Sessions for routes that only read: each statement on its own, never a BEGIN or a COMMIT.
+
+        Their connection is taken when the first statement runs, in the thread that runs it.
+        """
+        return session_factory(self.engine.execution_options(isolation_level="AUTOCOMMIT"))

@@ -28,7 +28,7 @@ async def live_socket(websocket: WebSocket) -> None:
     """Serve one live session (see docs/live.md)."""
     state = websocket.app.state
     runtime: Runtime = state.runtime
-    connection = Connection(websocket, state.hub, runtime.engine, runtime.settings.signing_key(), live_of(state))
+    connection = Connection(websocket, state.hub, runtime.engine, runtime.signing_key, live_of(state))
     await connection.serve()
 
 

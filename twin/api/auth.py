@@ -101,14 +101,14 @@ def login(request: Request, body: Login, session: RawSessionDep, runtime: Runtim
         user.password_hash = hash_password(body.password)
     session.info["actor"] = user.username
     audit(session, action="auth.login", kind="user", object_id=user.id)
-    return _pair(session, runtime.settings.signing_key(), user)
+    return _pair(session, runtime.signing_key, user)
 
 
 @router.post("/refresh")
 def refresh(body: Refresh, session: RawSessionDep, runtime: RuntimeDep) -> TokenPair:
     """Exchange a refresh token for new tokens; each refresh token works once (rotation)."""
     try:
-        claims = tokens.verify(runtime.settings.signing_key(), body.refresh_token, "refresh")
+        claims = tokens.verify(runtime.signing_key, body.refresh_token, "refresh")
     except tokens.TokenError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.message) from exc
     row = session.get(RefreshTokenRow, claims.token_id, with_for_update=True)
@@ -116,7 +116,7 @@ def refresh(body: Refresh, session: RawSessionDep, runtime: RuntimeDep) -> Token
     if row is None or row.used_at is not None or user is None or user.disabled:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "refresh token already used or revoked")
     row.used_at = utcnow()
-    return _pair(session, runtime.settings.signing_key(), user)
+    return _pair(session, runtime.signing_key, user)
 
 
 @router.post("/emergency")
@@ -130,7 +130,7 @@ def use_emergency_link(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "emergency link unknown, expired or revoked")
     link.uses += 1
     seconds = int((link.expires_at - utcnow()).total_seconds())
-    token, _ = tokens.issue(runtime.settings.signing_key(), f"emergency:{link.id}", "emergency", seconds)
+    token, _ = tokens.issue(runtime.signing_key, f"emergency:{link.id}", "emergency", seconds)
     audit(
         session,
         action="emergency.use",

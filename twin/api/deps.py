@@ -6,6 +6,11 @@ authenticate by themselves (login, refresh, emergency links).
 
 Both close (commit) before the response is sent (``scope="function"``): a client that has its
 201 can read what it wrote, and a commit that fails is a 500, never a success already answered.
+
+A read-only route whose caller's principal the server keeps (``twin.auth.principal_cache``) is
+authenticated on the event loop, with no thread and no database: its session connects when the
+route's first statement runs, in the route's thread. That path is the hot one (lists, look-ups,
+the view's fetches); every other request opens and authenticates in one hop to the thread pool.
 """
 
 from __future__ import annotations
@@ -18,11 +23,10 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from twin.auth.authenticate import AuthenticationError, authenticate
+from twin.auth.authenticate import AuthenticationError, authenticate, known_principal
 from twin.auth.roles import Permission
 from twin.auth.scope import Principal
 from twin.runtime import Runtime
-from twin.store.engine import session_factory
 
 F = TypeVar("F", bound=Callable[..., Any])
 READ_ONLY = "twin_read_only"
@@ -53,7 +57,7 @@ async def get_runtime(request: Request) -> Runtime:
 def get_session(request: Request) -> Iterator[Session]:
     """Open one transaction per request: committed when the route returns, rolled back if it raises."""
     runtime = runtime_of(request)
-    with session_factory(runtime.engine)() as session:
+    with runtime.sessions() as session:
         runtime.events.bind(session)
         session.info["address"] = request.client.host if request.client else None
         with session.begin():
@@ -64,22 +68,34 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 RawSessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def _session(request: Request, read_only: bool) -> Session:
+    """Make the request's session; it has no connection until its first statement."""
+    runtime = runtime_of(request)
+    session = (runtime.read_sessions if read_only else runtime.sessions)()
+    runtime.events.bind(session)
+    session.info["address"] = request.client.host if request.client else None
+    return session
+
+
+def _acting(session: Session, principal: Principal) -> Session:
+    session.info["principal"] = principal
+    session.info["actor"] = principal.username
+    return session
+
+
 def _open_authenticated(request: Request, read_only: bool) -> tuple[Session, ExitStack]:
     """Open the request's session and transaction and authenticate in them; raise 401 if that fails."""
     runtime = runtime_of(request)
     stack = ExitStack()
-    session = stack.enter_context(session_factory(runtime.engine)())
+    session = stack.enter_context(_session(request, read_only))
     try:
-        runtime.events.bind(session)
-        session.info["address"] = request.client.host if request.client else None
         stack.enter_context(session.begin())
-        if read_only:
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         principal = authenticate(
             session,
-            runtime.settings.signing_key(),
+            runtime.signing_key,
             request.headers.get("authorization"),
             request.headers.get("x-api-key"),
+            runtime.principals,
         )
     except AuthenticationError as exc:
         stack.close()
@@ -87,9 +103,7 @@ def _open_authenticated(request: Request, read_only: bool) -> tuple[Session, Exi
     except BaseException:
         stack.close()
         raise
-    session.info["principal"] = principal
-    session.info["actor"] = principal.username
-    return session, stack
+    return _acting(session, principal), stack
 
 
 async def authenticated_session(request: Request) -> AsyncIterator[Session]:
@@ -100,6 +114,13 @@ async def authenticated_session(request: Request) -> AsyncIterator[Session]:
     has nothing to commit and returns its connection without a round trip.
     """
     read_only = bool(getattr(request.scope.get("endpoint"), READ_ONLY, False))
+    if read_only:
+        runtime = runtime_of(request)
+        principal = known_principal(runtime.principals, runtime.signing_key, request.headers.get("authorization"))
+        if principal is not None:
+            with _acting(_session(request, read_only), principal) as session:
+                yield session
+            return
     session, stack = await run_in_threadpool(_open_authenticated, request, read_only)
     try:
         yield session

@@ -1,9 +1,10 @@
-"""Authentication: a bearer token or an API key becomes a Principal, read fresh from the store.
+"""Authentication: a bearer token or an API key becomes a Principal, as the store says it is now.
 
-The principal is rebuilt at each request (grants, disabled flag), so a revoked grant or a disabled
-account stops working at once, whatever tokens are still around — also when the change was made
-by another process (the CLI, another instance), which an in-process cache would not hear of. Its
-cost is kept to one indexed query of plain columns: the account and its grants together.
+A revoked grant or a disabled account stops working at once, whatever tokens are still around —
+also when the change was made by another process (the CLI, another instance). A password login's
+principal is therefore either read from the store (one indexed query of plain columns: the
+account and its grants together) or taken from the server's ``PrincipalCache``, which forgets
+everything the moment the store notifies a change, and keeps nothing while it cannot hear one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from twin.auth import tokens
+from twin.auth.principal_cache import PrincipalCache
 from twin.auth.roles import Role
 from twin.auth.scope import EVERYWHERE, Grant, Principal
 from twin.auth.users import check_api_key
@@ -94,8 +96,37 @@ def principal_of_user(session: Session, user_id: int, via: str) -> Principal:
     )
 
 
-def authenticate(session: Session, signing_key: str, authorization: str | None, api_key: str | None) -> Principal:
-    """Return who presents these credentials, or raise AuthenticationError saying what is wrong."""
+def known_principal(cache: PrincipalCache, signing_key: str, authorization: str | None) -> Principal | None:
+    """Return the kept principal of a valid access token, None when the store must be asked.
+
+    Does no I/O, so the server runs it on its event loop: a hit needs no database and no thread.
+    Anything else (an API key, an emergency link, a token that does not verify) goes the long way,
+    which also says what is wrong with it.
+    """
+    if (
+        not authorization
+        or not authorization.lower().startswith("bearer ")
+        or authorization.lower().startswith("bearer twk_")
+    ):
+        return None
+    try:
+        claims = cache.tokens.verify(signing_key, authorization[7:].strip())
+    except tokens.TokenError:
+        return None
+    return cache.get(int(claims.subject))
+
+
+def authenticate(
+    session: Session,
+    signing_key: str,
+    authorization: str | None,
+    api_key: str | None,
+    cache: PrincipalCache | None = None,
+) -> Principal:
+    """Return who presents these credentials, or raise AuthenticationError saying what is wrong.
+
+    With a cache, a password login's principal is taken from it or read and kept there.
+    """
     if authorization and authorization.lower().startswith("bearer twk_"):
         api_key = authorization[7:].strip()
     if api_key:
@@ -107,20 +138,29 @@ def authenticate(session: Session, signing_key: str, authorization: str | None, 
         except AuthenticationError as exc:
             raise AuthenticationError("the API key's account is disabled") from exc
     if authorization and authorization.lower().startswith("bearer "):
-        return _from_token(session, signing_key, authorization[7:].strip())
+        return _from_token(session, signing_key, authorization[7:].strip(), cache)
     raise AuthenticationError("authentication required")
 
 
-def _from_token(session: Session, key: str, token: str) -> Principal:
+def _from_token(session: Session, key: str, token: str, cache: PrincipalCache | None) -> Principal:
     try:
-        claims = tokens.verify(key, token, "access")
+        claims = tokens.verify(key, token, "access") if cache is None else cache.tokens.verify(key, token)
     except tokens.TokenError as access_error:
         try:
             claims = tokens.verify(key, token, "emergency")
         except tokens.TokenError:
             raise AuthenticationError(access_error.message) from access_error
         return _emergency_principal(session, claims)
-    return principal_of_user(session, int(claims.subject), "password")
+    user_id = int(claims.subject)
+    if cache is None:
+        return principal_of_user(session, user_id, "password")
+    kept = cache.get(user_id)
+    if kept is not None:
+        return kept
+    generation = cache.generation
+    principal = principal_of_user(session, user_id, "password")
+    cache.put(user_id, principal, generation)
+    return principal
 
 
 def _emergency_principal(session: Session, claims: tokens.Claims) -> Principal:
