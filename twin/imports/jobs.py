@@ -62,11 +62,16 @@ def _announce(session: Session, action: Action, row: ImportJobRow) -> None:
 
 
 def _change(engine: Engine, events: EventBus, job_id: int, **values: Any) -> None:
-    """Write some columns of a job in a transaction of its own, and announce the change."""
+    """Write some columns of a job in a transaction of its own, and announce the change.
+
+    The row is locked FOR NO KEY UPDATE, which the import's own transaction does not block while
+    it holds the row FOR KEY SHARE (its GIS features reference their job): progress is written
+    from a timer thread while that transaction is open, and FOR UPDATE waited for it to end.
+    """
     with session_factory(engine)() as session:
         events.bind(session)
         with session.begin():
-            row = session.get(ImportJobRow, job_id, with_for_update=True)
+            row = session.get(ImportJobRow, job_id, with_for_update={"key_share": True})
             if row is None:
                 return
             for key, value in values.items():

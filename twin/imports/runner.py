@@ -84,10 +84,10 @@ class ImportRunner:
         """Run one job to its end; never raises (the job records the failure)."""
         staged: list[StagedDir] = []
         kept: list[str] = []
+        progress = _Progress(self.engine, self.events, job_id, listener)
         try:
             importer = self.registry.get(request.kind)
             mark_running(self.engine, self.events, job_id)
-            progress = _Progress(self.engine, self.events, job_id, listener)
 
             def stage(final: Path) -> Path:
                 staged.append(StagedDir(final))
@@ -106,6 +106,7 @@ class ImportRunner:
                 try:
                     context = ImportContext(session, request, job_id, self.assets, progress, stage, checkpoint)
                     outcome = importer.run(context)
+                    progress.close()
                     site = session.get(SiteRow, outcome.site_id)
                     mark_done(session, job_id, outcome, site.path if site is not None else str(outcome.site_id))
                     for item in staged:
@@ -117,6 +118,7 @@ class ImportRunner:
             for item in staged:
                 item.finish()
         except Exception as exc:  # every failure ends as a failed job, never a lost thread
+            progress.close()
             for item in reversed(staged):
                 item.revert()
             mark_failed(self.engine, self.events, job_id, _message(exc, kept))
@@ -132,27 +134,64 @@ def _message(exc: Exception, kept: list[str]) -> str:
 
 
 class _Progress:
-    """Write a job's progress, no more often than every PROGRESS_EVERY_S, from any thread."""
+    """Write a job's progress at most every PROGRESS_EVERY_S, from any thread; a checkpoint at once.
+
+    Each write is a transaction of its own (10–15 ms on a busy 2-core machine): written at every
+    new stage, as it was, they were a third of a small file's import (utm IFC4X3: 7 writes in a
+    0.3 s job). So a new stage waits for the interval too, and a timer writes the latest one when
+    it is due and nothing came after it: a stage that lasts is still seen within the interval.
+    """
 
     def __init__(self, engine: Engine, events: EventBus, job_id: int, listener: Listener | None) -> None:
         self._engine, self._events, self._job_id, self._listener = engine, events, job_id, listener
         self._lock = threading.Lock()
         self._stage = ""
         self._fraction = 0.0
-        self._written = 0.0
+        self._written = time.monotonic()  # mark_running writes the row right after
+        self._pending = False
+        self._timer: threading.Timer | None = None
+        self._closed = False
 
     def announce(self, stage: str) -> None:
-        """Write a new stage at once, at the fraction reached."""
-        self(stage, self._fraction)
+        """Write a new stage at once, at the fraction reached (the graph committed: screens may load it)."""
+        with self._lock:
+            self._stage = stage
+            if self._listener is not None:
+                self._listener(stage, self._fraction)
+            self._write()
 
     def __call__(self, stage: str, fraction: float) -> None:
         with self._lock:
-            fraction = max(self._fraction, min(fraction, 1.0))
-            now = time.monotonic()
-            due = stage != self._stage or now - self._written >= PROGRESS_EVERY_S
-            self._stage, self._fraction = stage, fraction
+            self._fraction = max(self._fraction, min(fraction, 1.0))
+            self._stage = stage
             if self._listener is not None:
-                self._listener(stage, fraction)
-            if due:
-                self._written = now
-                mark_progress(self._engine, self._events, self._job_id, stage, fraction)
+                self._listener(stage, self._fraction)
+            wait = PROGRESS_EVERY_S - (time.monotonic() - self._written)
+            if wait <= 0:
+                self._write()
+            elif not self._pending:
+                self._pending = True
+                self._timer = threading.Timer(wait, self._flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def close(self) -> None:
+        """Stop writing: the job's end is written next, and no late progress may overwrite it."""
+        with self._lock:
+            self._closed = True
+            timer = self._timer
+        if timer is not None:
+            timer.cancel()
+            timer.join()
+
+    def _flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self._write()
+
+    def _write(self) -> None:
+        self._pending = False
+        if self._closed:
+            return
+        self._written = time.monotonic()
+        mark_progress(self._engine, self._events, self._job_id, self._stage, self._fraction)
