@@ -3,9 +3,9 @@
 
 Usage: ``python bench/bench_ifc.py [--files NAME ...]``. For each file of ``../shared/data/ifc``
 the bare iterator (one thread, default settings, every element) and our read (``import_ifc``:
-the GLBs in the geometry worker, started ahead as the server starts it, the structure in the
-calling process) run in fresh child processes of the same run, so their peak memory is their
-own (ours: the process plus its worker). The table prints seconds, their ratio, GLB size and
+the GLBs in the geometry workers, one per core, started ahead as the server starts them, the
+structure in the calling process) run in fresh child processes of the same run, so their peak
+memory is their own (ours: the process plus its workers'). The table prints seconds, their ratio, GLB size and
 peak resident memory.
 """
 
@@ -47,7 +47,7 @@ def bare(path: str, out: Connection) -> None:
 
 
 def ours(path: str, out: Connection) -> None:
-    """Read the model as the server does: GLBs in the geometry worker (started ahead), structure here."""
+    """Read the model as the server does: GLBs in the geometry workers (started ahead), structure here."""
     from bim import import_ifc
     from bim.geometry_process import warm
 
@@ -92,8 +92,8 @@ def main() -> int:
         return 0
     files = [SHARED_IFC / name for name in args.files] if args.files else sorted(SHARED_IFC.glob("*.ifc"))
     print(
-        f"cores: {multiprocessing.cpu_count()} (bare: 1 thread; ours: geometry in a worker process, "
-        f"structure in ours); best of {args.repeat}"
+        f"cores: {multiprocessing.cpu_count()} (bare: 1 thread; ours: geometry in a worker process per "
+        f"core, structure in ours); best of {args.repeat}"
     )
     header = (
         f"{'file':<40} {'IFC MB':>7} {'bare s':>7} {'ours s':>7} {'ratio':>6} {'GLB MB':>7} "
@@ -116,7 +116,7 @@ def main() -> int:
             Row("IFC geometry", f"{path.name[:30]} · peak memory", our_mb, base_mb, "MB"),
         ]
     # The bare iterator also tessellates IfcSpace and IfcOpeningElement, which we do not draw.
-    print("peak MB: ours with its worker; bare pk: the bare iterator's. Each in its own fresh process.")
+    print("peak MB: ours with its workers; bare pk: the bare iterator's. Each in its own fresh process.")
     report(rows)
     return 0
 

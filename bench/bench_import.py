@@ -4,9 +4,10 @@ Usage: ``python bench/bench_import.py [--files NAME ...] [--repeat 3]``. Starts 
 PostGIS cluster; for each file of ``../shared/data/ifc`` runs ifcopenshell's bare geometry
 iterator (one thread, default settings) and the import job the API runs (``ImportRunner`` with
 the IFC importer, into a fresh migrated database), each in a fresh child process of the same run.
-Prints seconds and their ratio (with the geometry worker started ahead, as in the server, and
-cold, as in the CLI), when the graph was committed, peak memory, GLB size against IFC size, and
-the processor seconds of each side, which load elsewhere on a shared machine disturbs least.
+Prints seconds and their ratio (with the geometry workers, one per core, started ahead, as in the
+server, and cold, as in the CLI), when the graph was committed, peak memory, GLB size against IFC
+size, and the processor seconds of each side, which load elsewhere on a shared machine disturbs
+least.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from bench.table import Row, report  # noqa: E402
 def job(path: str, url: str, assets: str, cold: str, out: Connection) -> None:
     """Run one import job as the server's worker does; report its times, peak memory and GLB bytes.
 
-    Warm (``cold`` empty), the geometry worker has finished its imports before the clock starts, as
-    in a server that built its importer at start-up; cold, it starts with the job, as in the CLI.
+    Warm (``cold`` empty), the geometry workers have finished their imports before the clock starts,
+    as in a server that built its importer at start-up; cold, they start with the job, as in the CLI.
     """
     from sqlalchemy import select
 
@@ -77,6 +78,7 @@ def _child(target: Callable[..., None], *args: str) -> tuple[float, ...]:
 
 def main() -> int:
     """Print one row per file; skip with a message when the shared data is absent."""
+    from bim.geometry_process import workers
     from twin.services import PostgresCluster
     from twin.services.system import free_port
     from twin.store.engine import upgrade
@@ -98,7 +100,10 @@ def main() -> int:
         cluster.start()
         upgrade(cluster.url("template_bench"))
         cores = multiprocessing.cpu_count()
-        print(f"cores: {cores}; bare: 1 thread; job: read + GLBs + graph in PostGIS; best of {args.repeat}")
+        print(
+            f"cores: {cores}; bare: 1 thread; job: read + GLBs ({workers()} geometry workers) + graph in "
+            f"PostGIS; best of {args.repeat}"
+        )
         header = (
             f"{'file':<38} {'IFC MB':>6} {'bare s':>6} {'job s':>6} {'ratio':>5} {'cold s':>6} {'ratio':>5} "
             f"{'graph s':>7} {'lock s':>6} {'peak MB':>7} {'bare pk':>7} {'GLB/IFC':>7} "
@@ -146,11 +151,11 @@ def main() -> int:
                 Row("IFC import", f"{path.name[:30]} · cold job (CLI)", cold_s, base_s, "s"),
             ]
         print(
-            "job s: the geometry worker started ahead (the server); cold s: started with the job (the CLI).\n"
+            "job s: the geometry workers started ahead (the server); cold s: started with the job (the CLI).\n"
             "graph s: until the graph is committed (devices queryable); lock s: graph writes holding the\n"
-            "audit lock; peak MB: the job's process plus its geometry worker; GLB/IFC: bytes over bytes.\n"
-            "cpu: processor seconds (user + system) of the bare iterator, of the job's geometry worker and\n"
-            "of the job's own process (PostgreSQL's not counted), from the fastest runs."
+            "audit lock; peak MB: the job's process plus its geometry workers' peaks; GLB/IFC: bytes over\n"
+            "bytes. cpu: processor seconds (user + system) of the bare iterator, of the job's geometry\n"
+            "workers together and of the job's own process (PostgreSQL's not counted), from the fastest runs."
         )
         report(rows)
     finally:
