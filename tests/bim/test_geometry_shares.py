@@ -11,7 +11,7 @@ import pytest
 
 import bim.geometry_process
 from bim.geometry import GeometryResult, tessellate, write_parts
-from bim.geometry_process import GeometryProcess
+from bim.geometry_process import GeometryProcess, workers_for
 from bim.geometry_shares import split
 from bim.glb import read_glb
 from tests.bim.factory import build_ifc
@@ -87,7 +87,10 @@ def test_an_element_failing_in_a_share_is_reported(tmp_path: Path, monkeypatch: 
     """The broken element's worker reports it by GlobalId; the other share's elements are drawn."""
     built = build_ifc(tmp_path / "broken.ifc", broken_element=True)
     monkeypatch.setattr(bim.geometry_process, "workers", lambda: 2)
-    result = GeometryProcess(built.path, tmp_path / "glb", None, None).result()
+    monkeypatch.setattr(bim.geometry_process, "BYTES_PER_WORKER", 1)
+    running = GeometryProcess(built.path, tmp_path / "glb", None, None)
+    assert len(running._workers) == 2
+    result = running.result()
     assert result.failed == [built.ids["broken"]]
     (written,) = _drawn(result).values()
     assert written[0] == sorted([built.ids["sensor"], built.ids["wall"]])
@@ -96,3 +99,10 @@ def test_an_element_failing_in_a_share_is_reported(tmp_path: Path, monkeypatch: 
 def _folder(path: Path) -> Path:
     path.mkdir()
     return path
+
+
+def test_a_small_file_gets_one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below BYTES_PER_WORKER a second worker's own parse costs more than its share saves."""
+    monkeypatch.setattr(bim.geometry_process, "workers", lambda: 2)
+    small, large = shared_file("ifc/PCERT_Building-Hvac_IFC4.ifc"), shared_file(ELECTRICAL)
+    assert (workers_for(small), workers_for(large)) == (1, 2)
