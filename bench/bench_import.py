@@ -37,7 +37,7 @@ def job(path: str, url: str, assets: str, cold: str, out: Connection) -> None:
     """
     from sqlalchemy import select
 
-    from bim.geometry_process import warm
+    from bim.geometry_process import warm, workers_for
     from bim.store import GRAPH_READY, IfcImporter
     from twin.events import EventBus
     from twin.imports import ImporterRegistry, ImportKind, ImportRequest, ImportRunner, SiteRef
@@ -64,7 +64,8 @@ def job(path: str, url: str, assets: str, cold: str, out: Connection) -> None:
     engine.dispose()
     ready = marks[GRAPH_READY]
     writes = ready - marks["storing the graph"]
-    out.send((elapsed, ready, writes, _peak_mb() + worker["peak_mb"], glb, worker["cpu_s"], job_cpu))
+    peak = _peak_mb() + worker["peak_mb"]
+    out.send((elapsed, ready, writes, peak, glb, worker["cpu_s"], job_cpu, workers_for(Path(path))))
 
 
 def _child(target: Callable[..., None], *args: str) -> tuple[float, ...]:
@@ -78,7 +79,6 @@ def _child(target: Callable[..., None], *args: str) -> tuple[float, ...]:
 
 def main() -> int:
     """Print one row per file; skip with a message when the shared data is absent."""
-    from bim.geometry_process import workers
     from twin.services import PostgresCluster
     from twin.services.system import free_port
     from twin.store.engine import upgrade
@@ -100,14 +100,11 @@ def main() -> int:
         cluster.start()
         upgrade(cluster.url("template_bench"))
         cores = multiprocessing.cpu_count()
-        print(
-            f"cores: {cores}; bare: 1 thread; job: read + GLBs ({workers()} geometry workers) + graph in "
-            f"PostGIS; best of {args.repeat}"
-        )
+        print(f"cores: {cores}; bare: 1 thread; job: read + GLBs + graph in PostGIS; best of {args.repeat}")
         header = (
             f"{'file':<38} {'IFC MB':>6} {'bare s':>6} {'job s':>6} {'ratio':>5} {'cold s':>6} {'ratio':>5} "
             f"{'graph s':>7} {'lock s':>6} {'peak MB':>7} {'bare pk':>7} {'GLB/IFC':>7} "
-            f"{'bare cpu':>8} {'geom cpu':>8} {'main cpu':>8}"
+            f"{'bare cpu':>8} {'geom cpu':>8} {'main cpu':>8} {'workers':>7}"
         )
         print(header)
         print("-" * len(header))
@@ -129,13 +126,16 @@ def main() -> int:
                     )
                 )
             base_s, _, _, base_mb, base_cpu = min((r[0] for r in runs), key=lambda r: r[0])
-            job_s, ready_s, lock_s, job_mb, glb, worker_cpu, main_cpu = min((r[1] for r in runs), key=lambda r: r[0])
+            job_s, ready_s, lock_s, job_mb, glb, worker_cpu, main_cpu, shares = min(
+                (r[1] for r in runs), key=lambda r: r[0]
+            )
             cold_s = min(r[2][0] for r in runs)
             size = path.stat().st_size
             print(
                 f"{path.name[:38]:<38} {size / 1e6:>6.2f} {base_s:>6.2f} {job_s:>6.2f} {job_s / base_s:>5.2f} "
                 f"{cold_s:>6.2f} {cold_s / base_s:>5.2f} {ready_s:>7.2f} {lock_s:>6.2f} {job_mb:>7.0f} "
-                f"{base_mb:>7.0f} {glb / size:>7.2f} {base_cpu:>8.2f} {worker_cpu:>8.2f} {main_cpu:>8.2f}"
+                f"{base_mb:>7.0f} {glb / size:>7.2f} {base_cpu:>8.2f} {worker_cpu:>8.2f} {main_cpu:>8.2f} "
+                f"{shares:>7.0f}"
             )
             rows += [
                 Row(
@@ -155,7 +155,8 @@ def main() -> int:
             "graph s: until the graph is committed (devices queryable); lock s: graph writes holding the\n"
             "audit lock; peak MB: the job's process plus its geometry workers' peaks; GLB/IFC: bytes over\n"
             "bytes. cpu: processor seconds (user + system) of the bare iterator, of the job's geometry\n"
-            "workers together and of the job's own process (PostgreSQL's not counted), from the fastest runs."
+            "workers together and of the job's own process (PostgreSQL's not counted), from the fastest runs.\n"
+            "workers: geometry worker processes the file was split between (one per MB, one per core at most)."
         )
         report(rows)
     finally:
