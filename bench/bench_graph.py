@@ -1,15 +1,15 @@
 """Graph look-ups through the API next to the same SQL run bare, in the same run.
 
     python bench/bench_graph.py [--devices 100000 --buildings 20 --floors 30] [--repeat 200]
-                                [--client http|testclient]
 
 Starts a throw-away PostGIS cluster, fills it with a synthetic community, and prints p50/p95 of
 devices-in-floor, within-radius, nearest-N, subtree and address search three ways: through the
-REST API, as the bare indexed SQL on a psycopg connection, and as that bare SQL behind the
-thinnest HTTP endpoint in the same server (``bench.graph_bare``: what HTTP itself costs), each
-with the API's ratio to it. The API is measured as clients meet it: a real
-uvicorn server in its own process and a keep-alive httpx client (``--client testclient`` keeps
-FastAPI's in-process TestClient instead, whose threads share the server's interpreter lock). The
+REST API, as the same SQL run bare on a psycopg connection, and as that SQL behind the thinnest
+HTTP endpoint in the same server (what HTTP itself costs), each with the API's ratio to it. The
+same SQL is the API's own: each question is asked once in-process first and the statements it
+sent are recorded, then replayed bare (``bench.graph_bare``). The API is measured as clients
+meet it: a real uvicorn server in its own process, served as ``twin serve`` serves, and a
+keep-alive HTTP/1.1 client (the standard library's, which adds the least of its own). The
 ``GET /healthz`` row is the transport alone: no authentication, no session, no query.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import multiprocessing
 import random
 import shutil
@@ -27,16 +28,16 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
-import httpx
-import orjson
 import psycopg
+from fastapi.testclient import TestClient
 from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.graph_bare import BareSql
+from bench.graph_bare import BareSql, Replay, capture, run_bare
 from bench.graph_data import populate
 from bench.table import Row, report
 from twin.app import create_app
@@ -53,45 +54,12 @@ GOAL_MS = 20.0
 GOAL_RATIO = 2.0
 
 
-BARE_SQL = {
-    "devices in floor": (
-        "SELECT d.* FROM devices d WHERE d.retired_at IS NULL AND d.path <@ "
-        "(SELECT path FROM places WHERE id = %s) AND d.kind = 'smoke_detector' ORDER BY d.id LIMIT 101"
-    ),
-    "within 30 m": (
-        "WITH o AS (SELECT site_id, ST_Force2D(position_local) AS centre FROM devices WHERE id = %s), "
-        "walk AS (SELECT d.position_local <-> (SELECT centre FROM o) AS distance FROM devices d "
-        "WHERE d.site_id = (SELECT site_id FROM o) AND d.id <> %s AND d.retired_at IS NULL "
-        "AND d.position_local && ST_Expand((SELECT centre FROM o), 30) "
-        "ORDER BY d.position_local <-> (SELECT centre FROM o) LIMIT 101) "
-        "SELECT d.*, d.position_local <-> (SELECT centre FROM o) AS distance FROM devices d "
-        "WHERE d.site_id = (SELECT site_id FROM o) AND d.id <> %s AND d.retired_at IS NULL "
-        "AND ST_DWithin(d.position_local, (SELECT centre FROM o), least(30, (SELECT max(distance) + 1e-6 FROM walk))) "
-        "ORDER BY distance, d.id LIMIT 101"
-    ),
-    "nearest 10": (
-        "SELECT d.* FROM devices d WHERE d.site_id = %s AND d.retired_at IS NULL ORDER BY "
-        "d.position_local <-> ST_MakePoint(%s, 20) LIMIT 10"
-    ),
-    "subtree (floors)": (
-        "SELECT p.* FROM places p JOIN floors f USING (id) WHERE p.path <@ (SELECT path FROM places "
-        "WHERE id = %s) AND p.id <> %s ORDER BY p.path"
-    ),
-    "address search": "SELECT * FROM spaces s JOIN places p USING (id) WHERE s.address = %s",
-}
-"""What each look-up asks, written by hand with the API's technique: the "bare" side of the comparison.
-
-A radius page walks the GiST index outwards to its last row, then takes the circle reaching
-that far, as ``twin.graph.device_list`` does.
-"""
-
-
-def serve(settings: Settings, url: str, conninfo: str, port: int) -> None:
+def serve(settings: Settings, url: str, conninfo: str, cases: dict[str, Replay], port: int) -> None:
     """Run the server in this (child) process, as ``twin serve`` would, beside the bare HTTP endpoint."""
     import uvicorn
 
     uvicorn.run(
-        BareSql(create_app(settings, db_url=url), conninfo, BARE_SQL),
+        BareSql(create_app(settings, db_url=url), conninfo, cases),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -100,33 +68,40 @@ def serve(settings: Settings, url: str, conninfo: str, port: int) -> None:
     )
 
 
-@contextlib.contextmanager
-def api_client(kind: str, settings: Settings, url: str, conninfo: str) -> Iterator[Any]:
-    """Yield an httpx-like client of the API: a real server in a child process, or the TestClient."""
-    if kind == "testclient":
-        from fastapi.testclient import TestClient
+class Client:
+    """One keep-alive HTTP/1.1 connection sending prepared GETs and reading whole answers."""
 
-        with TestClient(BareSql(create_app(settings, db_url=url), conninfo, BARE_SQL)) as client:
-            yield client
-        return
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def get(self, target: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """GET a path with its query; return the status and the body."""
+        self.conn.request("GET", target, headers=headers or {})
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+
+@contextlib.contextmanager
+def api_server(settings: Settings, url: str, conninfo: str, cases: dict[str, Replay]) -> Iterator[Client]:
+    """Yield a client of a real server in a child process, once it answers."""
     port = free_port()
     server = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(settings, url, conninfo, port), daemon=True
+        target=serve, args=(settings, url, conninfo, cases, port), daemon=True
     )
     server.start()
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or not server.is_alive():
-                    raise RuntimeError("the API server did not start")
-                time.sleep(0.2)
-            yield client
+        deadline = time.monotonic() + 60
+        while True:
+            client = Client(port)
+            try:
+                if client.get("/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or not server.is_alive():
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.2)
+        yield client
     finally:
         server.terminate()
         server.join(10)
@@ -151,7 +126,6 @@ def main() -> None:
     parser.add_argument("--buildings", type=int, default=5)
     parser.add_argument("--floors", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=200)
-    parser.add_argument("--client", choices=("http", "testclient"), default="http")
     args = parser.parse_args()
     console = Console(width=150)
     root = Path(tempfile.mkdtemp(prefix="twin-bench-"))
@@ -178,41 +152,37 @@ def main() -> None:
         bare = psycopg.connect(cluster.conninfo("bench"), autocommit=True)
         device_ids = [r[0] for r in bare.execute("SELECT id FROM devices ORDER BY random() LIMIT 500")]
         points = [random.Random(1).uniform(0, 280) for _ in range(500)]
-        asks: dict[str, Callable[[int], tuple[str, dict[str, Any], list[Any]]]] = {
+        asks: dict[str, Callable[[int], tuple[str, dict[str, Any]]]] = {
             "devices in floor": lambda i: (
                 "/api/devices",
                 {"under": floors[i % len(floors)], "kind": "smoke_detector"},
-                [floors[i % len(floors)]],
             ),
-            "within 30 m": lambda i: (
-                "/api/devices",
-                {"near_device": device_ids[i % 500], "radius": 30},
-                [device_ids[i % 500]] * 3,
-            ),
+            "within 30 m": lambda i: ("/api/devices", {"near_device": device_ids[i % 500], "radius": 30}),
             "nearest 10": lambda i: (
                 "/api/devices",
                 {"under": site, "near": f"{points[i % 500]},20", "nearest": 10},
-                [site, points[i % 500]],
             ),
-            "subtree (floors)": lambda i: (
-                f"/api/places/{buildings[i % len(buildings)]}/subtree",
-                {"kind": "floor"},
-                [buildings[i % len(buildings)]] * 2,
-            ),
-            "address search": lambda i: (
-                "/api/units",
-                {"address": addresses[i % len(addresses)]},
-                [addresses[i % len(addresses)]],
-            ),
+            "subtree (floors)": lambda i: (f"/api/places/{buildings[i % len(buildings)]}/subtree", {"kind": "floor"}),
+            "address search": lambda i: ("/api/units", {"address": addresses[i % len(addresses)]}),
         }
-        """Each look-up's i-th question: the API's path and query, and the bare SQL's parameters."""
-        with api_client(args.client, settings, url, cluster.conninfo("bench")) as client:
-            token = client.post("/api/auth/login", json={"username": "bench", "password": PASSWORD}).json()
+        """Each look-up's i-th question: the API's path and query."""
+        targets = {
+            name: [f"{path}?{urlencode(q)}" for path, q in map(ask, range(args.repeat))] for name, ask in asks.items()
+        }
+        with (
+            console.status("recording the SQL each question sends…"),
+            TestClient(create_app(settings, db_url=url)) as tc,
+        ):
+            token = tc.post("/api/auth/login", json={"username": "bench", "password": PASSWORD}).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
-            client_name = "uvicorn + httpx" if args.client == "http" else "TestClient"
-            table = Table(
-                title=f"graph look-ups · {args.devices:,} devices · {args.repeat} runs each (ms) · API: {client_name}"
-            )
+            api_engine = tc.app.state.runtime.engine  # type: ignore[attr-defined]
+
+            def asker(target: list[str]) -> Callable[[int], Any]:
+                return lambda i: tc.get(target[i], headers=headers)
+
+            cases = {name: capture(api_engine, asker(t), args.repeat) for name, t in targets.items()}
+        with api_server(settings, url, cluster.conninfo("bench"), cases) as client:
+            table = Table(title=f"graph look-ups · {args.devices:,} devices · {args.repeat} runs each (ms)")
             for column in (
                 "query",
                 "API p50",
@@ -226,20 +196,23 @@ def main() -> None:
             ):
                 table.add_column(column, justify="right")
             rows = []
-            for name, ask in asks.items():
+            for name, target in targets.items():
+                thin_target = [f"/bare/{quote(name)}?i={i}" for i in range(args.repeat)]
 
-                def api(i: int, ask: Any = ask) -> Any:
-                    path, params, _ = ask(i)
-                    return client.get(path, params=params, headers=headers)
+                def api(i: int, target: list[str] = target) -> Any:
+                    return client.get(target[i], headers)
 
-                def sql(i: int, ask: Any = ask, name: str = name) -> Any:
-                    return bare.execute(BARE_SQL[name], ask(i)[2]).fetchall()
+                def sql(i: int, name: str = name) -> Any:
+                    return run_bare(bare, cases[name][i])
 
-                def thin(i: int, ask: Any = ask, name: str = name) -> Any:
-                    return client.get(f"/bare/{name}", params={"p": orjson.dumps(ask(i)[2]).decode()})
+                def thin(i: int, thin_target: list[str] = thin_target) -> Any:
+                    return client.get(thin_target[i])
 
-                for check in (api(0), thin(0)):
-                    assert check.status_code == 200, check.text
+                for i in range(args.repeat):
+                    # Every question answered once before the clock starts, as a warm server answers.
+                    for status, body in (api(i), thin(i)):
+                        assert status == 200, body[:300]
+                    sql(i)
                 # Interleaved in blocks so a burst of load elsewhere on the machine hits all three alike.
                 api_ms: list[float] = []
                 sql_ms: list[float] = []
@@ -256,12 +229,12 @@ def main() -> None:
                     f"{api95 / sql95:.1f}×",
                     f"{api95 / thin95:.1f}×",
                 )
-                note = f"{args.devices:,} devices, {client_name}"
+                note = f"{args.devices:,} devices, uvicorn + http.client"
                 goal = f"< {GOAL_MS:.0f} ms and ≤ {GOAL_RATIO:.0f}×"
                 rows.append(
                     Row(
                         "graph",
-                        f"{name} · p95 vs bare SQL",
+                        f"{name} · p95 vs the same SQL bare",
                         api95,
                         sql95,
                         "ms",
@@ -273,7 +246,7 @@ def main() -> None:
                 rows.append(
                     Row(
                         "graph",
-                        f"{name} · p95 vs bare HTTP + SQL",
+                        f"{name} · p95 vs bare HTTP + the same SQL",
                         api95,
                         thin95,
                         "ms",

@@ -1,33 +1,85 @@
-"""The graph benchmark's second baseline: the bare SQL behind the thinnest HTTP endpoint.
+"""The graph benchmark's baselines: the API's own SQL, run bare and behind the thinnest HTTP endpoint.
 
-The bare query alone (0.2–1.5 ms for most look-ups) is less than an HTTP round trip on this
-machine, so "the API at most 2× the bare query" cannot hold for any web API, however thin. This
-baseline asks the question that can be answered: what does the twin add to a request that does
-the same SQL over the same HTTP server? It is an ASGI app in the benchmark's server process that
-answers ``GET /bare/<case>?p=<JSON params>`` by running the case's SQL on one async psycopg
-connection and sending the rows as JSON; no routing, authentication, session or validation.
-Every other path goes to the twin.
+"The same SQL run bare" is taken literally: :func:`capture` asks each question once through the
+API in this process and records every statement the request sent to PostgreSQL after
+authentication, with its parameters as the driver received them. The bare side replays exactly
+those statements on a psycopg connection: the same text, the same JSON rendering, the same plan.
+
+:class:`BareSql` replays them behind HTTP: an ASGI app in the benchmark's server process that
+answers ``GET /bare/<case>?i=<n>`` by running question ``n``'s statements on one async psycopg
+connection and sending the last one's rows (the JSON text the API's statement rendered, as it
+is); no routing, authentication, session or
+validation. Every other path goes to the twin. It says what HTTP itself costs on this machine.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
 import psycopg
+from sqlalchemy import Engine, event
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 PREFIX = "/bare/"
+ACCOUNT = re.compile(r"\bFROM users\b")
+"""The account's own query, which a warm server does not send."""
+Statement = tuple[str, Any]
+"""One statement as the driver received it: its text and parameters."""
+Replay = list[list[Statement]]
+"""A case's questions, each the statements its request ran."""
+
+
+@contextmanager
+def recording(engine: Engine) -> Iterator[list[Statement]]:
+    """Collect the statements sent through ``engine`` while the block runs."""
+    sent: list[Statement] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def capture(engine: Engine, ask: Callable[[int], Any], count: int) -> Replay:
+    """Ask questions ``0..count-1`` through the API in-process; return the SQL each one ran.
+
+    The account's own query is left out (a warm server keeps the principal), and the asking is
+    checked: a question the API refuses has no SQL worth replaying.
+    """
+    replay: Replay = []
+    for i in range(count):
+        with recording(engine) as sent:
+            response = ask(i)
+        assert response.status_code == 200, response.text
+        replay.append([(sql, params) for sql, params in sent if not ACCOUNT.search(sql)])
+        assert replay[-1], f"question {i} ran no SQL"
+    return replay
+
+
+def run_bare(conn: psycopg.Connection[Any], statements: list[Statement]) -> list[Any]:
+    """Run one question's statements in order; return the rows of the last."""
+    rows: list[Any] = []
+    for sql, params in statements:
+        rows = conn.execute(sql, params).fetchall()
+    return rows
 
 
 class BareSql:
-    """Answer ``/bare/<case>`` with the case's rows; pass everything else to the wrapped app."""
+    """Answer ``/bare/<case>?i=<n>`` with question n's replayed rows; pass everything else to the twin."""
 
-    def __init__(self, app: ASGIApp, conninfo: str, statements: dict[str, str]) -> None:
+    def __init__(self, app: ASGIApp, conninfo: str, cases: dict[str, Replay]) -> None:
         self.app = app
         self.conninfo = conninfo
-        self.statements = statements
+        self.cases = cases
         self.conn: psycopg.AsyncConnection[Any] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -37,10 +89,13 @@ class BareSql:
             return
         if self.conn is None:
             self.conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
-        sql = self.statements[scope["path"][len(PREFIX) :]]
-        params = orjson.loads(parse_qs(scope["query_string"].decode())["p"][0])
-        rows = await (await self.conn.execute(sql, params)).fetchall()
-        body = orjson.dumps([list(row) for row in rows], default=str)
+        questions = self.cases[scope["path"][len(PREFIX) :]]
+        statements = questions[int(parse_qs(scope["query_string"].decode())["i"][0])]
+        rows: list[Any] = []
+        for sql, params in statements:
+            rows = await (await self.conn.execute(sql, params)).fetchall()
+        rendered = len(rows) == 1 and isinstance(rows[0][0], str)
+        body = rows[0][0].encode() if rendered else orjson.dumps([list(row) for row in rows], default=str)
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
