@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import psycopg
 
+from tests.twin.waiting import eventually
 from twin.store.engine import make_engine
-
-
-def _eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_a_connection_the_server_closed_is_replaced_at_checkout(db_url: str, postgis_conninfo: str) -> None:
@@ -26,7 +15,7 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout(db_url: str, pos
             pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         with psycopg.connect(postgis_conninfo, autocommit=True) as admin:
             assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
-        assert _eventually(lambda: _gone(postgis_conninfo, pid))
+        assert eventually(lambda: _gone(postgis_conninfo, pid))
         with engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
     finally:

@@ -6,13 +6,11 @@ SQL), so only the store's triggers and the server's listener can tell the server
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import psycopg
 from fastapi.testclient import TestClient
 
 from tests.api_fixtures import MakeUser, login
+from tests.twin.waiting import eventually
 from twin.auth.principal_cache import PrincipalCache
 from twin.auth.roles import Role
 from twin.auth.scope import Principal
@@ -23,18 +21,9 @@ def _cache(client: TestClient) -> PrincipalCache:
     return cache
 
 
-def _eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def _live(client: TestClient) -> PrincipalCache:
     cache = _cache(client)
-    assert _eventually(lambda: cache.live), "the security listener did not connect"
+    assert eventually(lambda: cache.live), "the security listener did not connect"
     return cache
 
 
@@ -58,7 +47,7 @@ def test_an_account_disabled_by_another_process_is_refused(
     assert cache.get(_user_id(postgis_conninfo, "temp")) is not None
     with psycopg.connect(postgis_conninfo, autocommit=True) as conn:
         conn.execute("UPDATE users SET disabled = true WHERE username = 'temp'")
-    assert _eventually(lambda: client.get("/api/sites", headers=headers).status_code == 401, 2.0)
+    assert eventually(lambda: client.get("/api/sites", headers=headers).status_code == 401, 2.0)
 
 
 def test_a_grant_removed_by_another_process_stops_at_once(
@@ -70,7 +59,7 @@ def test_a_grant_removed_by_another_process_stops_at_once(
     assert client.get("/api/me", headers=headers).json()["roles"] == ["operator"]
     with psycopg.connect(postgis_conninfo, autocommit=True) as conn:
         conn.execute("DELETE FROM grants WHERE user_id = (SELECT id FROM users WHERE username = 'op')")
-    assert _eventually(lambda: client.get("/api/me", headers=headers).json()["roles"] == [], 2.0)
+    assert eventually(lambda: client.get("/api/me", headers=headers).json()["roles"] == [], 2.0)
 
 
 def test_nothing_is_kept_while_the_listener_is_away(client: TestClient, postgis_conninfo: str) -> None:
@@ -79,11 +68,11 @@ def test_nothing_is_kept_while_the_listener_is_away(client: TestClient, postgis_
         conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'twin security listener'"
         )
-    assert _eventually(lambda: not cache.live), "the cache still trusts a listener that is gone"
+    assert eventually(lambda: not cache.live), "the cache still trusts a listener that is gone"
     hits = cache.hits
     assert client.get("/api/sites").status_code == 200
     assert cache.get(_user_id(postgis_conninfo, "root")) is None and cache.hits == hits
-    assert _eventually(lambda: cache.live), "the listener did not come back"
+    assert eventually(lambda: cache.live), "the listener did not come back"
 
 
 def test_a_change_read_before_it_was_committed_is_not_kept() -> None:
