@@ -78,11 +78,14 @@ def test_nothing_is_kept_while_the_listener_is_away(client: TestClient, postgis_
 def test_a_change_read_before_it_was_committed_is_not_kept() -> None:
     cache = PrincipalCache()
     cache.set_live(True)
-    generation = cache.generation
-    cache.forget()
-    cache.put(1, Principal("late", ()), generation)
+
+    def read_during_a_change() -> Principal:
+        cache.forget()
+        return Principal("late", ())
+
+    assert cache.get_or_read(1, read_during_a_change) == Principal("late", ())
     assert cache.get(1) is None
-    cache.put(1, Principal("fresh", ()), cache.generation)
+    assert cache.get_or_read(1, lambda: Principal("fresh", ())) == Principal("fresh", ())
     assert cache.get(1) == Principal("fresh", ())
 
 

@@ -154,13 +154,7 @@ def _from_token(session: Session, key: str, token: str, cache: PrincipalCache | 
     user_id = int(claims.subject)
     if cache is None:
         return principal_of_user(session, user_id, "password")
-    kept = cache.get(user_id)
-    if kept is not None:
-        return kept
-    generation = cache.generation
-    principal = principal_of_user(session, user_id, "password")
-    cache.put(user_id, principal, generation)
-    return principal
+    return cache.get_or_read(user_id, lambda: principal_of_user(session, user_id, "password"))
 
 
 def _emergency_principal(session: Session, claims: tokens.Claims) -> Principal:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -64,14 +65,23 @@ class PrincipalCache:
             self.hits += 1
         return principal
 
-    def put(self, user_id: int, principal: Principal, generation: int) -> None:
-        """Keep a principal read when the cache was at ``generation``, unless something changed since."""
+    def get_or_read(self, user_id: int, read: Callable[[], Principal]) -> Principal:
+        """Return the kept principal of a user, or ``read`` it and keep it unless something changed meanwhile.
+
+        A principal read while a change was committed (it was forgotten during the read) may hold
+        what the change undid, so it serves this request only.
+        """
+        kept = self.get(user_id)
+        if kept is not None:
+            return kept
+        generation = self.generation
+        principal = read()
         with self._lock:
-            if not self.live or generation != self.generation:
-                return
-            if len(self._entries) >= self.size:
-                self._entries.clear()
-            self._entries[user_id] = principal
+            if self.live and generation == self.generation:
+                if len(self._entries) >= self.size:
+                    self._entries.clear()
+                self._entries[user_id] = principal
+        return principal
 
     def forget(self) -> None:
         """Forget every principal (an account, a grant or a place changed somewhere)."""
