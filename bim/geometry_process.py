@@ -9,9 +9,10 @@ its share of the elements (:func:`bim.geometry_shares.split`); the parent writes
 all the parts and swaps them in. Progress and the parts come back as pickles over pipes, read by
 one relay thread per child.
 
-A fresh interpreter spends 0.6–0.9 s importing ifcopenshell, so the workers are started ahead
-(:func:`warm`, when the importer is built) and wait for their one job; after each job the next
-spares are started. One job per worker returns its memory to the system and keeps a crash to one
+A fresh interpreter spends 0.6–0.9 s importing ifcopenshell, and its first tessellation is 20–70
+ms slower than the next (the shared small files), so the workers are started ahead (:func:`warm`,
+when the importer is built), tessellate a tiny model and wait for their one job; after each job
+the next spares are started. One job per worker returns its memory to the system and keeps a crash to one
 import; a new interpreter rather than a fork, because the server has threads and open database
 connections a fork would copy (multiprocessing's fork server would re-import the server's main
 module for every child).
@@ -155,6 +156,7 @@ class GeometryProcess:
         self._reported = -1
         self._parts: list[Tessellation | None] = [None] * count
         self._errors: list[str] = []
+        self._answered = [threading.Event() for _ in range(count)]
         for share, worker in enumerate(self._workers):
             assert worker.stdin is not None
             try:
@@ -170,9 +172,9 @@ class GeometryProcess:
             relay.start()
 
     def result(self) -> GeometryResult:
-        """Wait for the workers; write the GLBs from their parts and swap them in when all succeeded."""
-        for relay in self._relays:
-            relay.join()
+        """Wait for the workers' last words (not their exits); write the GLBs and swap them in when all succeeded."""
+        for answered in self._answered:
+            answered.wait()
         try:
             if self._problem is not None:
                 raise self._problem
@@ -201,6 +203,7 @@ class GeometryProcess:
         return replace(result, peak_mb=sum(p.peak_mb for p in parts), cpu_s=sum(p.cpu_s for p in parts))
 
     def _listen(self, share: int) -> None:
+        """Relay a worker's messages; its result is taken at its last word, and the process reaped after."""
         worker = self._workers[share]
         assert worker.stdout is not None
         with worker.stdout as messages:
@@ -211,13 +214,16 @@ class GeometryProcess:
                         self._advance(share, payload)
                     elif kind == "done":
                         self._parts[share] = payload
+                        self._answered[share].set()
                     elif kind == "failed":
                         self._fail(payload)
+                        self._answered[share].set()
             except (EOFError, OSError, pickle.UnpicklingError):
                 pass
         code = worker.wait()
         if self._parts[share] is None:
             self._fail(f"the geometry process ended without a result (exit code {code})")
+        self._answered[share].set()
 
     def _advance(self, share: int, percent: int) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bim.geometry_process import GeometryProcess
+from bim.geometry_warmup import warm_up
 from tests.bim.factory import build_ifc
 from tests.shared import shared_file
 
@@ -43,3 +44,8 @@ def test_cancel_stops_the_worker_and_deletes_what_it_wrote(tmp_path: Path) -> No
     running = GeometryProcess(shared_file("ifc/Office_A_20110811.ifc"), tmp_path / "glb", None, None)
     running.cancel()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_warm_up_model_draws_its_wall_and_box() -> None:
+    """The spare's warm-up really tessellates (a failure there is swallowed, so it would go unseen)."""
+    assert warm_up() == 2
