@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from twin.auth.scope import place_condition, principal_of
@@ -24,6 +24,7 @@ from twin.imports.model import ImportOutcome, ImportRequest, JobStatus
 from twin.store.base import utcnow
 from twin.store.engine import session_factory
 from twin.store.imports import ImportJobRow
+from twin.store.models import PlaceRow
 
 MAX_WARNINGS = 1000
 """Warnings kept on a job; the count says how many there were in all."""
@@ -61,23 +62,26 @@ def _announce(session: Session, action: Action, row: ImportJobRow) -> None:
     record(session, RegistryEvent(action, "import", row.id, scopes(row.path) if row.path else (), data))
 
 
-def _change(engine: Engine, events: EventBus, job_id: int, **values: Any) -> None:
-    """Write some columns of a job in a transaction of its own, and announce the change.
+def _updated(session: Session, job_id: int, **values: Any) -> ImportJobRow | None:
+    """Write some columns of a job and return the row as written, in one round trip (UPDATE … RETURNING).
 
-    The row is locked FOR NO KEY UPDATE, which the import's own transaction does not block while
-    it holds the row FOR KEY SHARE (its GIS features reference their job): progress is written
-    from a timer thread while that transaction is open, and FOR UPDATE waited for it to end.
+    A look-up and an update were two, in every status change of every job. An UPDATE of columns
+    no key is made of locks the row FOR NO KEY UPDATE, which the import's own transaction does not
+    block while it holds the row FOR KEY SHARE (its GIS features reference their job): progress
+    is written from a timer thread while that transaction is open, and FOR UPDATE waited for it.
     """
+    stmt = update(ImportJobRow).where(ImportJobRow.id == job_id).values(**values).returning(ImportJobRow)
+    return session.scalar(stmt, execution_options={"synchronize_session": False})
+
+
+def _change(engine: Engine, events: EventBus, job_id: int, **values: Any) -> None:
+    """Write some columns of a job in a transaction of its own, and announce the change."""
     with session_factory(engine)() as session:
         events.bind(session)
         with session.begin():
-            row = session.get(ImportJobRow, job_id, with_for_update={"key_share": True})
-            if row is None:
-                return
-            for key, value in values.items():
-                setattr(row, key, value)
-            session.flush()
-            _announce(session, "update", row)
+            row = _updated(session, job_id, **values)
+            if row is not None:
+                _announce(session, "update", row)
 
 
 def create_job(engine: Engine, events: EventBus, request: ImportRequest, site_path: str | None) -> int:
@@ -122,17 +126,29 @@ def mark_failed(engine: Engine, events: EventBus, job_id: int, error: str) -> No
     _change(engine, events, job_id, status=JobStatus.FAILED.value, stage="failed", error=error, finished_at=utcnow())
 
 
-def mark_done(session: Session, job_id: int, outcome: ImportOutcome, site_path: str) -> None:
-    """Record an import's outcome inside its own transaction, so both commit together."""
-    row = session.get(ImportJobRow, job_id, with_for_update=True)
+def mark_done(session: Session, job_id: int, outcome: ImportOutcome) -> None:
+    """Record an import's outcome inside its own transaction, so both commit together.
+
+    The job takes its site's path in the same statement: the site row the import worked with may
+    no longer be in the session, and loading it was a round trip of its own.
+    """
+    row = _updated(
+        session,
+        job_id,
+        status=JobStatus.DONE.value,
+        stage="done",
+        progress=1.0,
+        site_id=outcome.site_id,
+        path=select(PlaceRow.path).where(PlaceRow.id == outcome.site_id).scalar_subquery(),
+        counts=outcome.counts,
+        summary=outcome.summary,
+        warnings=_kept(outcome.warnings),
+        warning_count=len(outcome.warnings),
+        error=None,
+        finished_at=utcnow(),
+    )
     if row is None:
         raise NotFoundError(f"import {job_id} not found")
-    row.status, row.stage, row.progress = JobStatus.DONE.value, "done", 1.0
-    row.site_id, row.path = outcome.site_id, site_path
-    row.counts, row.summary = outcome.counts, outcome.summary
-    row.warnings, row.warning_count = _kept(outcome.warnings), len(outcome.warnings)
-    row.error, row.finished_at = None, utcnow()
-    session.flush()
     _announce(session, "update", row)
 
 

@@ -26,7 +26,6 @@ from twin.imports.jobs import create_job, mark_done, mark_failed, mark_progress,
 from twin.imports.model import ImportContext, ImportRequest
 from twin.imports.staging import StagedDir
 from twin.store.engine import session_factory
-from twin.store.models import SiteRow
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +106,7 @@ class ImportRunner:
                     context = ImportContext(session, request, job_id, self.assets, progress, stage, checkpoint)
                     outcome = importer.run(context)
                     progress.close()
-                    site = session.get(SiteRow, outcome.site_id)
-                    mark_done(session, job_id, outcome, site.path if site is not None else str(outcome.site_id))
+                    mark_done(session, job_id, outcome)
                     for item in staged:
                         item.promote()
                     session.commit()
