@@ -30,7 +30,7 @@ from bim.sync_devices import retire_missing, write_devices, write_walks
 from bim.sync_places import write_buildings, write_floors, write_spaces
 from twin.imports import ImportContext, ImportInputError, ImportKind, ImportOutcome
 from twin.imports.assets import MANIFEST, safe_name, site_assets
-from twin.imports.sites import Origin, resolve_site
+from twin.imports.sites import Origin, open_site
 from twin.store.models import BuildingRow, FloorRow, SpaceRow
 
 _MAGIC = b"ISO-10303-21;"
@@ -136,10 +136,10 @@ class IfcImporter:
 def _store_graph(context: ImportContext, model: BimModel, options: IfcOptions) -> tuple[SyncState, list[str], int]:
     """Write the model's places, devices and walks; refused input raises before anything commits."""
     session = context.session
-    site = resolve_site(session, context.request.site, lambda: _origin(model))
+    site, new_site = open_site(session, context.request.site, lambda: _origin(model))
     default, notes = place_model(model.georef, site.origin_lat, site.origin_lon, site.origin_height)
     key = options.model or safe_name(Path(context.request.file_name).stem)
-    state = SyncState(session, site, model, key, default)
+    state = SyncState(session, site, model, key, default, new_site=new_site)
     context.progress("storing the graph", 0.1)
     plans = write_buildings(state, options.building)
     write_floors(state, plans)

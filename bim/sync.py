@@ -56,9 +56,13 @@ class SyncState:
     """Everything the place and device writers share while one model is written into one site."""
 
     def __init__(
-        self, session: Session, site: SiteRow, model: BimModel, key: str, default: ModelPlacement
+        self, session: Session, site: SiteRow, model: BimModel, key: str, default: ModelPlacement, *, new_site: bool
     ) -> None:
         self.session, self.site, self.model, self.key, self.default = session, site, model, key, default
+        # A site or building this import created holds only what the import writes into it: what
+        # it already has need not be asked of the database (its floors, walks, rows to retire).
+        self.new_site = new_site
+        self.new_buildings: set[int] = set()
         self.warnings: list[str] = []
         self.changes = Changes()
         self.places: dict[str, PlaceRow] = {}

@@ -136,8 +136,7 @@ def _update(
 
 def write_walks(state: SyncState) -> int:
     """Add the model's walking edges the graph lacks, drop those whose element is gone; return the count."""
-    site_edges = state.session.scalars(select(WalkEdgeRow).where(WalkEdgeRow.site_id == state.site.id))
-    existing = {(min(e.from_space_id, e.to_space_id), max(e.from_space_id, e.to_space_id), e.kind) for e in site_edges}
+    existing = set() if state.new_site else _site_edges(state)
     wanted: set[tuple[int, int, str]] = set()
     new: list[tuple[SpaceRow, SpaceRow, str, float, str | None]] = []
     unplaced = 0
@@ -156,11 +155,16 @@ def write_walks(state: SyncState) -> int:
     if unplaced:
         state.warnings.append(f"{unplaced} walking edge(s) joined no two spaces of the graph (storeys without spaces)")
     owned = [r.id for r in state.places.values() if isinstance(r, SpaceRow) and state.owns(r)]
-    for stale in edges_touching(state.session, owned):
+    for stale in edges_touching(state.session, owned) if not state.new_site else ():
         key = (min(stale.from_space_id, stale.to_space_id), max(stale.from_space_id, stale.to_space_id), stale.kind)
         if stale.via is not None and key not in wanted:
             delete_walk_edge(state.session, stale)
     return len(wanted)
+
+
+def _site_edges(state: SyncState) -> set[tuple[int, int, str]]:
+    site_edges = state.session.scalars(select(WalkEdgeRow).where(WalkEdgeRow.site_id == state.site.id))
+    return {(min(e.from_space_id, e.to_space_id), max(e.from_space_id, e.to_space_id), e.kind) for e in site_edges}
 
 
 def _space_of(state: SyncState, global_id: str, edge: WalkEdge) -> SpaceRow | None:
@@ -192,7 +196,12 @@ def _space_of(state: SyncState, global_id: str, edge: WalkEdge) -> SpaceRow | No
 
 
 def retire_missing(state: SyncState) -> None:
-    """Retire the rows this model created whose elements its new version no longer has."""
+    """Retire the rows this model created whose elements its new version no longer has.
+
+    A site this import created holds only the rows it just wrote: none is left to retire.
+    """
+    if state.new_site:
+        return
     place_ids, device_ids = state.written_ids()
     places, devices = owned_by(state.session, state.site.id, "ifc", state.key)
     for device in devices:

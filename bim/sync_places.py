@@ -126,6 +126,7 @@ def _write_building(state: SyncState, bim: BimBuilding, name: str | None, plans:
         )
         state.changes.added.append(bim.global_id)
         state.places[bim.global_id] = created
+        state.new_buildings.add(created.id)
         return
     _revived(state, row, bim.global_id)
     state.places[bim.global_id] = row
@@ -222,6 +223,9 @@ def _write_floor(state: SyncState, building: PlaceRow, placement: ModelPlacement
 
 
 def _floor_at(state: SyncState, building_id: int, level: int) -> FloorRow | None:
+    """Return another model's floor at this level of the building (a federated model's storey)."""
+    if building_id in state.new_buildings:
+        return None
     written = {r.id for r in state.places.values()}
     row = state.session.scalar(
         select(FloorRow).where(

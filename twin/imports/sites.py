@@ -38,16 +38,25 @@ def find_site(session: Session, ref: SiteRef) -> SiteRow | None:
 
 def resolve_site(session: Session, ref: SiteRef, origin: Callable[[], Origin | None]) -> SiteRow:
     """Return the site ``ref`` names, creating it (named) or setting its unset origin from ``origin()``."""
+    return open_site(session, ref, origin)[0]
+
+
+def open_site(session: Session, ref: SiteRef, origin: Callable[[], Origin | None]) -> tuple[SiteRow, bool]:
+    """Resolve the site as :func:`resolve_site` does, and tell whether this transaction created it.
+
+    A site created here holds nothing but what this transaction writes into it, so an importer
+    need not ask the database what the site already has.
+    """
     site = find_site(session, ref)
     if site is None:
-        return _create(session, ref, origin())
+        return _create(session, ref, origin()), True
     if has_no_origin(site) and not _has_buildings(session, site):
         located = origin()
         if located is not None:
             before = snapshot(site)
             site.origin_lat, site.origin_lon, site.origin_height = located
             announce(session, "update", site, before)
-    return site
+    return site, False
 
 
 def has_no_origin(site: SiteRow) -> bool:
