@@ -17,9 +17,9 @@ from typing import Any
 
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
+from sqlalchemy import event, select, text
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from twin.store.base import draw_ids, utcnow
 from twin.store.security import AuditRow
@@ -27,6 +27,8 @@ from twin.store.security import AuditRow
 GENESIS = "0" * 64
 LOCK_KEY = 7_310_424_101
 """The advisory lock that orders appends (any constant unique to this table)."""
+_HEAD = "audit_chain_head"
+"""Where a session keeps the hash its transaction last appended, while it holds the lock."""
 
 
 def snapshot(row: object) -> dict[str, Any]:
@@ -100,14 +102,19 @@ def audit_all(
 
     An import creates thousands of objects in one transaction; chaining each alone cost a round
     trip for the lock and one for the last hash. Several changes are given ids drawn together
-    beforehand, so that the chain's order (by id) is the order given.
+    beforehand, so that the chain's order (by id) is the order given. The lock is held until the
+    transaction ends, so the end of the chain this transaction wrote stays the chain's end until
+    then: a second call in the same transaction (an import's site, building, floors…) takes
+    neither the lock nor the last hash again.
     """
     if not changes:
         return
     actor = actor or session.info.get("actor") or "system"
     address = address or session.info.get("address")
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    prev = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
+    prev = session.info.get(_HEAD)
+    if prev is None:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        prev = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
     ids: Sequence[int | None] = draw_ids(session, AuditRow.__tablename__, len(changes)) if len(changes) > 1 else [None]
     for audit_id, change in zip(ids, changes, strict=True):
         at = utcnow()
@@ -131,6 +138,13 @@ def audit_all(
         )
         prev = digest
     session.flush()
+    session.info[_HEAD] = prev
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_head(session: Session, _transaction: SessionTransaction) -> None:
+    """Forget the chain's end with the lock: at commit, rollback, and a savepoint's end (its rows may be gone)."""
+    session.info.pop(_HEAD, None)
 
 
 @dataclass(frozen=True)

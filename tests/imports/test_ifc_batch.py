@@ -126,3 +126,20 @@ def test_the_batch_chains_the_audit_log_under_its_lock(engine: Engine) -> None:
         actions = session.scalars(select(AuditRow.action).order_by(AuditRow.id)).all()
     assert broken is None and checked == len(actions)
     assert actions[-9:] == ["space.create"] * 6 + ["device.create"] * 3
+
+
+def test_the_chain_end_is_asked_again_after_a_savepoint_or_a_commit(engine: Engine) -> None:
+    """A transaction chains to its own last entry, unless a rolled-back savepoint took it away or it ended."""
+    with Session(engine) as session:
+        floor = _floor(session, "savepoint")
+        nested = session.begin_nested()
+        create_space(session, _room(floor, "undone", 0, 1))
+        nested.rollback()
+        create_space(session, _room(floor, "kept", 1, 2))
+        session.commit()
+        create_space(session, _room(floor, "next", 2, 3))
+        session.commit()
+        checked, broken = verify(session)
+        actions = session.scalars(select(AuditRow.action).order_by(AuditRow.id)).all()
+    assert broken is None and checked == len(actions)
+    assert actions[-2:] == ["space.create"] * 2
