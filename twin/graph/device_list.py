@@ -11,20 +11,34 @@ empty page is the one case that loads them, to answer 404 (or "has no position")
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Float, Integer, Select, func, literal_column, null, select, tuple_
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    LargeBinary,
+    Select,
+    String,
+    func,
+    literal_column,
+    null,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session, aliased
 
-from twin.auth.scope import device_condition
+from twin.auth.scope import device_condition, scope_key
 from twin.errors import ValidationError
 from twin.graph import device_page
 from twin.graph.devices import get_device
-from twin.graph.geometry import LOCAL_SRID, parse, to_db
+from twin.graph.geometry import LOCAL_SRID, parse
 from twin.graph.places import get_place
 from twin.store.models import DeviceRow, PlaceRow
+from twin.store.prepared import run_one, spread, value, values_of
 
 MAX_LIMIT = 1000
 _ROOT = aliased(PlaceRow, name="root")
@@ -48,7 +62,6 @@ class DeviceQuery:
     include_retired: bool = False
     cursor: str | None = None
     limit: int = 100
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def encode_cursor(last_id: int, distance: float | None = None) -> str:
@@ -72,63 +85,140 @@ def decode_cursor(cursor: str, by_distance: bool = False) -> tuple[float | None,
         raise ValidationError("cursor", "not a cursor returned by this API for this list") from exc
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What decides a device list's SQL text: two requests of one shape differ only in their values."""
+
+    scope: Hashable
+    under: bool
+    kinds: int
+    health: int
+    polygon: bool
+    bbox: bool
+    point: Literal["near", "device"] | None
+    nearest: int | None
+    cursor: bool
+    include_retired: bool
+    limit: int
+
+
 def find_devices(session: Session, q: DeviceQuery) -> tuple[bytes, str | None]:
     """Return a page of devices as a JSON array (with ``distance`` when a point was given) and the next cursor."""
     _check(q)
-    stmt: Select = select(DeviceRow.id).where(  # type: ignore[type-arg]
-        device_condition(session, DeviceRow.path, DeviceRow.kind)
+    polygon = parse("polygon", q.polygon, ("Polygon", "MultiPolygon"))
+    point: Literal["near", "device"] | None = (
+        "device" if q.near_device is not None else "near" if q.near is not None else None
     )
-    if not q.include_retired:
+    ranked = point is not None and q.nearest is None
+    after = None if q.cursor is None or (point is not None and not ranked) else decode_cursor(q.cursor, ranked)
+    shape = _Shape(
+        scope_key(session),
+        q.under is not None,
+        len(q.kinds),
+        len(q.health),
+        polygon is not None,
+        q.bbox is not None,
+        point,
+        q.nearest if point is not None else None,
+        after is not None,
+        q.include_retired,
+        q.limit,
+    )
+    values = _values(q, polygon, after)
+    size = q.limit if shape.nearest is None else shape.nearest
+
+    def build() -> Select[Any]:
+        return device_page.statement(_statement(session, shape), size, by_distance=point is not None)
+
+    page = _explained(session, q, device_page.read(run_one(session, ("devices", shape), build, values)))
+    if shape.nearest is not None or page.found <= q.limit or page.last_id is None:
+        return page.items, None
+    return page.items, encode_cursor(page.last_id, page.last_distance if ranked else None)
+
+
+def _values(q: DeviceQuery, polygon: BaseGeometry | None, after: tuple[float | None, int] | None) -> dict[str, Any]:
+    """Return the values a request brings to its shape's statement, by placeholder name."""
+    values: dict[str, Any] = {}
+    if q.under is not None:
+        values["under"] = q.under
+    values.update(spread("kind", q.kinds))
+    values.update(spread("health", q.health))
+    if polygon is not None:
+        values["polygon"] = polygon.wkb
+    if q.bbox is not None:
+        values.update(zip(("x0", "y0", "x1", "y1"), q.bbox, strict=True))
+    if q.near_device is not None:
+        values["near_device"] = q.near_device
+    elif q.near is not None:
+        values["near_x"], values["near_y"] = q.near
+    if q.radius is not None and (q.near_device is not None or q.near is not None) and q.nearest is None:
+        values["radius"] = q.radius
+    if after is not None:
+        distance, values["after_id"] = after
+        if distance is not None:
+            values["after_distance"] = distance
+    return values
+
+
+def _statement(session: Session, shape: _Shape) -> Select[Any]:
+    """Build the statement of a shape, with a placeholder for each of its values (see ``_values``)."""
+    stmt: Select[Any] = select(DeviceRow.id).where(device_condition(session, DeviceRow.path, DeviceRow.kind))
+    if not shape.include_retired:
         stmt = stmt.where(DeviceRow.retired_at.is_(None))
     root, origin = _ROOT, _ORIGIN
-    if q.under is not None:
-        live_root = (root.id == q.under) & root.retired_at.is_(None)
+    under = value("under", Integer())
+    if shape.under:
+        live_root = (root.id == under) & root.retired_at.is_(None)
         stmt = stmt.where(DeviceRow.path.op("<@")(select(root.path).where(live_root).scalar_subquery()))
-    if q.kinds:
-        stmt = stmt.where(DeviceRow.kind.in_(q.kinds))
-    if q.health:
-        stmt = stmt.where(DeviceRow.health.in_(q.health))
-    if q.near_device is not None:
-        seen = (origin.id == q.near_device) & device_condition(session, origin.path, origin.kind)
+    if shape.kinds:
+        stmt = stmt.where(DeviceRow.kind.in_(values_of("kind", String(), shape.kinds)))
+    if shape.health:
+        stmt = stmt.where(DeviceRow.health.in_(values_of("health", String(), shape.health)))
+    near_device = value("near_device", Integer())
+    centre: ColumnElement[Any] | None = None
+    if shape.point == "device":
+        seen = (origin.id == near_device) & device_condition(session, origin.path, origin.kind)
         stmt = stmt.where(DeviceRow.site_id == select(origin.site_id).where(seen).scalar_subquery())
-        centre: ColumnElement[Any] | None = select(func.ST_Force2D(origin.position_local)).where(seen).scalar_subquery()
-    elif q.near is not None:
-        centre = func.ST_SetSRID(func.ST_MakePoint(*q.near), LOCAL_SRID)
-    else:
-        centre = None
-    spatial = q.polygon is not None or q.bbox is not None or centre is not None
-    if spatial and q.near_device is None and q.under is not None:
-        stmt = stmt.where(DeviceRow.site_id == select(root.site_id).where(root.id == q.under).scalar_subquery())
-    if q.polygon is not None:
-        polygon = parse("polygon", q.polygon, ("Polygon", "MultiPolygon"))
-        stmt = stmt.where(func.ST_Intersects(DeviceRow.position_local, to_db(polygon, LOCAL_SRID)))
-    if q.bbox is not None:
-        x0, y0, x1, y1 = q.bbox
-        stmt = stmt.where(DeviceRow.position_local.op("&&")(func.ST_MakeEnvelope(x0, y0, x1, y1, LOCAL_SRID)))
+        centre = select(func.ST_Force2D(origin.position_local)).where(seen).scalar_subquery()
+    elif shape.point == "near":
+        x, y = value("near_x", Float()), value("near_y", Float())
+        centre = func.ST_SetSRID(func.ST_MakePoint(x, y), LOCAL_SRID)
+    spatial = shape.polygon or shape.bbox or centre is not None
+    if spatial and shape.point != "device" and shape.under:
+        stmt = stmt.where(DeviceRow.site_id == select(root.site_id).where(root.id == under).scalar_subquery())
+    if shape.polygon:
+        polygon = func.ST_GeomFromWKB(value("polygon", LargeBinary()), LOCAL_SRID)
+        stmt = stmt.where(func.ST_Intersects(DeviceRow.position_local, polygon))
+    if shape.bbox:
+        corners = (value(name, Float()) for name in ("x0", "y0", "x1", "y1"))
+        stmt = stmt.where(DeviceRow.position_local.op("&&")(func.ST_MakeEnvelope(*corners, LOCAL_SRID)))
+    after_id = value("after_id", Integer())
     if centre is None:
         stmt = stmt.add_columns(null().label("distance"))
-        if q.cursor is not None:
-            stmt = stmt.where(DeviceRow.id > decode_cursor(q.cursor)[1])
-        stmt = stmt.order_by(DeviceRow.id).limit(_inline(q.limit + 1))
-        return _paged(session, q, stmt, by_distance=False)
+        if shape.cursor:
+            stmt = stmt.where(DeviceRow.id > after_id)
+        return stmt.order_by(DeviceRow.id).limit(_inline(shape.limit + 1))
     distance = DeviceRow.position_local.op("<->", return_type=Float)(centre)
     stmt = stmt.add_columns(distance.label("distance"))
-    if q.near_device is not None:
-        stmt = stmt.where(DeviceRow.id != q.near_device)
-    if q.nearest is not None:
+    if shape.point == "device":
+        stmt = stmt.where(DeviceRow.id != near_device)
+    if shape.nearest is not None:
         # Ordered by distance alone: a tie-breaking id would stop the GiST index from walking
         # outwards (a sort of every device instead, 70 ms at 100,000).
-        stmt = stmt.where(DeviceRow.position_local.is_not(None)).order_by(distance).limit(_inline(q.nearest))
-        return _explained(session, q, device_page.render(session, stmt, q.nearest, by_distance=True)).items, None
-    if q.cursor is not None:
-        stmt = stmt.where(tuple_(distance, DeviceRow.id) > tuple_(*decode_cursor(q.cursor, by_distance=True)))
-    edge = _page_edge(stmt, distance, centre, q.radius, q.limit + 1)  # type: ignore[arg-type]
+        return stmt.where(DeviceRow.position_local.is_not(None)).order_by(distance).limit(_inline(shape.nearest))
+    if shape.cursor:
+        stmt = stmt.where(tuple_(distance, DeviceRow.id) > tuple_(value("after_distance", Float()), after_id))
+    edge = _page_edge(stmt, distance, centre, value("radius", Float()), shape.limit + 1)
     stmt = stmt.where(func.ST_DWithin(DeviceRow.position_local, centre, edge)).order_by(distance, DeviceRow.id)
-    return _paged(session, q, stmt.limit(_inline(q.limit + 1)), by_distance=True)
+    return stmt.limit(_inline(shape.limit + 1))
 
 
 def _page_edge(
-    stmt: Select[Any], distance: ColumnElement[float], centre: ColumnElement[Any], radius: float, rows: int
+    stmt: Select[Any],
+    distance: ColumnElement[float],
+    centre: ColumnElement[Any],
+    radius: ColumnElement[float],
+    rows: int,
 ) -> ColumnElement[float]:
     """Return how far a radius page reaches: the distance of its last row, or the radius if nearer.
 
@@ -138,6 +228,9 @@ def _page_edge(
     than the circle did) and stops at the page's last row; the page is then the smaller circle
     reaching that far, sorted with its ties by id, so that the cursor stays exact. The micrometre
     added keeps a row that ``ST_DWithin`` and ``<->`` would round apart.
+
+    A radius list is sorted nearest first, ties by id, because that is what a person asks of
+    "within 30 m of this hydrant"; its cursor carries the last distance as well as the id.
     """
     walk = (
         stmt.where(DeviceRow.position_local.op("&&")(func.ST_Expand(centre, radius)))
@@ -147,20 +240,6 @@ def _page_edge(
     )
     reach = select(func.max(walk.c.distance) + 1e-6).scalar_subquery()
     return func.least(radius, reach)
-
-
-def _paged(session: Session, q: DeviceQuery, stmt: Select[Any], by_distance: bool) -> tuple[bytes, str | None]:
-    """Render a page of ``q.limit`` rows from a statement that asks for one more, and the cursor after it.
-
-    A radius list is sorted nearest first, ties by id, because that is what a person asks of
-    "within 30 m of this hydrant"; its cursor carries the last distance as well as the id. It
-    costs what sorting by id did: either way PostgreSQL finds the whole circle (5,000 devices
-    around a tower's core at 100,000) and keeps the first page with a top-N sort.
-    """
-    page = _explained(session, q, device_page.render(session, stmt, q.limit, by_distance=by_distance))
-    if page.found <= q.limit or page.last_id is None:
-        return page.items, None
-    return page.items, encode_cursor(page.last_id, page.last_distance if by_distance else None)
 
 
 def _inline(limit: int) -> ColumnElement[int]:

@@ -13,11 +13,11 @@ cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, literal_column, select, text
-from sqlalchemy.orm import Session
 
 from twin.graph.sql_json import identifiers, steps
 
@@ -61,8 +61,8 @@ class Page:
     last_distance: float | None
 
 
-def render(session: Session, stmt: Select[Any], size: int, by_distance: bool) -> Page:
-    """Run a device list statement and return its first ``size`` rows as JSON.
+def statement(stmt: Select[Any], size: int, by_distance: bool) -> Select[Any]:
+    """Wrap a device list statement so that it returns its first ``size`` rows as JSON (see :func:`read`).
 
     The statement selects ``id`` and ``distance`` (NULL when no point was given), ordered and
     limited already; it may return one row more than ``size``, which says that another page
@@ -73,9 +73,8 @@ def render(session: Session, stmt: Select[Any], size: int, by_distance: bool) ->
     (a 30 m circle holds a tower's 5,000 devices at 100,000) to keep a hundred, and reading
     every column of every candidate cost a third of its time.
 
-    The wrapper is spelled in literal SQL around the statement: it is built at every request,
-    and SQLAlchemy's column proxies and window constructs cost more to build than PostgreSQL
-    takes to run them (a tenth of a device page's time, profiled).
+    The wrapper is spelled in literal SQL around the statement: SQLAlchemy's column proxies and
+    window constructs cost more to build than PostgreSQL takes to run them.
     """
     order = "k.distance, k.id" if by_distance else "k.id"
     ranked = (
@@ -89,8 +88,8 @@ def render(session: Session, stmt: Select[Any], size: int, by_distance: bool) ->
     )
     within = f"r.rank <= {int(size)}"
     last = f"FILTER (WHERE r.rank = {int(size)})"
-    page: Any = (
-        select(
+    page: Select[Any] = (
+        select(  # type: ignore[assignment]
             literal_column(f"coalesce(json_agg({ITEM} ORDER BY r.rank) FILTER (WHERE {within}), '[]')::text"),
             literal_column("count(*)"),
             literal_column(f"max(r.id) {last}"),
@@ -99,5 +98,10 @@ def render(session: Session, stmt: Select[Any], size: int, by_distance: bool) ->
         .select_from(_FROM)
         .add_cte(ranked, _NAMED)
     )
-    items, count, last_id, last_distance = session.connection().execute(page).one()
+    return page
+
+
+def read(row: Sequence[Any]) -> Page:
+    """Return the page a :func:`statement` answered with."""
+    items, count, last_id, last_distance = row
     return Page(items.encode(), int(count), last_id, last_distance)

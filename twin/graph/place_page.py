@@ -8,12 +8,14 @@ their identifiers, then a Python dict each, cost more than the question.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from twin.graph.sql_json import identifiers, steps
+from twin.store.prepared import run_one
 
 ITEM = f"""json_build_object(
     'id', p.id, 'kind', p.kind, 'name', p.name, 'code', p.code, 'parent_id', p.parent_id,
@@ -24,8 +26,8 @@ ITEM = f"""json_build_object(
 _PLACES = table("places").alias("p")
 
 
-def render(session: Session, stmt: Select[Any, Any]) -> tuple[bytes, int]:
-    """Run a statement selecting places' ``id`` and a ``sort`` key; return them as a JSON array and their count.
+def statement(stmt: Select[Any, Any]) -> Select[Any]:
+    """Wrap a statement selecting places' ``id`` and a ``sort`` key: it returns them as a JSON array and their count.
 
     The list is ordered by ``sort``, ties by id.
     """
@@ -34,5 +36,22 @@ def render(session: Session, stmt: Select[Any, Any]) -> tuple[bytes, int]:
         literal_column(f"coalesce(json_agg({ITEM} ORDER BY k.sort, k.id), '[]')::text"),
         literal_column("count(*)"),
     ).select_from(found.join(_PLACES, text("p.id = k.id")))
-    items, count = session.connection().execute(page).one()
+    return page  # type: ignore[no-any-return]
+
+
+def render(session: Session, stmt: Select[Any, Any]) -> tuple[bytes, int]:
+    """Run a :func:`statement` built at this request (lists asked rarely enough not to keep theirs)."""
+    return read(session.connection().execute(statement(stmt)).one())
+
+
+def render_shape(
+    session: Session, key: Hashable, build: Callable[[], Select[Any, Any]], values: Mapping[str, Any]
+) -> tuple[bytes, int]:
+    """Run the :func:`statement` of a shape, built once (``twin.store.prepared``), with this request's values."""
+    return read(run_one(session, key, lambda: statement(build()), values))
+
+
+def read(row: Sequence[Any]) -> tuple[bytes, int]:
+    """Return the JSON array and the count a :func:`statement` answered with."""
+    items, count = row
     return items.encode(), int(count)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Integer, Row, Select, String, and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
-from twin.auth.scope import device_condition, place_condition, principal_of
+from twin.auth.scope import device_condition, place_condition, principal_of, scope_key
 from twin.errors import ValidationError
 from twin.graph import place_page
 from twin.graph.addresses import parse_address
@@ -21,6 +21,7 @@ from twin.graph.devices import get_device
 from twin.graph.geometry import LOCAL_SRID
 from twin.graph.places import get_place
 from twin.store.models import DeviceRow, FloorRow, PlaceRow, RelationRow, SpaceRow
+from twin.store.prepared import spread, value, values_of
 
 PLACE_LISTING = (
     PlaceRow.id,
@@ -37,7 +38,7 @@ PLACE_LISTING = (
 _ROOT = aliased(PlaceRow, name="root")
 
 
-def _live(place_id: int) -> ColumnElement[bool]:
+def _live(place_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     root = _ROOT
     return select(root.path).where(root.id == place_id, root.retired_at.is_(None)).scalar_subquery()
 
@@ -66,16 +67,26 @@ def children(session: Session, place_id: int) -> bytes:
 
 
 def subtree(session: Session, place_id: int, kinds: Sequence[str] = ()) -> bytes:
-    """Return every place under a place (itself excluded), by path, with one indexed ltree query, as a JSON array."""
-    stmt = select(PlaceRow.id, PlaceRow.path.label("sort")).where(
-        PlaceRow.path.op("<@")(_live(place_id)),
-        PlaceRow.id != place_id,
-        PlaceRow.retired_at.is_(None),
-        place_condition(session, PlaceRow.path),
-    )
-    if kinds:
-        stmt = stmt.where(PlaceRow.kind.in_(kinds))
-    return _listed(session, place_id, stmt)
+    """Return every place under a place (itself excluded), by path, with one indexed ltree query, as a JSON array.
+
+    Its statement is kept by shape (``twin.store.prepared``): a screen asks it at every step down.
+    """
+    values = {"place": place_id, **spread("kind", kinds)}
+
+    def build() -> Select[Any, Any]:
+        place = value("place", Integer())
+        stmt = select(PlaceRow.id, PlaceRow.path.label("sort")).where(
+            PlaceRow.path.op("<@")(_live(place)),
+            PlaceRow.id != place,
+            PlaceRow.retired_at.is_(None),
+            place_condition(session, PlaceRow.path),
+        )
+        return stmt.where(PlaceRow.kind.in_(values_of("kind", String(), len(kinds)))) if kinds else stmt
+
+    items, count = place_page.render_shape(session, ("subtree", scope_key(session), len(kinds)), build, values)
+    if not count:
+        get_place(session, PlaceRow, place_id, "place")
+    return items
 
 
 def ancestors(session: Session, place_id: int) -> list[Row[Any]]:
@@ -135,28 +146,55 @@ def households_fed_by(session: Session, device_id: int) -> list[SpaceRow]:
 
 def find_unit(session: Session, address: str, site_id: int | None = None) -> list[SpaceRow]:
     """Return the units an address names (one per site that has it), in any common spelling."""
-    return list(session.scalars(_units(session, select(SpaceRow), address, site_id)))
+    return list(session.scalars(_units(session, select(SpaceRow), _unit_criteria(address, site_id))))
 
 
 def units_listed(session: Session, address: str, site_id: int | None = None) -> bytes:
-    """Return the units an address names as a JSON array of ``PlacePublic`` items (the address search's list)."""
-    stmt: Any = select(SpaceRow.id, SpaceRow.id.label("sort"))
-    return place_page.render(session, _units(session, stmt, address, site_id))[0]
+    """Return the units an address names as a JSON array of ``PlacePublic`` items (the address search's list).
+
+    Its statement is kept by shape (``twin.store.prepared``): the search box asks it at every key.
+    """
+    values = _unit_criteria(address, site_id)
+
+    def build() -> Select[Any, Any]:
+        placeholders = {name: value(name, _UNIT_COLUMNS[name].type) for name in values}
+        stmt: Any = select(SpaceRow.id, SpaceRow.id.label("sort"))
+        return _units(session, stmt, placeholders)
+
+    return place_page.render_shape(session, ("units", scope_key(session), frozenset(values)), build, values)[0]
 
 
-def _units(session: Session, stmt: Select[Any], address: str, site_id: int | None) -> Select[Any]:
+_UNIT_COLUMNS: dict[str, Any] = {
+    "address": SpaceRow.address,
+    "building_no": SpaceRow.building_no,
+    "room_no": SpaceRow.room_no,
+    "site_id": SpaceRow.site_id,
+}
+"""The columns an address and a site are matched on, by criterion."""
+
+
+def _unit_criteria(address: str, site_id: int | None) -> dict[str, Any]:
+    """Return what an address names, by column: the whole address, or a building and room where no entrance is given."""
     parsed = parse_address(address)
     if parsed is None:
         raise ValidationError("address", f"{address!r} is not a unit address such as 3-2-1801 or 3栋2单元1801室")
+    criteria: dict[str, Any] = (
+        {"building_no": parsed.building, "room_no": parsed.room}
+        if parsed.entrance is None
+        else {"address": parsed.normal}
+    )
+    if site_id is not None:
+        criteria["site_id"] = site_id
+    return criteria
+
+
+def _units(session: Session, stmt: Select[Any], criteria: dict[str, Any]) -> Select[Any]:
+    """Narrow a statement to the live units matching the criteria (values, or placeholders for them)."""
     stmt = stmt.where(
         SpaceRow.space_kind == "unit", SpaceRow.retired_at.is_(None), place_condition(session, SpaceRow.path)
     )
-    if parsed.entrance is None:
-        stmt = stmt.where(SpaceRow.building_no == parsed.building, SpaceRow.room_no == parsed.room)
-    else:
-        stmt = stmt.where(SpaceRow.address == parsed.normal)
-    if site_id is not None:
-        stmt = stmt.where(SpaceRow.site_id == site_id)
+    for name, given in criteria.items():
+        stmt = stmt.where(_UNIT_COLUMNS[name] == given)
     return stmt.order_by(SpaceRow.id)
 
 
