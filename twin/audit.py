@@ -142,9 +142,13 @@ def audit_all(
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_head(session: Session, _transaction: SessionTransaction) -> None:
-    """Forget the chain's end with the lock: at commit, rollback, and a savepoint's end (its rows may be gone)."""
-    session.info.pop(_HEAD, None)
+def _forget_head(session: Session, transaction: SessionTransaction) -> None:
+    """Forget the chain's end with the lock: at commit, rollback, and a savepoint's end (its rows may be gone).
+
+    Not at the end of the inner transaction every flush opens, which ends nothing in the database.
+    """
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HEAD, None)
 
 
 @dataclass(frozen=True)

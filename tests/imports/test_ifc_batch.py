@@ -129,7 +129,7 @@ def test_the_batch_chains_the_audit_log_under_its_lock(engine: Engine) -> None:
 
 
 def test_the_chain_end_is_asked_again_after_a_savepoint_or_a_commit(engine: Engine) -> None:
-    """A transaction chains to its own last entry, unless a rolled-back savepoint took it away or it ended."""
+    """A transaction chains to its own last entry; after a rolled-back savepoint or its commit, to the chain's end."""
     with Session(engine) as session:
         floor = _floor(session, "savepoint")
         nested = session.begin_nested()
@@ -137,9 +137,12 @@ def test_the_chain_end_is_asked_again_after_a_savepoint_or_a_commit(engine: Engi
         nested.rollback()
         create_space(session, _room(floor, "kept", 1, 2))
         session.commit()
-        create_space(session, _room(floor, "next", 2, 3))
+        with Session(engine) as other:
+            create_space(other, _room(floor, "meanwhile", 2, 3))
+            other.commit()
+        create_space(session, _room(floor, "next", 3, 4))
         session.commit()
         checked, broken = verify(session)
         actions = session.scalars(select(AuditRow.action).order_by(AuditRow.id)).all()
     assert broken is None and checked == len(actions)
-    assert actions[-2:] == ["space.create"] * 2
+    assert actions[-3:] == ["space.create"] * 3
