@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +22,15 @@ from typing import Any
 
 from bim.errors import IfcImportError
 from bim.geometry import GeometryResult
-from bim.geometry_process import GeometryProcess, GeometrySource, warm
+from bim.geometry_process import GeometryProcess, GeometryRun, GeometrySource, warm
 from bim.importer import import_ifc
 from bim.model import BimGeoref, BimModel
 from bim.placement import place_model
+from bim.reader import Progress
 from bim.sync import SyncState
 from bim.sync_devices import retire_missing, write_devices, write_walks
 from bim.sync_places import write_buildings, write_floors, write_spaces
-from twin.imports import ImportContext, ImportInputError, ImportKind, ImportOutcome
+from twin.imports import ImportContext, ImportInputError, ImportKind, ImportOutcome, ImportRequest
 from twin.imports.assets import MANIFEST, safe_name, site_assets
 from twin.imports.sites import Origin, open_site
 from twin.store.models import BuildingRow, FloorRow, SpaceRow
@@ -104,11 +106,18 @@ class IfcImporter:
         if not head.lstrip().startswith(_MAGIC):
             raise ImportInputError(f"{path.name}: not an IFC file: it does not start with ISO-10303-21;")
 
+    def begin(self, request: ImportRequest, assets: Path) -> EarlyGeometry:
+        """Hand the file to the geometry workers now: on a small file they are the import's longest path."""
+        options = IfcOptions.read(request.options)
+        return EarlyGeometry(self._geometry, request.path, assets / ".incoming" / f"import-{uuid.uuid4().hex}", options)
+
     def run(self, context: ImportContext) -> ImportOutcome:
         """Store one model's graph and commit it, then stage its GLBs for the job's commit."""
         request = context.request
-        options = IfcOptions.read(request.options)
-        incoming = context.assets / ".incoming" / f"import-{context.job_id}"
+        early = context.head_start
+        if not isinstance(early, EarlyGeometry):
+            early = self.begin(request, context.assets)
+        options, incoming = early.options, early.out
         graph: list[tuple[SyncState, list[str], int]] = []
 
         def store(model: BimModel) -> None:
@@ -116,7 +125,7 @@ class IfcImporter:
             context.checkpoint(GRAPH_READY)
 
         try:
-            model, geometry = _read(context, incoming, options.georef, store, self._geometry)
+            model, geometry = _read(context, incoming, options.georef, store, early.source)
             state, notes, walks = graph[0]
             if geometry.error is None:
                 context.progress("staging the geometry", 0.97)
@@ -148,6 +157,30 @@ def _store_graph(context: ImportContext, model: BimModel, options: IfcOptions) -
     walks = write_walks(state)
     retire_missing(state)
     return state, notes, walks
+
+
+class EarlyGeometry:
+    """The geometry of a file, begun before its job had a progress bar: what it reports till then is dropped."""
+
+    def __init__(self, geometry: GeometrySource, path: Path, out: Path, options: IfcOptions) -> None:
+        self.out, self.options = out, options
+        self._progress: Progress | None = None
+        self._run = geometry(path, out, options.georef, self._relay)
+
+    def source(self, path: Path, out_dir: Path, georef: BimGeoref | None, progress: Progress | None) -> GeometryRun:
+        """Be the import's geometry source: the run already going, its progress now reported to ``progress``."""
+        self._progress = progress
+        return self._run
+
+    def cancel(self) -> None:
+        """Stop the workers (the job failed before its import ran); they wrote nothing."""
+        self._run.cancel()
+        shutil.rmtree(self.out, ignore_errors=True)
+
+    def _relay(self, stage: str, step: int, total: int) -> None:
+        progress = self._progress
+        if progress is not None:
+            progress(stage, step, total)
 
 
 def _read(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bim import GeometryResult
 from bim.geometry_process import GeometryProcess, GeometryRun, GeometrySource
@@ -19,7 +20,8 @@ from tests.imports.helpers import active_counts, graph_rows, one
 from tests.imports.test_ifc_changes import HVAC, _modified_copy
 from tests.shared import shared_file
 from twin.events import EventBus, RegistryEvent
-from twin.imports import ImporterRegistry, ImportRunner, JobStatus
+from twin.imports import ImporterRegistry, ImportKind, ImportRequest, ImportRunner, JobStatus, SiteRef
+from twin.imports import runner as runner_module
 
 OFFICE = "ifc/Office_A_20110811.ifc"
 Probe = Callable[[], dict[str, Any]]
@@ -191,3 +193,67 @@ def test_refused_structure_stops_the_geometry_and_writes_nothing(
     assert graph_rows(engine) == before
     assert _served(assets) == files
     assert list((assets / ".incoming").iterdir()) == []
+
+
+
+@dataclass
+class _Record:
+    """The statuses of the job rows there were when each geometry stage was handed its file; its cancels."""
+
+    jobs: list[list[str]] = field(default_factory=list)
+    cancelled: list[Path] = field(default_factory=list)
+
+
+@pytest.fixture
+def recording(engine: Engine) -> tuple[GeometrySource, _Record]:
+    """A failing geometry stage that reads the job rows from another connection when it starts."""
+    record = _Record()
+
+    class Recorded(_FailedGeometry):
+        def __init__(self, path: Path, out_dir: Path, georef: BimGeoref | None, progress: Progress | None) -> None:
+            super().__init__(path, out_dir, georef, progress)
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT status FROM import_jobs ORDER BY id"))
+                record.jobs.append([str(status) for (status,) in rows])
+
+        def cancel(self) -> None:
+            record.cancelled.append(self.out_dir)
+
+    return Recorded, record
+
+
+def test_geometry_is_handed_its_file_before_the_job_is_recorded(
+    recording: tuple[GeometrySource, _Record], make_runner: Callable[[GeometrySource], ImportRunner]
+) -> None:
+    """The CLI's job: the workers get the file before the job's row; a queued job's before it runs."""
+    geometry, record = recording
+    runner = make_runner(geometry)
+    job = run_import(runner, "ifc", shared_file(HVAC), site="pcert")
+    assert job.status is JobStatus.DONE, job.error
+    request = ImportRequest(ImportKind.IFC, shared_file(HVAC), "hvac.ifc", SiteRef(name="pcert"), created_by="test")
+    runner.submit(request)
+    runner.close()
+    assert record.jobs == [[], ["done", "queued"]]
+    assert record.cancelled == []
+
+
+def test_a_job_failing_before_its_import_stops_the_geometry_begun(
+    recording: tuple[GeometrySource, _Record],
+    make_runner: Callable[[GeometrySource], ImportRunner],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The job's row cannot be marked running, or written at all: the geometry begun on its file is stopped."""
+    geometry, record = recording
+    runner = make_runner(geometry)
+
+    def broken(*args: object) -> None:
+        raise OSError("the database went away")
+
+    monkeypatch.setattr(runner_module, "mark_running", broken)
+    job = run_import(runner, "ifc", shared_file(HVAC), site="pcert")
+    assert job.status is JobStatus.FAILED and "went away" in (job.error or "")
+    assert len(record.cancelled) == 1
+    monkeypatch.setattr(runner_module, "create_job", broken)
+    with pytest.raises(OSError, match="went away"):
+        run_import(runner, "ifc", shared_file(HVAC), site="pcert")
+    assert len(record.cancelled) == 2

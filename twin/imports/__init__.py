@@ -5,9 +5,10 @@ composition root (``twin/app.py``, ``twin/cli.py``) registers them with an
 :class:`ImporterRegistry`. The API and the CLI both go through :class:`ImportRunner`.
 """
 
-from twin.imports.importer import Importer, ImporterRegistry
+from twin.imports.importer import BeginsEarly, Importer, ImporterRegistry
 from twin.imports.jobs import JobPublic, get_job, job_public, list_jobs
 from twin.imports.model import (
+    HeadStart,
     ImportContext,
     ImportInputError,
     ImportKind,
@@ -20,6 +21,8 @@ from twin.imports.model import (
 from twin.imports.runner import ImportRunner
 
 __all__ = [
+    "BeginsEarly",
+    "HeadStart",
     "ImportContext",
     "ImportInputError",
     "ImportKind",

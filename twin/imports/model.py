@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -53,7 +53,7 @@ class SiteRef:
         text = text.strip()
         if not text:
             raise ImportInputError("the site is empty", "give a site id or a site name")
-        return cls(id=int(text)) if text.isdigit() else cls(name=text)
+        return cls(id=int(text)) if text.isascii() and text.isdigit() else cls(name=text)
 
     def __str__(self) -> str:
         return f"site {self.id}" if self.id is not None else f"site {self.name!r}"
@@ -77,6 +77,13 @@ Progress = Callable[[str, float], None]
 """Called with (stage text, overall fraction 0..1); may be called from any thread."""
 
 
+class HeadStart(Protocol):
+    """Work an importer began on a request before its job was recorded (see :class:`~twin.imports.BeginsEarly`)."""
+
+    def cancel(self) -> None:
+        """Stop it and leave nothing behind: the job failed before the importer's ``run`` took it over."""
+
+
 @dataclass(frozen=True, slots=True)
 class ImportContext:
     """What an importer works with: the one transaction, the request, progress, and file staging."""
@@ -94,6 +101,9 @@ class ImportContext:
     """Commit what is written so far as a transaction of its own and announce ``stage`` (the IFC
     importer's "graph ready"): screens may use it while the import goes on. A failure after it
     keeps what it committed; the job's error says so."""
+    head_start: HeadStart | None = None
+    """What the importer's ``begin`` started for this request, if it has one; from ``run`` on it is
+    the importer's to finish or cancel."""
 
 
 @dataclass(frozen=True, slots=True)

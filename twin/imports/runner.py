@@ -21,9 +21,9 @@ from sqlalchemy import Engine
 
 from twin.errors import TwinError
 from twin.events import EventBus
-from twin.imports.importer import ImporterRegistry
+from twin.imports.importer import BeginsEarly, Importer, ImporterRegistry
 from twin.imports.jobs import create_job, mark_done, mark_failed, mark_progress, mark_running
-from twin.imports.model import ImportContext, ImportRequest
+from twin.imports.model import HeadStart, ImportContext, ImportRequest
 from twin.imports.staging import StagedDir
 from twin.store.engine import session_factory
 
@@ -62,9 +62,20 @@ class ImportRunner:
         return job_id
 
     def run(self, request: ImportRequest, listener: Listener | None = None) -> int:
-        """Run a job in the calling thread (the CLI); return its id once it is done or failed."""
-        job_id = self.create(request)
-        self.execute(job_id, request, listener)
+        """Run a job in the calling thread (the CLI); return its id once it is done or failed.
+
+        An importer that begins early (:class:`BeginsEarly`) begins before the job is recorded.
+        """
+        importer = self.registry.get(request.kind)
+        importer.check_options(request.options)
+        head_start = self._begin(importer, request)
+        try:
+            job_id = create_job(self.engine, self.events, request, None)
+        except BaseException:
+            if head_start is not None:
+                head_start.cancel()
+            raise
+        self.execute(job_id, request, listener, head_start)
         return job_id
 
     def close(self) -> None:
@@ -79,13 +90,21 @@ class ImportRunner:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def execute(self, job_id: int, request: ImportRequest, listener: Listener | None = None) -> None:
-        """Run one job to its end; never raises (the job records the failure)."""
+    def execute(
+        self, job_id: int, request: ImportRequest, listener: Listener | None = None, head_start: HeadStart | None = None
+    ) -> None:
+        """Run one job to its end; never raises (the job records the failure).
+
+        ``head_start`` is what the importer began for the request already; else it begins here,
+        before the job is marked running.
+        """
         staged: list[StagedDir] = []
         kept: list[str] = []
         progress = _Progress(self.engine, self.events, job_id, listener)
         try:
             importer = self.registry.get(request.kind)
+            if head_start is None:
+                head_start = self._begin(importer, request)
             mark_running(self.engine, self.events, job_id)
 
             def stage(final: Path) -> Path:
@@ -103,7 +122,10 @@ class ImportRunner:
                     progress.announce(name)
 
                 try:
-                    context = ImportContext(session, request, job_id, self.assets, progress, stage, checkpoint)
+                    context = ImportContext(
+                        session, request, job_id, self.assets, progress, stage, checkpoint, head_start
+                    )
+                    head_start = None  # the importer's from here on
                     outcome = importer.run(context)
                     progress.close()
                     mark_done(session, job_id, outcome)
@@ -117,11 +139,16 @@ class ImportRunner:
                 item.finish()
         except Exception as exc:  # every failure ends as a failed job, never a lost thread
             progress.close()
+            if head_start is not None:
+                head_start.cancel()
             for item in reversed(staged):
                 item.revert()
             mark_failed(self.engine, self.events, job_id, _message(exc, kept))
             if not isinstance(exc, TwinError):
                 log.exception("import %s failed unexpectedly", job_id)
+
+    def _begin(self, importer: Importer, request: ImportRequest) -> HeadStart | None:
+        return importer.begin(request, self.assets) if isinstance(importer, BeginsEarly) else None
 
 
 def _message(exc: Exception, kept: list[str]) -> str:
