@@ -11,8 +11,10 @@ one relay thread per child.
 
 A fresh interpreter spends 0.6–0.9 s importing ifcopenshell, and its first tessellation is 20–70
 ms slower than the next (the shared small files), so the workers are started ahead (:func:`warm`,
-when the importer is built), tessellate a tiny model and wait for their one job; after each job
-the next spares are started. One job per worker returns its memory to the system and keeps a crash to one
+when the importer is built), tessellate a tiny model and wait for their one job; the importer
+starts the next spares once its job has ended, not when the workers answered: a spare's imports
+beside the job's last writes made them slower (PCERT Hvac's final job update took 6–11 ms against
+4). One job per worker returns its memory to the system and keeps a crash to one
 import; a new interpreter rather than a fork, because the server has threads and open database
 connections a fork would copy (multiprocessing's fork server would re-import the server's main
 module for every child).
@@ -175,14 +177,11 @@ class GeometryProcess:
         """Wait for the workers' last words (not their exits); write the GLBs and swap them in when all succeeded."""
         for answered in self._answered:
             answered.wait()
-        try:
-            if self._problem is not None:
-                raise self._problem
-            if self._errors:
-                return _failure(self._errors[0])
-            return self._write([part for part in self._parts if part is not None])
-        finally:
-            warm()
+        if self._problem is not None:
+            raise self._problem
+        if self._errors:
+            return _failure(self._errors[0])
+        return self._write([part for part in self._parts if part is not None])
 
     def cancel(self) -> None:
         """Kill the workers; nothing was written."""
@@ -190,7 +189,6 @@ class GeometryProcess:
             worker.kill()
         for relay in self._relays:
             relay.join()
-        warm()
 
     def _write(self, parts: list[Tessellation]) -> GeometryResult:
         staging = staging_dir(self._out_dir)

@@ -109,14 +109,14 @@ class IfcImporter:
     def begin(self, request: ImportRequest, assets: Path) -> EarlyGeometry:
         """Hand the file to the geometry workers now: on a small file they are the import's longest path."""
         options = IfcOptions.read(request.options)
-        return EarlyGeometry(self._geometry, request.path, assets / ".incoming" / f"import-{uuid.uuid4().hex}", options)
+        out = assets / ".incoming" / f"import-{uuid.uuid4().hex}"
+        return EarlyGeometry(self._geometry, request.path, out, options, spares=self._geometry is GeometryProcess)
 
     def run(self, context: ImportContext) -> ImportOutcome:
         """Store one model's graph and commit it, then stage its GLBs for the job's commit."""
         request = context.request
-        early = context.head_start
-        if not isinstance(early, EarlyGeometry):
-            early = self.begin(request, context.assets)
+        given = context.head_start
+        early = given if isinstance(given, EarlyGeometry) else self.begin(request, context.assets)
         options, incoming = early.options, early.out
         graph: list[tuple[SyncState, list[str], int]] = []
 
@@ -135,6 +135,8 @@ class IfcImporter:
                 _write_manifest(pending, state, geometry, request.file_name)
         finally:
             shutil.rmtree(incoming, ignore_errors=True)
+            if early is not given:
+                early.close()
         counts = _counts(state, geometry) | {"walk_edges": walks}
         summary = state.changes.summary() | {"model": state.key, "georef": _georef_summary(model.georef)}
         summary["geometry"] = _geometry_summary(geometry)
@@ -160,10 +162,13 @@ def _store_graph(context: ImportContext, model: BimModel, options: IfcOptions) -
 
 
 class EarlyGeometry:
-    """The geometry of a file, begun before its job had a progress bar: what it reports till then is dropped."""
+    """The geometry of a file, begun before its job had a progress bar: what it reports till then is dropped.
 
-    def __init__(self, geometry: GeometrySource, path: Path, out: Path, options: IfcOptions) -> None:
-        self.out, self.options = out, options
+    ``spares``: the job's end starts the next geometry workers (:func:`bim.geometry_process.warm`).
+    """
+
+    def __init__(self, geometry: GeometrySource, path: Path, out: Path, options: IfcOptions, *, spares: bool) -> None:
+        self.out, self.options, self._spares = out, options, spares
         self._progress: Progress | None = None
         self._run = geometry(path, out, options.georef, self._relay)
 
@@ -176,6 +181,11 @@ class EarlyGeometry:
         """Stop the workers (the job failed before its import ran); they wrote nothing."""
         self._run.cancel()
         shutil.rmtree(self.out, ignore_errors=True)
+
+    def close(self) -> None:
+        """Start the spare workers the next job takes, now that this one has committed or failed."""
+        if self._spares:
+            warm()
 
     def _relay(self, stage: str, step: int, total: int) -> None:
         progress = self._progress

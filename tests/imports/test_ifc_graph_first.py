@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from bim import GeometryResult
+from bim import GeometryResult, geometry_process
 from bim.geometry_process import GeometryProcess, GeometryRun, GeometrySource
 from bim.model import BimGeoref
 from bim.reader import Progress
@@ -257,3 +257,21 @@ def test_a_job_failing_before_its_import_stops_the_geometry_begun(
     with pytest.raises(OSError, match="went away"):
         run_import(runner, "ifc", shared_file(HVAC), site="pcert")
     assert len(record.cancelled) == 2
+
+
+def test_the_next_spare_workers_start_once_the_job_has_ended(
+    runner: ImportRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the done job is written its workers are gone and no spare replaced them yet; after it, spares wait."""
+    alive: list[int] = []
+    done = runner_module.mark_done
+
+    def counted(*args: Any) -> None:
+        alive.append(len(geometry_process._spares))
+        done(*args)
+
+    monkeypatch.setattr(runner_module, "mark_done", counted)
+    job = run_import(runner, "ifc", shared_file(HVAC), site="pcert")
+    assert job.status is JobStatus.DONE, job.error
+    assert alive == [geometry_process.workers() - 1]
+    assert len(geometry_process._spares) == geometry_process.workers()

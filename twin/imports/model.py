@@ -83,6 +83,9 @@ class HeadStart(Protocol):
     def cancel(self) -> None:
         """Stop it and leave nothing behind: the job failed before the importer's ``run`` took it over."""
 
+    def close(self) -> None:
+        """The job has ended, committed or failed: prepare for the next (the IFC importer's spare workers)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ImportContext:

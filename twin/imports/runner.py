@@ -74,6 +74,7 @@ class ImportRunner:
         except BaseException:
             if head_start is not None:
                 head_start.cancel()
+                head_start.close()
             raise
         self.execute(job_id, request, listener, head_start)
         return job_id
@@ -96,15 +97,16 @@ class ImportRunner:
         """Run one job to its end; never raises (the job records the failure).
 
         ``head_start`` is what the importer began for the request already; else it begins here,
-        before the job is marked running.
+        before the job is marked running. It is closed once the job has ended.
         """
         staged: list[StagedDir] = []
         kept: list[str] = []
         progress = _Progress(self.engine, self.events, job_id, listener)
+        closing = head_start
         try:
             importer = self.registry.get(request.kind)
             if head_start is None:
-                head_start = self._begin(importer, request)
+                head_start = closing = self._begin(importer, request)
             mark_running(self.engine, self.events, job_id)
 
             def stage(final: Path) -> Path:
@@ -146,6 +148,9 @@ class ImportRunner:
             mark_failed(self.engine, self.events, job_id, _message(exc, kept))
             if not isinstance(exc, TwinError):
                 log.exception("import %s failed unexpectedly", job_id)
+        finally:
+            if closing is not None:
+                closing.close()
 
     def _begin(self, importer: Importer, request: ImportRequest) -> HeadStart | None:
         return importer.begin(request, self.assets) if isinstance(importer, BeginsEarly) else None
