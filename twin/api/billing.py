@@ -99,7 +99,11 @@ async def import_csv(request: Request, session: SessionDep, principal: Writer) -
         if not isinstance(upload, UploadFile):
             raise ValidationError("file", "attach the CSV as the multipart field 'file'")
         site_text = form.get("site_id")
-        if not isinstance(site_text, str) or not site_text.strip().isdigit() or len(site_text.strip()) > 18:
+        if (
+            not isinstance(site_text, str)
+            or not (site_text.isascii() and site_text.strip().isdigit())
+            or len(site_text.strip()) > 18
+        ):
             raise ValidationError("site_id", "give the site's id")
         site = await run_in_threadpool(get_place, session, SiteRow, int(site_text), "site")
         data = await upload.read(MAX_CSV_BYTES + 1)

@@ -135,7 +135,7 @@ def _queue(session: Session, runner: ImportRunner, importer: Importer, job: Impo
 
 
 def _site_id(value: str | None) -> int:
-    if value is None or not value.strip().isdigit():
+    if value is None or not (value.isascii() and value.strip().isdigit()):
         raise ValidationError("site_id", "give the id of the site to import into")
     return int(value)
 

@@ -28,7 +28,7 @@ class BodyLimit:
         path: str = scope["path"]
         limit = self.max_upload if path.startswith(UPLOAD_PREFIXES) else self.max_body
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
             return
         seen = 0

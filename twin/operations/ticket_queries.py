@@ -84,7 +84,7 @@ def list_tickets(session: Session, f: TicketFilter) -> tuple[list[TicketRow], st
     if f.device_id is not None:
         query = query.where(TicketRow.device_id == f.device_id)
     if f.cursor is not None:
-        if not f.cursor.isdigit() or len(f.cursor) > 18:
+        if not (f.cursor.isascii() and f.cursor.isdigit()) or len(f.cursor) > 18:
             raise ValidationError("cursor", "pass back the 'next' value of the previous page")
         query = query.where(TicketRow.id < int(f.cursor))
     rows = list(session.scalars(query.order_by(TicketRow.id.desc()).limit(f.limit + 1)))
