@@ -175,12 +175,12 @@ def main() -> None:
         ):
             token = tc.post("/api/auth/login", json={"username": "bench", "password": PASSWORD}).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
-            api_engine = tc.app.state.runtime.engine  # type: ignore[attr-defined]
+            runtime = tc.app.state.runtime  # type: ignore[attr-defined]
 
             def asker(target: list[str]) -> Callable[[int], Any]:
                 return lambda i: tc.get(target[i], headers=headers)
 
-            cases = {name: capture(api_engine, asker(t), args.repeat) for name, t in targets.items()}
+            cases = {name: capture(runtime, asker(t), args.repeat) for name, t in targets.items()}
         with api_server(settings, url, cluster.conninfo("bench"), cases) as client:
             table = Table(title=f"graph look-ups · {args.devices:,} devices · {args.repeat} runs each (ms)")
             for column in (

@@ -22,8 +22,10 @@ from urllib.parse import parse_qs
 
 import orjson
 import psycopg
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from twin.runtime import Runtime
 
 PREFIX = "/bare/"
 ACCOUNT = re.compile(r"\bFROM users\b")
@@ -35,21 +37,26 @@ Replay = list[list[Statement]]
 
 
 @contextmanager
-def recording(engine: Engine) -> Iterator[list[Statement]]:
-    """Collect the statements sent through ``engine`` while the block runs."""
+def recording(runtime: Runtime) -> Iterator[list[Statement]]:
+    """Collect the statements the server sends while the block runs: through its engine and its event loop's reader."""
     sent: list[Statement] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         sent.append((statement, parameters))
 
-    event.listen(engine, "before_cursor_execute", note)
+    def watch(statement: str, parameters: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(runtime.engine, "before_cursor_execute", note)
+    runtime.reader.watchers.append(watch)
     try:
         yield sent
     finally:
-        event.remove(engine, "before_cursor_execute", note)
+        event.remove(runtime.engine, "before_cursor_execute", note)
+        runtime.reader.watchers.remove(watch)
 
 
-def capture(engine: Engine, ask: Callable[[int], Any], count: int) -> Replay:
+def capture(runtime: Runtime, ask: Callable[[int], Any], count: int) -> Replay:
     """Ask questions ``0..count-1`` through the API in-process; return the SQL each one ran.
 
     The account's own query is left out (a warm server keeps the principal), and the asking is
@@ -57,7 +64,7 @@ def capture(engine: Engine, ask: Callable[[int], Any], count: int) -> Replay:
     """
     replay: Replay = []
     for i in range(count):
-        with recording(engine) as sent:
+        with recording(runtime) as sent:
             response = ask(i)
         assert response.status_code == 200, response.text
         replay.append([(sql, params) for sql, params in sent if not ACCOUNT.search(sql)])

@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
                 await app.state.telemetry.stop()
             app.state.imports.close()
             security.stop()
+            await runtime.reader.close()
             runtime.engine.dispose()
 
     app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan)

@@ -19,7 +19,8 @@ from twin.auth.ratelimit import FailureLimiter
 from twin.events import EventBus
 from twin.services.endpoints import BrokerAddress
 from twin.settings import Settings
-from twin.store.engine import session_factory
+from twin.store.engine import driver_conninfo, session_factory
+from twin.store.reader import Reader
 
 
 @dataclass
@@ -53,3 +54,8 @@ class Runtime:
         Their connection is taken when the first statement runs, in the thread that runs it.
         """
         return session_factory(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+    @cached_property
+    def reader(self) -> Reader:
+        """The event loop's connections for the hot read-only lists (``twin.store.reader``)."""
+        return Reader(driver_conninfo(self.engine), self.engine.dialect)

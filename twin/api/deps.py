@@ -9,14 +9,18 @@ Both close (commit) before the response is sent (``scope="function"``): a client
 
 A read-only route whose caller's principal the server keeps (``twin.auth.principal_cache``) is
 authenticated on the event loop, with no thread and no database: its session connects when the
-route's first statement runs, in the route's thread. That path is the hot one (lists, look-ups,
-the view's fetches); every other request opens and authenticates in one hop to the thread pool.
+route's first statement runs, in the route's thread. That path is the hot one (look-ups, the
+view's fetches); every other request opens and authenticates in one hop to the thread pool.
+
+The hottest lists (devices, a subtree, units by address) take ``ReadingDep`` instead: no session
+at all, their one statement awaited on the loop (``twin.store.reader``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
@@ -27,6 +31,7 @@ from twin.auth.authenticate import AuthenticationError, authenticate, known_prin
 from twin.auth.roles import Permission
 from twin.auth.scope import Principal
 from twin.runtime import Runtime
+from twin.store.prepared import Question
 
 F = TypeVar("F", bound=Callable[..., Any])
 READ_ONLY = "twin_read_only"
@@ -135,6 +140,52 @@ async def authenticated_session(request: Request) -> AsyncIterator[Session]:
 
 SessionDep = Annotated[Session, Depends(authenticated_session, scope="function")]
 """The request's session, authenticated: every use case on it sees only the caller's scope."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A read-only list served on the event loop: who asks, and the two ways to the store it may take.
+
+    Its question runs on the loop's reader. The rare follow-up that loads objects through the
+    ORM (why a page came back empty: a missing place is a 404) runs in the thread pool, on a
+    session acting for the same caller.
+    """
+
+    request: Request
+    principal: Principal
+
+    async def one(self, question: Question) -> Sequence[Any]:
+        """Run the question on the loop; return its single row."""
+        return await runtime_of(self.request).reader.one(question)
+
+    async def check(self, check: Callable[[Session], object]) -> None:
+        """Run a check that may raise (404, 422) on an ORM session acting for the caller, in the thread pool."""
+        await run_in_threadpool(self._checked, check)
+
+    def _checked(self, check: Callable[[Session], object]) -> None:
+        with _acting(_session(self.request, True), self.principal) as session:
+            check(session)
+
+
+def _authenticated_principal(request: Request) -> Principal:
+    """Authenticate the long way (an API key, an emergency link, a principal not kept yet) and close the session."""
+    session, stack = _open_authenticated(request, True)
+    with stack:
+        principal: Principal = session.info["principal"]
+    return principal
+
+
+async def reading(request: Request) -> Reading:
+    """Authenticate a hot read-only list: on the loop when the principal is kept, else in one hop to the thread pool."""
+    runtime = runtime_of(request)
+    principal = known_principal(runtime.principals, runtime.signing_key, request.headers.get("authorization"))
+    if principal is None:
+        principal = await run_in_threadpool(_authenticated_principal, request)
+    return Reading(request, principal)
+
+
+ReadingDep = Annotated[Reading, Depends(reading)]
+"""A hot read-only list's caller and its ways to the store (see :class:`Reading`)."""
 
 
 async def get_principal(session: SessionDep) -> Principal:

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from twin.api.deps import SessionDep, read_only
+from twin.api.deps import ReadingDep, SessionDep, read_only
 from twin.errors import ValidationError
 from twin.graph import device_list, queries
 from twin.graph import devices as uc
@@ -52,9 +52,8 @@ def _polygon(text: str | None) -> dict[str, Any] | None:
 
 
 @router.get("/devices", response_model=DevicePage)
-@read_only
-def list_devices(
-    session: SessionDep,
+async def list_devices(
+    reading: ReadingDep,
     under: Annotated[Id | None, Query(description="A site, building, floor or space id: its whole subtree.")] = None,
     kind: Annotated[list[str] | None, Query()] = None,
     health: Annotated[list[str] | None, Query()] = None,
@@ -68,7 +67,10 @@ def list_devices(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=device_list.MAX_LIMIT)] = 100,
 ) -> Response:
-    """List devices by place, kind, health and geometry; cursor-paginated (pass ``next`` as ``cursor``)."""
+    """List devices by place, kind, health and geometry; cursor-paginated (pass ``next`` as ``cursor``).
+
+    Served on the event loop (``ReadingDep``): the view asks it for every floor it shows.
+    """
     centre = _floats("near", near, 2)
     q = device_list.DeviceQuery(
         under=under,
@@ -84,8 +86,11 @@ def list_devices(
         cursor=cursor,
         limit=limit,
     )
-    items, next_cursor = device_list.find_devices(session, q)
-    body = b'{"items":' + items + b',"next":' + orjson.dumps(next_cursor) + b"}"
+    asked = device_list.ask(reading.principal, q)
+    page, next_cursor = asked.answer(await reading.one(asked.question))
+    if not page.found:
+        await reading.check(lambda session: device_list.explain_empty(session, q))
+    body = b'{"items":' + page.items + b',"next":' + orjson.dumps(next_cursor) + b"}"
     return Response(body, media_type="application/json")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
@@ -34,9 +35,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def out_of_range(request: Request, exc: DataError) -> JSONResponse:
         # A value the schema let through but the database cannot hold (a number too large, a bad
         # encoding): the request is wrong, not the server.
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "value out of range"
-        return JSONResponse({"detail": f"a value in the request cannot be stored: {reason}"}, status_code=422)
+        return _cannot_hold(exc.orig)
+
+    @app.exception_handler(psycopg.DataError)
+    async def out_of_range_on_loop(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        # The same, from a list served on the event loop (``twin.store.reader``), which has no SQLAlchemy.
+        return _cannot_hold(exc)
 
     @app.exception_handler(TwinError)
     async def refused(request: Request, exc: TwinError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+def _cannot_hold(error: BaseException | None) -> JSONResponse:
+    reason = str(error).strip().splitlines()[0] if error else "value out of range"
+    return JSONResponse({"detail": f"a value in the request cannot be stored: {reason}"}, status_code=422)

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from twin.api.deps import SessionDep, read_only
+from twin.api.deps import ReadingDep, SessionDep, read_only
 from twin.graph import place_page, queries
 from twin.graph import places as uc
 from twin.graph.views import place_items, places_public
@@ -113,10 +113,14 @@ def list_children(session: SessionDep, place_id: Id) -> Response:
 
 
 @router.get("/places/{place_id}/subtree", response_model=PlaceList)
-@read_only
-def list_subtree(session: SessionDep, place_id: Id, kind: Annotated[list[str] | None, Query()] = None) -> Response:
-    """List every place under a place, optionally of some levels only."""
-    return _json(queries.subtree(session, place_id, kind or []))
+async def list_subtree(
+    reading: ReadingDep, place_id: Id, kind: Annotated[list[str] | None, Query()] = None
+) -> Response:
+    """List every place under a place, optionally of some levels only (served on the event loop)."""
+    items, count = place_page.read(await reading.one(queries.subtree(reading.principal, place_id, kind or [])))
+    if not count:
+        await reading.check(lambda session: uc.get_place(session, PlaceRow, place_id, "place"))
+    return _json(items)
 
 
 @router.get("/places/{place_id}/ancestors", response_model=PlaceList)
@@ -149,7 +153,10 @@ def delete_place(session: SessionDep, place_id: Id) -> None:
 
 
 @router.get("/units", response_model=PlaceList)
-@read_only
-def find_units(session: SessionDep, address: str, site_id: Id | None = None) -> Response:
-    """Find household units by their address, in any common spelling (3-2-1801, 3栋2单元1801室, 3#2-1801)."""
-    return _json(queries.units_listed(session, address, site_id))
+async def find_units(reading: ReadingDep, address: str, site_id: Id | None = None) -> Response:
+    """Find household units by their address, in any common spelling (3-2-1801, 3栋2单元1801室, 3#2-1801).
+
+    Served on the event loop: the search box asks at every key.
+    """
+    items, _count = place_page.read(await reading.one(queries.units_listed(reading.principal, address, site_id)))
+    return _json(items)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from twin.auth.scope import Principal
 from twin.auth.tokens import VerifiedAccessTokens
+from twin.store.engine import driver_conninfo
 from twin.store.models import PlaceRow
 from twin.store.security import GrantRow, UserRow
 
@@ -100,7 +101,7 @@ class SecurityListener:
     """A thread that LISTENs on the store's security channel and empties the cache on each notice."""
 
     def __init__(self, engine: Engine, cache: PrincipalCache, *, retry_s: float = 1.0) -> None:
-        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.conninfo = driver_conninfo(engine)
         self.cache = cache
         self.retry_s = retry_s
         self._stop = threading.Event()

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
     Integer,
@@ -31,14 +32,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from twin.auth.scope import device_condition, scope_key
+from twin.auth.scope import Principal
 from twin.errors import ValidationError
 from twin.graph import device_page
 from twin.graph.devices import get_device
 from twin.graph.geometry import LOCAL_SRID, parse
 from twin.graph.places import get_place
 from twin.store.models import DeviceRow, PlaceRow
-from twin.store.prepared import run_one, spread, value, values_of
+from twin.store.prepared import Question, spread, value, values_of
 
 MAX_LIMIT = 1000
 _ROOT = aliased(PlaceRow, name="root")
@@ -102,8 +103,29 @@ class _Shape:
     limit: int
 
 
-def find_devices(session: Session, q: DeviceQuery) -> tuple[bytes, str | None]:
-    """Return a page of devices as a JSON array (with ``distance`` when a point was given) and the next cursor."""
+@dataclass(frozen=True)
+class DeviceAsk:
+    """A device list asked: its question for the store, and how to read the answer into a page and a cursor."""
+
+    query: DeviceQuery
+    question: Question
+    ranked: bool
+    nearest: bool
+
+    def answer(self, row: Sequence[Any]) -> tuple[device_page.Page, str | None]:
+        """Return the page the question's row holds and the cursor of the next one (None at the end)."""
+        page = device_page.read(row)
+        if self.nearest or page.found <= self.query.limit or page.last_id is None:
+            return page, None
+        return page, encode_cursor(page.last_id, page.last_distance if self.ranked else None)
+
+
+def ask(principal: Principal, q: DeviceQuery) -> DeviceAsk:
+    """Check a device list's filters and make its question; the page holds ``distance`` when a point was given.
+
+    Built from the caller's principal alone, with no session and no I/O: the server asks it on
+    its event loop (``twin.api.deps.Reading``).
+    """
     _check(q)
     polygon = parse("polygon", q.polygon, ("Polygon", "MultiPolygon"))
     point: Literal["near", "device"] | None = (
@@ -112,7 +134,7 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[bytes, str | None]:
     ranked = point is not None and q.nearest is None
     after = None if q.cursor is None or (point is not None and not ranked) else decode_cursor(q.cursor, ranked)
     shape = _Shape(
-        scope_key(session),
+        principal.grants,
         q.under is not None,
         len(q.kinds),
         len(q.health),
@@ -124,16 +146,13 @@ def find_devices(session: Session, q: DeviceQuery) -> tuple[bytes, str | None]:
         q.include_retired,
         q.limit,
     )
-    values = _values(q, polygon, after)
     size = q.limit if shape.nearest is None else shape.nearest
 
     def build() -> Select[Any]:
-        return device_page.statement(_statement(session, shape), size, by_distance=point is not None)
+        return device_page.statement(_statement(principal, shape), size, by_distance=point is not None)
 
-    page = _explained(session, q, device_page.read(run_one(session, ("devices", shape), build, values)))
-    if shape.nearest is not None or page.found <= q.limit or page.last_id is None:
-        return page.items, None
-    return page.items, encode_cursor(page.last_id, page.last_distance if ranked else None)
+    question = Question(("devices", shape), build, _values(q, polygon, after))
+    return DeviceAsk(q, question, ranked, shape.nearest is not None)
 
 
 def _values(q: DeviceQuery, polygon: BaseGeometry | None, after: tuple[float | None, int] | None) -> dict[str, Any]:
@@ -160,13 +179,13 @@ def _values(q: DeviceQuery, polygon: BaseGeometry | None, after: tuple[float | N
     return values
 
 
-def _statement(session: Session, shape: _Shape) -> Select[Any]:
+def _statement(principal: Principal, shape: _Shape) -> Select[Any]:
     """Build the statement of a shape, with a placeholder for each of its values (see ``_values``)."""
-    stmt: Select[Any] = select(DeviceRow.id).where(device_condition(session, DeviceRow.path, DeviceRow.kind))
+    stmt: Select[Any] = select(DeviceRow.id).where(principal.device_filter(DeviceRow.path, DeviceRow.kind))
     if not shape.include_retired:
         stmt = stmt.where(DeviceRow.retired_at.is_(None))
     root, origin = _ROOT, _ORIGIN
-    under = value("under", Integer())
+    under = value("under", BigInteger())
     if shape.under:
         live_root = (root.id == under) & root.retired_at.is_(None)
         stmt = stmt.where(DeviceRow.path.op("<@")(select(root.path).where(live_root).scalar_subquery()))
@@ -174,10 +193,10 @@ def _statement(session: Session, shape: _Shape) -> Select[Any]:
         stmt = stmt.where(DeviceRow.kind.in_(values_of("kind", String(), shape.kinds)))
     if shape.health:
         stmt = stmt.where(DeviceRow.health.in_(values_of("health", String(), shape.health)))
-    near_device = value("near_device", Integer())
+    near_device = value("near_device", BigInteger())
     centre: ColumnElement[Any] | None = None
     if shape.point == "device":
-        seen = (origin.id == near_device) & device_condition(session, origin.path, origin.kind)
+        seen = (origin.id == near_device) & principal.device_filter(origin.path, origin.kind)
         stmt = stmt.where(DeviceRow.site_id == select(origin.site_id).where(seen).scalar_subquery())
         centre = select(func.ST_Force2D(origin.position_local)).where(seen).scalar_subquery()
     elif shape.point == "near":
@@ -192,7 +211,7 @@ def _statement(session: Session, shape: _Shape) -> Select[Any]:
     if shape.bbox:
         corners = (value(name, Float()) for name in ("x0", "y0", "x1", "y1"))
         stmt = stmt.where(DeviceRow.position_local.op("&&")(func.ST_MakeEnvelope(*corners, LOCAL_SRID)))
-    after_id = value("after_id", Integer())
+    after_id = value("after_id", BigInteger())
     if centre is None:
         stmt = stmt.add_columns(null().label("distance"))
         if shape.cursor:
@@ -269,11 +288,13 @@ def _check(q: DeviceQuery) -> None:
         raise ValidationError("radius", "give a positive radius in metres with a point, or nearest=N")
 
 
-def _explained(session: Session, q: DeviceQuery, page: device_page.Page) -> device_page.Page:
-    """Return a non-empty page as is; for an empty one, say why when a named object is the reason."""
-    if not page.found:
-        if q.under is not None:
-            get_place(session, PlaceRow, q.under, "place")
-        if q.near_device is not None and get_device(session, q.near_device).position_local is None:
-            raise ValidationError("near_device", f"device {q.near_device} has no position")
-    return page
+def explain_empty(session: Session, q: DeviceQuery) -> None:
+    """Say why a list came back empty when a named object is the reason (404 for a place, 422 for a device).
+
+    Asked only for an empty page: a place or device that is missing, retired or out of the
+    caller's scope matches nothing in the page's statement instead of being loaded first.
+    """
+    if q.under is not None:
+        get_place(session, PlaceRow, q.under, "place")
+    if q.near_device is not None and get_device(session, q.near_device).position_local is None:
+        raise ValidationError("near_device", f"device {q.near_device} has no position")

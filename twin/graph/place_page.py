@@ -15,12 +15,12 @@ from sqlalchemy import Select, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from twin.graph.sql_json import identifiers, steps
-from twin.store.prepared import run_one
+from twin.store.prepared import Question
 
 ITEM = f"""json_build_object(
     'id', p.id, 'kind', p.kind, 'name', p.name, 'code', p.code, 'parent_id', p.parent_id,
-    'path', {steps('p.path')}, 'properties', coalesce(p.properties, '{{}}'::jsonb),
-    'identifiers', {identifiers('place_id', 'p.id')}
+    'path', {steps("p.path")}, 'properties', coalesce(p.properties, '{{}}'::jsonb),
+    'identifiers', {identifiers("place_id", "p.id")}
 )"""
 """One place as JSON (what every level has, ``PlacePublic``), from its row ``p`` of ``places``."""
 _PLACES = table("places").alias("p")
@@ -44,11 +44,9 @@ def render(session: Session, stmt: Select[Any, Any]) -> tuple[bytes, int]:
     return read(session.connection().execute(statement(stmt)).one())
 
 
-def render_shape(
-    session: Session, key: Hashable, build: Callable[[], Select[Any, Any]], values: Mapping[str, Any]
-) -> tuple[bytes, int]:
-    """Run the :func:`statement` of a shape, built once (``twin.store.prepared``), with this request's values."""
-    return read(run_one(session, key, lambda: statement(build()), values))
+def shaped(key: Hashable, build: Callable[[], Select[Any, Any]], values: Mapping[str, Any]) -> Question:
+    """Ask the :func:`statement` of a shape, built once (``twin.store.prepared``), with this request's values."""
+    return Question(key, lambda: statement(build()), values)
 
 
 def read(row: Sequence[Any]) -> tuple[bytes, int]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, String, and_, func, or_, select, text
+from sqlalchemy import BigInteger, ColumnElement, Row, Select, String, and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
-from twin.auth.scope import device_condition, place_condition, principal_of, scope_key
+from twin.auth.scope import Principal, device_condition, place_condition, principal_of
 from twin.errors import ValidationError
 from twin.graph import place_page
 from twin.graph.addresses import parse_address
@@ -21,7 +21,7 @@ from twin.graph.devices import get_device
 from twin.graph.geometry import LOCAL_SRID
 from twin.graph.places import get_place
 from twin.store.models import DeviceRow, FloorRow, PlaceRow, RelationRow, SpaceRow
-from twin.store.prepared import spread, value, values_of
+from twin.store.prepared import Question, spread, value, values_of
 
 PLACE_LISTING = (
     PlaceRow.id,
@@ -66,27 +66,25 @@ def children(session: Session, place_id: int) -> bytes:
     return _listed(session, place_id, stmt)
 
 
-def subtree(session: Session, place_id: int, kinds: Sequence[str] = ()) -> bytes:
-    """Return every place under a place (itself excluded), by path, with one indexed ltree query, as a JSON array.
+def subtree(principal: Principal, place_id: int, kinds: Sequence[str] = ()) -> Question:
+    """Ask for every place under a place (itself excluded), by path, with one indexed ltree query.
 
-    Its statement is kept by shape (``twin.store.prepared``): a screen asks it at every step down.
+    Its answer is a ``place_page`` row; an empty one is explained by loading the place (404 if
+    unseen). Kept by shape (``twin.store.prepared``): a screen asks it at every step down.
     """
-    values = {"place": place_id, **spread("kind", kinds)}
 
     def build() -> Select[Any, Any]:
-        place = value("place", Integer())
+        place = value("place", BigInteger())
         stmt = select(PlaceRow.id, PlaceRow.path.label("sort")).where(
             PlaceRow.path.op("<@")(_live(place)),
             PlaceRow.id != place,
             PlaceRow.retired_at.is_(None),
-            place_condition(session, PlaceRow.path),
+            principal.place_filter(PlaceRow.path),
         )
         return stmt.where(PlaceRow.kind.in_(values_of("kind", String(), len(kinds)))) if kinds else stmt
 
-    items, count = place_page.render_shape(session, ("subtree", scope_key(session), len(kinds)), build, values)
-    if not count:
-        get_place(session, PlaceRow, place_id, "place")
-    return items
+    values = {"place": place_id, **spread("kind", kinds)}
+    return place_page.shaped(("subtree", principal.grants, len(kinds)), build, values)
 
 
 def ancestors(session: Session, place_id: int) -> list[Row[Any]]:
@@ -146,22 +144,24 @@ def households_fed_by(session: Session, device_id: int) -> list[SpaceRow]:
 
 def find_unit(session: Session, address: str, site_id: int | None = None) -> list[SpaceRow]:
     """Return the units an address names (one per site that has it), in any common spelling."""
-    return list(session.scalars(_units(session, select(SpaceRow), _unit_criteria(address, site_id))))
+    visible = place_condition(session, SpaceRow.path)
+    return list(session.scalars(_units(visible, select(SpaceRow), _unit_criteria(address, site_id))))
 
 
-def units_listed(session: Session, address: str, site_id: int | None = None) -> bytes:
-    """Return the units an address names as a JSON array of ``PlacePublic`` items (the address search's list).
+def units_listed(principal: Principal, address: str, site_id: int | None = None) -> Question:
+    """Ask for the units an address names, as ``place_page`` items (the address search's list).
 
-    Its statement is kept by shape (``twin.store.prepared``): the search box asks it at every key.
+    An address that is no unit address is refused here, before anything is asked. Kept by shape
+    (``twin.store.prepared``): the search box asks it at every key.
     """
     values = _unit_criteria(address, site_id)
 
     def build() -> Select[Any, Any]:
         placeholders = {name: value(name, _UNIT_COLUMNS[name].type) for name in values}
         stmt: Any = select(SpaceRow.id, SpaceRow.id.label("sort"))
-        return _units(session, stmt, placeholders)
+        return _units(principal.place_filter(SpaceRow.path), stmt, placeholders)
 
-    return place_page.render_shape(session, ("units", scope_key(session), frozenset(values)), build, values)[0]
+    return place_page.shaped(("units", principal.grants, frozenset(values)), build, values)
 
 
 _UNIT_COLUMNS: dict[str, Any] = {
@@ -188,11 +188,9 @@ def _unit_criteria(address: str, site_id: int | None) -> dict[str, Any]:
     return criteria
 
 
-def _units(session: Session, stmt: Select[Any], criteria: dict[str, Any]) -> Select[Any]:
-    """Narrow a statement to the live units matching the criteria (values, or placeholders for them)."""
-    stmt = stmt.where(
-        SpaceRow.space_kind == "unit", SpaceRow.retired_at.is_(None), place_condition(session, SpaceRow.path)
-    )
+def _units(visible: ColumnElement[bool], stmt: Select[Any], criteria: dict[str, Any]) -> Select[Any]:
+    """Narrow a statement to the live units the caller sees matching the criteria (values, or placeholders for them)."""
+    stmt = stmt.where(SpaceRow.space_kind == "unit", SpaceRow.retired_at.is_(None), visible)
     for name, given in criteria.items():
         stmt = stmt.where(_UNIT_COLUMNS[name] == given)
     return stmt.order_by(SpaceRow.id)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -38,17 +39,27 @@ def make_engine(url: str) -> Engine:
 
 
 def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """Refuse a pooled connection whose socket has something to read: the pool then opens another.
+    """Refuse a pooled connection the server has left: the pool then opens another."""
+    if server_left(dbapi_connection):
+        raise DisconnectionError("the server closed the connection")
+
+
+def server_left(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    """Tell whether an idle connection is closed or its socket has something to read.
 
     An idle connection between two statements receives nothing unless the server is leaving
     (PostgreSQL sends the reason, then closes). A false alarm costs one new connection.
     """
-    if dbapi_connection.closed:
-        raise DisconnectionError("the connection was closed")
+    if connection.closed:
+        return True
     poller = select.poll()
-    poller.register(dbapi_connection.fileno(), select.POLLIN)
-    if poller.poll(0):
-        raise DisconnectionError("the server closed the connection")
+    poller.register(connection.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def driver_conninfo(engine: Engine) -> str:
+    """Return the engine's database as psycopg's own connection string, for connections outside the pool."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @contextmanager

@@ -21,7 +21,6 @@ from threading import Lock
 from typing import Any
 
 from sqlalchemy import BindParameter, Dialect, bindparam
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
@@ -125,10 +124,19 @@ STATEMENTS = Statements()
 """The process's statements: their text depends only on the code and the shape, never on the database."""
 
 
-def run_one(
-    session: Session, key: Hashable, build: Callable[[], ClauseElement], values: Mapping[str, Any]
-) -> Sequence[Any]:
-    """Run a shape's statement with these values on the session's connection; return its single row."""
-    connection = session.connection()
-    prepared = STATEMENTS.get(key, build, connection.dialect)
-    return connection.exec_driver_sql(prepared.sql, prepared.parameters(values)).one()
+@dataclass(frozen=True)
+class Question:
+    """One request's statement: its shape's key, how to build the shape's statement, and this request's values.
+
+    Built from the caller's principal alone, so that it is asked and run on the server's
+    event loop's reader (``twin.store.reader``) without a session or a thread.
+    """
+
+    key: Hashable
+    build: Callable[[], ClauseElement]
+    values: Mapping[str, Any]
+
+    def prepared(self, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+        """Return the driver's text and parameters, building the shape's statement if it is new."""
+        prepared = STATEMENTS.get(self.key, self.build, dialect)
+        return prepared.sql, prepared.parameters(self.values)
