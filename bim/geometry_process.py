@@ -147,7 +147,10 @@ class GeometryProcess:
     """The GLBs of one file, tessellated by worker processes, each a share, and written here."""
 
     def __init__(self, path: Path, out_dir: Path, georef: BimGeoref | None, progress: Progress | None) -> None:
-        """Hand the job to the workers at once: they parse while the caller parses and reads the structure."""
+        """Hand the job to the workers at once: they parse while the caller parses and reads the structure.
+
+        ``georef`` is not theirs: no georeference moves the GLBs (:mod:`bim.geometry_worker`).
+        """
         self._out_dir = out_dir
         self._progress = progress
         self._lock = threading.Lock()
@@ -163,7 +166,7 @@ class GeometryProcess:
             assert worker.stdin is not None
             try:
                 with worker.stdin as job:
-                    pickle.dump((str(path), georef, share, count), job)
+                    pickle.dump((str(path), share, count), job)
             except BrokenPipeError:  # the worker died waiting: its relay reports it as the stage's failure
                 pass
         self._relays = [

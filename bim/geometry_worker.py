@@ -3,12 +3,15 @@
 
 Started ahead of its job by :mod:`bim.geometry_process`, it imports ifcopenshell, tessellates a
 tiny model (:mod:`bim.geometry_warmup`) unless its job is already there, and waits. The job is a
-pickled ``(path, georef, share, shares)``: tessellate share number ``share`` of the
-file's elements split ``shares`` ways (:func:`bim.geometry_shares.split`; all of them when it is
-one). On stdout it says ``("ready", None)`` once imported and warmed up, then ``("progress", percent)`` as it
-goes and ``("done", Tessellation)`` or ``("failed", why)``; nothing else may write there: anything
-printed goes to stderr instead. The parent writes the GLBs from every share's part; it checked
-the file, and kills this worker if the file or the structure fails. Once its last word is sent it
+pickled ``(path, share, shares)``: tessellate share number ``share`` of the file's elements split
+``shares`` ways (:func:`bim.geometry_shares.split`; all of them when it is one). GLBs are in the
+model's world frame, re-centred when it is far from the origin: the worker judges that offset
+alone, without reading the georeference (PROJ's set-up took 2–3 ms of a small file's critical
+path), since no georeference moves it. On stdout it says ``("ready", None)`` once imported and
+warmed up, then ``("progress", percent)`` as it goes and ``("done", Tessellation)`` or
+``("failed", why)``; nothing else may write there: anything printed goes to stderr instead. The
+parent writes the GLBs from every share's part; it checked the file, and kills this worker if the
+file or the structure fails. Once its last word is sent it
 leaves at once, without the interpreter's teardown (ifcopenshell's and the kernel's modules took
 80–100 ms to unload, while the parent waited to reap it and the next spare started beside it).
 """
@@ -28,7 +31,8 @@ from bim.frame import Frame
 from bim.geometry import tessellate
 from bim.geometry_shares import split
 from bim.geometry_warmup import warm_up
-from bim.reader import locate
+from bim.georef import recentring_offset
+from bim.reader import anchor_positions
 
 
 def main() -> None:
@@ -39,8 +43,8 @@ def main() -> None:
         _warm_up()
     try:
         _send(out, ("ready", None))
-        path, georef, share, shares = pickle.load(sys.stdin.buffer)
-        _send(out, _run(path, georef, share, shares, out))
+        path, share, shares = pickle.load(sys.stdin.buffer)
+        _send(out, _run(path, share, shares, out))
     except (EOFError, BrokenPipeError):  # the parent went away (a spare nobody needed): nothing to say
         pass
     sys.stderr.flush()
@@ -54,7 +58,7 @@ def _warm_up() -> None:
         return
 
 
-def _run(path: str, georef: object, share: int, shares: int, out: IO[bytes]) -> tuple[str, object]:
+def _run(path: str, share: int, shares: int, out: IO[bytes]) -> tuple[str, object]:
     sent = -1
     started = _cpu_s()
 
@@ -67,7 +71,7 @@ def _run(path: str, georef: object, share: int, shares: int, out: IO[bytes]) -> 
 
     try:
         model = ifcopenshell.open(path)
-        offset = locate(model, Frame(model), georef).offset  # type: ignore[arg-type]
+        offset = recentring_offset(anchor_positions(model, Frame(model)))
         mine = split(model, shares)[share] if shares > 1 else None
         part = tessellate(model, offset, progress, share=mine)
     except Exception as exc:  # noqa: BLE001 - the whole stage failed: the parent is told why, keeps the old files

@@ -18,7 +18,7 @@ from bim.devices import read_devices
 from bim.errors import IfcImportError
 from bim.frame import Entity, Frame, plain, storey_of
 from bim.georef import read_georef
-from bim.model import BimBuilding, BimGeoref, BimModel, BimSite, BimSpace, BimStorey, BimZone
+from bim.model import BimBuilding, BimGeoref, BimModel, BimSite, BimSpace, BimStorey, BimZone, Point3
 from bim.source import open_ifc
 from bim.spaces import space_shapes
 from bim.walking import walking_edges
@@ -81,10 +81,13 @@ def read_model(
 
 def locate(model: ifcopenshell.file, frame: Frame, georef: BimGeoref | None = None) -> BimGeoref:
     """Return the model's georeference, its re-centring judged on sites, buildings and spaces."""
+    return read_georef(model, unit_scale=frame.scale, positions=anchor_positions(model, frame), given=georef)
+
+
+def anchor_positions(model: ifcopenshell.file, frame: Frame) -> list[Point3]:
+    """Return where the sites, buildings and spaces stand: the model's re-centring is judged on them alone."""
     anchors = [*model.by_type("IfcSite"), *model.by_type("IfcBuilding"), *model.by_type("IfcSpace")]
-    return read_georef(
-        model, unit_scale=frame.scale, positions=[frame.raw_position(p) for p in anchors], given=georef
-    )
+    return [frame.raw_position(p) for p in anchors]
 
 
 def check_model(model: ifcopenshell.file, path: Path) -> None:
