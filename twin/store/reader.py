@@ -1,11 +1,11 @@
 """The hot read-only lists, run on the server's event loop by their own few asynchronous connections.
 
-A list whose SQL takes a millisecond spent as long again getting there through the thread pool:
-the hop to a worker thread and back, and the two threads taking turns at the interpreter
-(measured on the floor's smoke detectors at 100,000 devices: 3.3 ms p50 through the ORM's
-session in a thread, 1.7 ms for the same statement awaited on the loop). The reader runs a
-:class:`~twin.store.prepared.Question` (SQL that SQLAlchemy built and compiled, so the store still
-has one way of writing SQL) on an autocommit psycopg connection of its own, awaited on the loop.
+A list whose SQL takes a millisecond spent a good part of as long again getting there through
+the thread pool: the hop to a worker thread and back, and the two threads taking turns at the
+interpreter. The reader runs a :class:`~twin.store.prepared.Question` (SQL that SQLAlchemy
+built and compiled, so the store still has one way of writing SQL) on an autocommit psycopg
+connection of its own, awaited on the loop; the graph benchmark puts the gain at 0-27 % of the
+API's ratio to the bare SQL (docs/graph.md).
 
 It holds at most ``size`` connections, opened when first needed and bound to the loop that opened
 them: a server has one loop for its life, a test client one per ``with``, and connections of a
