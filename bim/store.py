@@ -115,8 +115,9 @@ class IfcImporter:
     def run(self, context: ImportContext) -> ImportOutcome:
         """Store one model's graph and commit it, then stage its GLBs for the job's commit."""
         request = context.request
-        given = context.head_start
-        early = given if isinstance(given, EarlyGeometry) else self.begin(request, context.assets)
+        early = context.head_start
+        if not isinstance(early, EarlyGeometry):  # the runner begins every job of a BeginsEarly importer
+            raise TypeError("an IFC import runs after IfcImporter.begin, with what it returned as head_start")
         options, incoming = early.options, early.out
         graph: list[tuple[SyncState, list[str], int]] = []
 
@@ -135,8 +136,6 @@ class IfcImporter:
                 _write_manifest(pending, state, geometry, request.file_name)
         finally:
             shutil.rmtree(incoming, ignore_errors=True)
-            if early is not given:
-                early.close()
         counts = _counts(state, geometry) | {"walk_edges": walks}
         summary = state.changes.summary() | {"model": state.key, "georef": _georef_summary(model.georef)}
         summary["geometry"] = _geometry_summary(geometry)

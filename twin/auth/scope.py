@@ -111,12 +111,6 @@ def principal_of(session: Session) -> Principal | None:
     return principal
 
 
-def scope_key(session: Session) -> tuple[Grant, ...] | None:
-    """Return what the conditions below depend on, for statements kept by shape (``twin.store.prepared``)."""
-    principal = principal_of(session)
-    return None if principal is None else principal.grants
-
-
 def place_condition(session: Session, path_column: Any) -> ColumnElement[bool]:
     """Return the visibility condition for places on this session (always true for the system)."""
     principal = principal_of(session)

@@ -48,7 +48,7 @@ class ImportRunner:
 
     def create(self, request: ImportRequest, site_path: str | None = None) -> int:
         """Record a queued job for a request and return its id; refuse bad options before any work."""
-        self.registry.get(request.kind).check_options(request.options)
+        self._checked(request)
         return create_job(self.engine, self.events, request, site_path)
 
     def submit(self, request: ImportRequest, site_path: str | None = None) -> int:
@@ -66,9 +66,7 @@ class ImportRunner:
 
         An importer that begins early (:class:`BeginsEarly`) begins before the job is recorded.
         """
-        importer = self.registry.get(request.kind)
-        importer.check_options(request.options)
-        head_start = self._begin(importer, request)
+        head_start = self._begin(self._checked(request), request)
         try:
             job_id = create_job(self.engine, self.events, request, None)
         except BaseException:
@@ -151,6 +149,12 @@ class ImportRunner:
         finally:
             if closing is not None:
                 closing.close()
+
+    def _checked(self, request: ImportRequest) -> Importer:
+        """Return the request's importer once it has accepted the request's options."""
+        importer = self.registry.get(request.kind)
+        importer.check_options(request.options)
+        return importer
 
     def _begin(self, importer: Importer, request: ImportRequest) -> HeadStart | None:
         return importer.begin(request, self.assets) if isinstance(importer, BeginsEarly) else None
