@@ -91,6 +91,8 @@ def test_api_keys_act_as_their_account_until_revoked(client: TestClient, make_us
         assert me.status_code == 200 and me.json()["username"] == "simulator" and me.json()["via"] == "apikey"
     assert client.delete(f"/api/apikeys/{created['prefix']}").status_code == 204
     assert client.get("/api/me", headers={"X-API-Key": created["key"]}).status_code == 401
+    # The hot lists, served on the event loop, heed a key over the client's own token too.
+    assert client.get("/api/devices", headers={"X-API-Key": created["key"]}).status_code == 401
 
 
 def test_oversized_bodies_are_refused(client: TestClient) -> None:

@@ -7,10 +7,11 @@ authenticate by themselves (login, refresh, emergency links).
 Both close (commit) before the response is sent (``scope="function"``): a client that has its
 201 can read what it wrote, and a commit that fails is a 500, never a success already answered.
 
-A read-only route whose caller's principal the server keeps (``twin.auth.principal_cache``) is
-authenticated on the event loop, with no thread and no database: its session connects when the
-route's first statement runs, in the route's thread. That path is the hot one (look-ups, the
-view's fetches); every other request opens and authenticates in one hop to the thread pool.
+Every protected route is authenticated once, by ``get_principal``, before its session opens. A
+caller whose principal the server keeps (``twin.auth.principal_cache``) is known on the event loop,
+with no thread and no database; anyone else (an API key, an emergency link, a first request) in
+one hop to the thread pool. The session then opens on the loop and connects at the route's first
+statement, in the route's thread; a writing route's commit is its one other hop.
 
 The hottest lists (devices, a subtree, units by address) take ``ReadingDep`` instead: no session
 at all, their one statement awaited on the loop (``twin.store.reader``).
@@ -88,54 +89,71 @@ def _acting(session: Session, principal: Principal) -> Session:
     return session
 
 
-def _open_authenticated(request: Request, read_only: bool) -> tuple[Session, ExitStack]:
-    """Open the request's session and transaction and authenticate in them; raise 401 if that fails."""
-    runtime = runtime_of(request)
-    stack = ExitStack()
-    session = stack.enter_context(_session(request, read_only))
-    try:
-        stack.enter_context(session.begin())
-        principal = authenticate(
-            session,
-            runtime.signing_key,
-            request.headers.get("authorization"),
-            request.headers.get("x-api-key"),
-            runtime.principals,
-        )
-    except AuthenticationError as exc:
-        stack.close()
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.message, headers={"WWW-Authenticate": "Bearer"}) from exc
-    except BaseException:
-        stack.close()
-        raise
-    return _acting(session, principal), stack
+def _authenticated_principal(request: Request) -> Principal:
+    """Authenticate the long way (an API key, an emergency link, a principal not kept yet); 401 if that fails.
 
-
-async def authenticated_session(request: Request) -> AsyncIterator[Session]:
-    """Open the request's transaction and authenticate in it (Authorization: Bearer … or X-API-Key: …).
-
-    One dependency, not two, and asynchronous so that it chooses its hops to the thread pool: one
-    to open and authenticate, one to commit, and none to close a read-only route's session, which
-    has nothing to commit and returns its connection without a round trip.
+    In a short transaction of its own, committed here: what authenticating writes does not wait
+    for the route, nor is it undone by the route's failure.
     """
-    read_only = bool(getattr(request.scope.get("endpoint"), READ_ONLY, False))
-    if read_only:
-        runtime = runtime_of(request)
+    runtime = runtime_of(request)
+    with _session(request, False) as session, session.begin():
+        try:
+            return authenticate(
+                session,
+                runtime.signing_key,
+                request.headers.get("authorization"),
+                request.headers.get("x-api-key"),
+                runtime.principals,
+            )
+        except AuthenticationError as exc:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, exc.message, headers={"WWW-Authenticate": "Bearer"}
+            ) from exc
+
+
+async def get_principal(request: Request) -> Principal:
+    """Return who the request acts for (Authorization: Bearer … or X-API-Key: …), or raise 401.
+
+    Every protected router depends on it, and FastAPI runs it once per request for the route's
+    own dependencies too. A kept principal is found on the event loop, with no thread and no
+    database; anything else takes one hop to the thread pool, and so does an API key, which wins
+    over a token sent beside it.
+    """
+    runtime = runtime_of(request)
+    principal = None
+    if "x-api-key" not in request.headers:
         principal = known_principal(runtime.principals, runtime.signing_key, request.headers.get("authorization"))
-        if principal is not None:
-            with _acting(_session(request, read_only), principal) as session:
-                yield session
-            return
-    session, stack = await run_in_threadpool(_open_authenticated, request, read_only)
+    if principal is None:
+        principal = await run_in_threadpool(_authenticated_principal, request)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def authenticated_session(request: Request, principal: PrincipalDep) -> AsyncIterator[Session]:
+    """Open the request's session acting for the caller: every use case on it sees only their scope.
+
+    Asynchronous so that it chooses its hops to the thread pool: its transaction begins on the
+    loop (the connection is taken at the route's first statement, in the route's thread), one hop
+    commits it, and a read-only route's session, which has nothing to commit and returns its
+    connection without a round trip, closes on the loop.
+    """
+    read_only_route = bool(getattr(request.scope.get("endpoint"), READ_ONLY, False))
+    session = _acting(_session(request, read_only_route), principal)
+    if read_only_route:
+        with session:
+            yield session
+        return
+    stack = ExitStack()
+    stack.enter_context(session)
+    stack.enter_context(session.begin())
     try:
         yield session
     except BaseException as exc:
         await run_in_threadpool(stack.__exit__, type(exc), exc, exc.__traceback__)
         raise
-    if read_only:
-        stack.close()
-    else:
-        await run_in_threadpool(stack.close)
+    await run_in_threadpool(stack.close)
 
 
 SessionDep = Annotated[Session, Depends(authenticated_session, scope="function")]
@@ -167,34 +185,13 @@ class Reading:
             check(session)
 
 
-def _authenticated_principal(request: Request) -> Principal:
-    """Authenticate the long way (an API key, an emergency link, a principal not kept yet) and close the session."""
-    session, stack = _open_authenticated(request, True)
-    with stack:
-        principal: Principal = session.info["principal"]
-    return principal
-
-
-async def reading(request: Request) -> Reading:
-    """Authenticate a hot read-only list: on the loop when the principal is kept, else in one hop to the thread pool."""
-    runtime = runtime_of(request)
-    principal = known_principal(runtime.principals, runtime.signing_key, request.headers.get("authorization"))
-    if principal is None:
-        principal = await run_in_threadpool(_authenticated_principal, request)
+async def reading(request: Request, principal: PrincipalDep) -> Reading:
+    """Give a hot read-only list its caller, authenticated once for the request (see :func:`get_principal`)."""
     return Reading(request, principal)
 
 
 ReadingDep = Annotated[Reading, Depends(reading)]
 """A hot read-only list's caller and its ways to the store (see :class:`Reading`)."""
-
-
-async def get_principal(session: SessionDep) -> Principal:
-    """Return who the request acts for (authenticated with its session)."""
-    principal: Principal = session.info["principal"]
-    return principal
-
-
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 def require(*permissions: Permission) -> Callable[[Principal], Awaitable[Principal]]:
