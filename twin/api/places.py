@@ -1,4 +1,8 @@
-"""Sites, buildings, floors and spaces: read them with their paths, create and change them."""
+"""Sites, buildings, floors and spaces: read them with their paths, create and change them.
+
+The two hot lists, units by address and a subtree, are declared first: FastAPI tries a request's
+path against each route in turn (see ``twin.app.PROTECTED_ROUTERS``).
+"""
 
 from __future__ import annotations
 
@@ -42,6 +46,27 @@ def _listed(session: Session, rows: Sequence[Any]) -> Response:
 def _json(items: bytes) -> Response:
     """Send a list of places that PostgreSQL rendered (see ``twin.graph.place_page``)."""
     return Response(b'{"items":' + items + b"}", media_type="application/json")
+
+
+@router.get("/units", response_model=PlaceList)
+async def find_units(reading: ReadingDep, address: str, site_id: Id | None = None) -> Response:
+    """Find household units by their address, in any common spelling (3-2-1801, 3栋2单元1801室, 3#2-1801).
+
+    Served on the event loop: the search box asks at every key.
+    """
+    items, _count = place_page.read(await reading.one(queries.units_listed(reading.principal, address, site_id)))
+    return _json(items)
+
+
+@router.get("/places/{place_id}/subtree", response_model=PlaceList)
+async def list_subtree(
+    reading: ReadingDep, place_id: Id, kind: Annotated[list[str] | None, Query()] = None
+) -> Response:
+    """List every place under a place, optionally of some levels only (served on the event loop)."""
+    items, count = place_page.read(await reading.one(queries.subtree(reading.principal, place_id, kind or [])))
+    if not count:
+        await reading.check(lambda session: uc.get_place(session, PlaceRow, place_id, "place"))
+    return _json(items)
 
 
 @router.get("/sites", response_model=PlaceList)
@@ -112,17 +137,6 @@ def list_children(session: SessionDep, place_id: Id) -> Response:
     return _json(queries.children(session, place_id))
 
 
-@router.get("/places/{place_id}/subtree", response_model=PlaceList)
-async def list_subtree(
-    reading: ReadingDep, place_id: Id, kind: Annotated[list[str] | None, Query()] = None
-) -> Response:
-    """List every place under a place, optionally of some levels only (served on the event loop)."""
-    items, count = place_page.read(await reading.one(queries.subtree(reading.principal, place_id, kind or [])))
-    if not count:
-        await reading.check(lambda session: uc.get_place(session, PlaceRow, place_id, "place"))
-    return _json(items)
-
-
 @router.get("/places/{place_id}/ancestors", response_model=PlaceList)
 @read_only
 def list_ancestors(session: SessionDep, place_id: Id) -> Response:
@@ -150,13 +164,3 @@ def update_place(session: SessionDep, place_id: Id, body: PlaceUpdate) -> PlaceP
 def delete_place(session: SessionDep, place_id: Id) -> None:
     """Delete an empty place."""
     uc.delete_place(session, place_id)
-
-
-@router.get("/units", response_model=PlaceList)
-async def find_units(reading: ReadingDep, address: str, site_id: Id | None = None) -> Response:
-    """Find household units by their address, in any common spelling (3-2-1801, 3栋2单元1801室, 3#2-1801).
-
-    Served on the event loop: the search box asks at every key.
-    """
-    items, _count = place_page.read(await reading.one(queries.units_listed(reading.principal, address, site_id)))
-    return _json(items)
