@@ -118,7 +118,8 @@ def test_unknown_fields_and_bad_filters_are_refused(client: TestClient, communit
     assert client.get("/api/devices", params={"polygon": "{not json"}).status_code == 422
     assert client.get("/api/devices", params={"under": "1; DROP TABLE devices"}).status_code == 422
     # The device list's parameters are validated as one model; a refusal still names its parameter.
-    for params, field in (({"limit": 0}, "limit"), ({"near_device": 2**63}, "near_device"), ({"radius": "x"}, "radius")):
+    refusals = (({"limit": 0}, "limit"), ({"near_device": 2**63}, "near_device"), ({"radius": "x"}, "radius"))
+    for params, field in refusals:
         refused = client.get("/api/devices", params=params)
         assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["query", field], refused.text
 
