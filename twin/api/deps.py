@@ -116,13 +116,13 @@ async def get_principal(request: Request) -> Principal:
 
     Every protected router depends on it, and FastAPI runs it once per request for the route's
     own dependencies too. A kept principal is found on the event loop, with no thread and no
-    database; anything else takes one hop to the thread pool, and so does an API key, which wins
-    over a token sent beside it.
+    database; anything else takes one hop to the thread pool.
     """
     runtime = runtime_of(request)
-    principal = None
-    if "x-api-key" not in request.headers:
-        principal = known_principal(runtime.principals, runtime.signing_key, request.headers.get("authorization"))
+    headers = request.headers
+    principal = known_principal(
+        runtime.principals, runtime.signing_key, headers.get("authorization"), headers.get("x-api-key")
+    )
     if principal is None:
         principal = await run_in_threadpool(_authenticated_principal, request)
     return principal

@@ -96,7 +96,9 @@ def principal_of_user(session: Session, user_id: int, via: str) -> Principal:
     )
 
 
-def known_principal(cache: PrincipalCache, signing_key: str, authorization: str | None) -> Principal | None:
+def known_principal(
+    cache: PrincipalCache, signing_key: str, authorization: str | None, api_key: str | None
+) -> Principal | None:
     """Return the kept principal of a valid access token, None when the store must be asked.
 
     Does no I/O, so the server runs it on its event loop: a hit needs no database and no thread.
@@ -104,7 +106,8 @@ def known_principal(cache: PrincipalCache, signing_key: str, authorization: str 
     which also says what is wrong with it.
     """
     if (
-        not authorization
+        api_key  # wins over a token sent beside it, as in authenticate
+        or not authorization
         or not authorization.lower().startswith("bearer ")
         or authorization.lower().startswith("bearer twk_")
     ):

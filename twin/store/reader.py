@@ -4,8 +4,7 @@ A list whose SQL takes a millisecond spent a good part of as long again getting 
 the thread pool: the hop to a worker thread and back, and the two threads taking turns at the
 interpreter. The reader runs a :class:`~twin.store.prepared.Question` (SQL that SQLAlchemy
 built and compiled, so the store still has one way of writing SQL) on an autocommit psycopg
-connection of its own, awaited on the loop; the graph benchmark puts the gain at 0-27 % of the
-API's ratio to the bare SQL (docs/graph.md).
+connection of its own, awaited on the loop (the gain, measured: docs/graph.md).
 
 It holds at most ``size`` connections, opened when first needed and bound to the loop that opened
 them: a server has one loop for its life, a test client one per ``with``, and connections of a
