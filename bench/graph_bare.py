@@ -9,7 +9,8 @@ those statements on a psycopg connection: the same text, the same JSON rendering
 answers ``GET /bare/<case>?i=<n>`` by running question ``n``'s statements on one async psycopg
 connection and sending the last one's rows (the JSON text the API's statement rendered, as it
 is); no routing, authentication, session or
-validation. Every other path goes to the twin. It says what HTTP itself costs on this machine.
+validation. ``GET /bare/`` alone answers ``{}`` without SQL: HTTP itself. Every other path goes
+to the twin. Together they say what HTTP costs on this machine, with and without the driver.
 """
 
 from __future__ import annotations
@@ -94,15 +95,19 @@ class BareSql:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
             await self.app(scope, receive, send)
             return
+        case = scope["path"][len(PREFIX) :]
+        body = b"{}" if not case else await self._replayed(case, scope["query_string"])
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _replayed(self, case: str, query: bytes) -> bytes:
+        """Run the case's question named by ``i`` in the query; return its rows as the API would send them."""
         if self.conn is None:
             self.conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
-        questions = self.cases[scope["path"][len(PREFIX) :]]
-        statements = questions[int(parse_qs(scope["query_string"].decode())["i"][0])]
+        statements = self.cases[case][int(parse_qs(query.decode())["i"][0])]
         rows: list[Any] = []
         for sql, params in statements:
             rows = await (await self.conn.execute(sql, params)).fetchall()
         rendered = len(rows) == 1 and isinstance(rows[0][0], str)
-        body = rows[0][0].encode() if rendered else orjson.dumps([list(row) for row in rows], default=str)
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        return rows[0][0].encode() if rendered else orjson.dumps([list(row) for row in rows], default=str)
