@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from twin.api.deps import ReadingDep, SessionDep, read_only
+from twin.api.query_model import openapi_parameters, query_model
 from twin.errors import ValidationError
 from twin.graph import device_list, queries
 from twin.graph import devices as uc
@@ -53,10 +54,9 @@ def _polygon(text: str | None) -> dict[str, Any] | None:
 
 
 class DeviceFilters(BaseModel):
-    """The device list's query parameters, validated as one model.
+    """The device list's query parameters, validated as one model (see :mod:`twin.api.query_model`).
 
-    One model is one pydantic validation per request where twelve parameters were twelve, each
-    also looked up and classified by FastAPI again (90 µs of the list's 1.5 ms in-process).
+    One model is one pydantic validation per request where twelve parameters were twelve.
     """
 
     under: Id | None = Field(None, description="A site, building, floor or space id: its whole subtree.")
@@ -73,8 +73,10 @@ class DeviceFilters(BaseModel):
     limit: int = Field(100, ge=1, le=device_list.MAX_LIMIT)
 
 
-@router.get("/devices", response_model=DevicePage)
-async def list_devices(reading: ReadingDep, filters: Annotated[DeviceFilters, Query()]) -> Response:
+@router.get("/devices", response_model=DevicePage, openapi_extra=openapi_parameters(DeviceFilters))
+async def list_devices(
+    reading: ReadingDep, filters: Annotated[DeviceFilters, Depends(query_model(DeviceFilters))]
+) -> Response:
     """List devices by place, kind, health and geometry; cursor-paginated (pass ``next`` as ``cursor``).
 
     Served on the event loop (``ReadingDep``): the view asks it for every floor it shows.
