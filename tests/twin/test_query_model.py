@@ -68,9 +68,14 @@ def test_the_openapi_parameters_are_fastapis_own() -> None:
     assert mine == theirs.get("/openapi.json").json()["paths"]["/items"]["get"]["parameters"]
 
 
-def test_a_model_needing_other_schemas_is_refused_at_declaration() -> None:
+def test_a_model_this_cannot_read_as_fastapi_would_is_refused_at_declaration() -> None:
     class Nested(BaseModel):
         inner: Filters | None = None
 
+    class Strict(Filters, extra="forbid"):
+        pass
+
     with pytest.raises(TypeError, match="Nested"):
         openapi_parameters(Nested)
+    with pytest.raises(TypeError, match="Strict"):
+        query_model(Strict)

@@ -26,7 +26,13 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def query_model(model: type[M]) -> Callable[[Request], Awaitable[M]]:
-    """Return a dependency reading ``model`` from the query string: repeated keys for list fields."""
+    """Return a dependency reading ``model`` from the query string: repeated keys for list fields.
+
+    Parameters the model does not name are ignored, as FastAPI ignores them; a model that would
+    refuse or keep them (``extra="forbid"`` or ``"allow"``) is refused here instead.
+    """
+    if model.model_config.get("extra", "ignore") != "ignore":
+        raise TypeError(f"{model.__name__}: a query model must ignore the parameters it does not name")
     names = tuple(model.model_fields)
     lists = frozenset(name for name, field in model.model_fields.items() if _is_list(field.annotation))
 
