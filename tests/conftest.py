@@ -20,6 +20,7 @@ import pytest
 
 from twin.errors import ServiceError
 from twin.services import MosquittoBroker, PostgresCluster
+from twin.services.broker_auth import SIMULATOR, TWIN
 from twin.services.system import free_port
 
 pytest_plugins = ["tests.api_fixtures"]
@@ -44,16 +45,34 @@ def service_root() -> Iterator[Path]:
 
 @dataclass(frozen=True)
 class BrokerInfo:
-    """Where the test broker listens, and the handle to stop or kill it mid-test."""
+    """Where the test broker listens, the twin's credential there, and the handle to stop or kill it mid-test.
+
+    The broker refuses anonymous clients, so every test client logs in: as the twin (``login``),
+    or as the simulator (``simulator``) where the simulator's own narrower rights are the point.
+    """
 
     host: str
     port: int
     broker: MosquittoBroker
+    username: str
+    password: str
 
     @property
     def url(self) -> str:
-        """The broker URL as the settings spell it."""
+        """The broker URL as the settings spell it, with the twin's credential."""
         return self.broker.url
+
+    @property
+    def login(self) -> dict[str, str]:
+        """The twin's credential as BrokerSettings' keyword arguments."""
+        return {"username": self.username, "password": self.password}
+
+    @property
+    def simulator(self) -> dict[str, str]:
+        """The simulator's credential as BrokerSettings' keyword arguments."""
+        found = self.broker.credentials.login(SIMULATOR)
+        assert found is not None
+        return {"username": found[0], "password": found[1]}
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +83,9 @@ def mqtt_broker(service_root: Path) -> Iterator[BrokerInfo]:
         broker.start()
     except ServiceError as exc:
         _unavailable("Mosquitto", exc)
-    yield BrokerInfo(broker.host, broker.port, broker)
+    login = broker.credentials.login(TWIN)
+    assert login is not None
+    yield BrokerInfo(broker.host, broker.port, broker, *login)
     broker.stop()
 
 

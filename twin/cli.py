@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from realtime.cli import ingest_app
 from twin.cli_admin import apikey_app, audit_app, ensure_first_admin, user_app
+from twin.cli_broker import device_app
 from twin.cli_imports import add_import_commands
 from twin.cli_operations import billing_app, inspections_app, tickets_app
 from twin.cli_scenes import SceneTools, add_scene_commands, load_scene_folder
@@ -49,6 +50,7 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(inspections_app, name="inspections")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(device_app, name="device")
 console = Console()
 
 

@@ -30,6 +30,7 @@ from twin.scenes.generate import GenerateReport, Writers, community_of, ensure_g
 from twin.scenes.load import load
 from twin.scenes.model import GenerateSpec, Scene, SceneError
 from twin.scenes.parse import load_scene
+from twin.services.broker_auth import SIMULATOR
 from twin.services.endpoints import BrokerAddress, broker_address, database_url
 from twin.settings import get_settings
 from twin.store.engine import check_schema, make_engine
@@ -100,7 +101,7 @@ def add_scene_commands(app: typer.Typer, tools: Callable[[], SceneTools]) -> Non
             raise SceneError("a scenario runs in one process", "drop --processes")
         bindings = [*parsed.bindings, *(read_bindings(parsed.bindings_file) if parsed.bindings_file else [])]
         wired = tools()
-        broker = wired.broker(broker_address(get_settings()))
+        broker = wired.broker(broker_address(get_settings(), SIMULATOR))
         console.print(f"simulating {len(bindings)} devices of {parsed.name} (Ctrl-C stops)")
         report = wired.simulate(
             bindings,

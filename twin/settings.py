@@ -13,6 +13,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -32,11 +33,19 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, description="External PostGIS (postgresql+psycopg://…); unset = embedded cluster."
     )
-    mqtt_url: str | None = Field(default=None, description="External broker (mqtt://host:port); unset = embedded.")
+    mqtt_url: str | None = Field(
+        default=None, description="External broker (mqtt://user:password@host:port); unset = embedded."
+    )
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
     pg_port: int = Field(default=55432, description="Port of the embedded PostgreSQL cluster.")
     mqtt_port: int = Field(default=18830, description="Port of the embedded Mosquitto broker.")
+    mqtt_tls_port: int | None = Field(default=None, description="Embedded broker: also listen with TLS here.")
+    mqtt_tls_certfile: Path | None = Field(default=None, description="The embedded broker's TLS certificate chain.")
+    mqtt_tls_keyfile: Path | None = Field(default=None, description="The private key of mqtt_tls_certfile.")
+    mqtt_tls_client_ca: Path | None = Field(
+        default=None, description="Embedded broker: TLS clients must show a certificate from this CA (CN = user)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: SecretStr | None = Field(default=None, description="Signs tokens; unset = generated under home.")
@@ -121,11 +130,22 @@ class Settings(BaseSettings):
         for name, value in self.model_dump().items():
             if isinstance(value, SecretStr):
                 out[name] = "**********"
+            elif name == "mqtt_url" and isinstance(value, str):
+                out[name] = _mask_url_password(value)
             elif isinstance(value, Path):
                 out[name] = str(value)
             else:
                 out[name] = value
         return out
+
+
+def _mask_url_password(url: str) -> str:
+    """Hide the password of ``scheme://user:password@host``; the rest of the URL stays readable."""
+    parsed = urlsplit(url)
+    if parsed.password is None:
+        return url
+    host = parsed.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parsed._replace(netloc=f"{parsed.username or ''}:**********@{host}"))
 
 
 @lru_cache(maxsize=1)

@@ -46,7 +46,7 @@ def write_scene(folder: Path) -> Scene:
 def simulate(scene: Scene, broker: BrokerInfo, scenario: str, seconds: float) -> SimulateReport:
     """Publish the scene's devices with a scripted incident for ``seconds`` of wall-clock time."""
     assert scene.bindings_file is not None
-    settings = BrokerSettings(broker.host, broker.port, client_id=unique("sim"))
+    settings = BrokerSettings(broker.host, broker.port, **broker.simulator, client_id=unique("sim"))
     bindings = read_bindings(scene.bindings_file)
     return publish_shard(bindings, settings, seed=scene.simulator.seed, rate=RATE, scenario=scenario, duration=seconds)
 
@@ -59,7 +59,9 @@ async def live_scene(
     bus, seen = EventBus(), []
     bus.subscribe(lambda e: seen.append(e) if e.kind == "alarm" else None)
     config = IngestConfig(
-        broker=BrokerSettings(broker.host, broker.port, client_id=client_id, reconnect_min_s=1, reconnect_max_s=1),
+        broker=BrokerSettings(
+            broker.host, broker.port, **broker.login, client_id=client_id, reconnect_min_s=1, reconnect_max_s=1
+        ),
         profiles=load_profiles([ROOT / "scenes" / "profiles"]),
         database_url=db_url,
         spool_dir=home / "spool",

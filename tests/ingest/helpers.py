@@ -159,7 +159,14 @@ class Publisher:
 
     def __init__(self, broker: BrokerInfo) -> None:
         self.transport = PahoTransport(
-            BrokerSettings(broker.host, broker.port, client_id=unique("pub"), reconnect_min_s=1, reconnect_max_s=1)
+            BrokerSettings(
+                broker.host,
+                broker.port,
+                **broker.simulator,
+                client_id=unique("pub"),
+                reconnect_min_s=1,
+                reconnect_max_s=1,
+            )
         )
         self.transport.start(lambda message, token: None)
 
@@ -181,7 +188,9 @@ def ingest_config(
     defaults: dict[str, Any] = {"state_flush_s": 0.2, "health_tick_s": 0.2, "spill_after_s": 2.0}
     defaults.update(options)
     return IngestConfig(
-        broker=BrokerSettings(broker.host, broker.port, client_id=client_id, reconnect_min_s=1, reconnect_max_s=1),
+        broker=BrokerSettings(
+            broker.host, broker.port, **broker.login, client_id=client_id, reconnect_min_s=1, reconnect_max_s=1
+        ),
         profiles=[profile],
         database_url=db_url,
         spool_dir=home / "spool",

@@ -22,6 +22,7 @@ def settings_for(broker: Any, role: str, protocol: Protocol = "5") -> BrokerSett
     return BrokerSettings(
         broker.host,
         broker.port,
+        **broker.login,
         client_id=f"test-{role}-{next(_ids)}",
         protocol=protocol,
         reconnect_min_s=1,
@@ -86,6 +87,7 @@ async def started(
         settings = BrokerSettings(
             broker.host,
             broker.port,
+            **broker.login,
             client_id=client_id,
             protocol=protocol,
             reconnect_min_s=1,
@@ -178,7 +180,9 @@ def test_persistent_session_keeps_what_was_published_while_away(
 
     async def second_visit() -> list[list[ReceiveMessage]]:
         client = MqttClient.connect(
-            BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id=client_id, protocol=protocol)
+            BrokerSettings(
+                mqtt_broker.host, mqtt_broker.port, **mqtt_broker.login, client_id=client_id, protocol=protocol
+            )
         )
         await client.start()  # no subscribe: the broker kept the session's subscription
         try:
@@ -237,6 +241,7 @@ def test_shared_subscription_splits_the_stream(mqtt_broker: Any, publisher: Publ
             settings = BrokerSettings(
                 mqtt_broker.host,
                 mqtt_broker.port,
+                **mqtt_broker.login,
                 client_id=f"test-share-{role}-{next(_ids)}",
                 shared_group="ingest",
             )

@@ -22,6 +22,7 @@ class Listener:
         self._client.on_message = self._keep
         self._client.on_subscribe = lambda *args: self._subscribed.set()
         self._client.on_connect = lambda client, *args: client.subscribe(filters)
+        self._client.username_pw_set(broker.username, broker.password)
         self._client.connect(broker.host, broker.port)
         self._client.loop_start()
 

@@ -129,7 +129,7 @@ def test_published_to_a_real_broker_every_message_decodes(small: Small, mqtt_bro
         assert listener.wait_subscribed(10)
         report = run_simulation(
             bindings,
-            BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id="scene-test-sim"),
+            BrokerSettings(mqtt_broker.host, mqtt_broker.port, **mqtt_broker.simulator, client_id="scene-test-sim"),
             seed=2,
             rate=200.0,
             duration=3.0,

@@ -33,6 +33,7 @@ def retained(broker: BrokerInfo, topic_filter: str, expected: int, timeout: floa
 
     client.on_message = on_message
     client.on_connect = lambda c, *args: c.subscribe(topic_filter, qos=1)
+    client.username_pw_set(broker.username, broker.password)
     client.connect(broker.host, broker.port)
     client.loop_start()
     try:
@@ -54,7 +55,9 @@ def retained(broker: BrokerInfo, topic_filter: str, expected: int, timeout: floa
 
 def clear(broker: BrokerInfo, topics: list[str]) -> None:
     """Delete the retained messages of ``topics`` (an empty retained payload), so a run must set them anew."""
-    transport = SimTransport(BrokerSettings(broker.host, broker.port, client_id="clear-retained", session_expiry_s=0))
+    transport = SimTransport(
+        BrokerSettings(broker.host, broker.port, **broker.login, client_id="clear-retained", session_expiry_s=0)
+    )
     transport.start(lambda message, token: None)
     try:
         assert transport.wait_connected(10)
@@ -72,7 +75,9 @@ def test_retained_messages_after_a_flood_of_readings_all_reach_the_broker(mqtt_b
     ids for QoS 0 messages too, and they wrap at 65,535) for acknowledgements, stopped at once and
     lost what paho still queued behind its inflight window: 8 of these 3,000 arrived.
     """
-    transport = SimTransport(BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id="flood", session_expiry_s=0))
+    transport = SimTransport(
+        BrokerSettings(mqtt_broker.host, mqtt_broker.port, **mqtt_broker.login, client_id="flood", session_expiry_s=0)
+    )
     transport.start(lambda message, token: None)
     try:
         assert transport.wait_connected(10)
@@ -98,7 +103,9 @@ def test_a_clean_stop_leaves_every_device_offline_on_the_broker(
     stops = Simulation(bindings, seed=4).stop_messages()
     assert len(stops) > 20
     clear(mqtt_broker, [m.topic for m in stops])
-    settings = BrokerSettings(mqtt_broker.host, mqtt_broker.port, client_id=f"stop-test-{processes}")
+    settings = BrokerSettings(
+        mqtt_broker.host, mqtt_broker.port, **mqtt_broker.login, client_id=f"stop-test-{processes}"
+    )
     report = run_simulation(bindings, settings, seed=4, rate=300.0, duration=2.0, processes=processes)
     assert report.messages > 100 and report.unconfirmed == 0
     found: dict[str, bytes] = {}
@@ -113,7 +120,12 @@ def test_readings_framed_by_hand_arrive_as_sent(mqtt_broker: BrokerInfo, protoco
     sent = [(f"frame{protocol}/{n}/" + "x" * (n * 7), bytes(range(256)) * n, n % 3 == 0) for n in range(1, 60)]
     listener = Listener(mqtt_broker, f"frame-listener-{protocol}", [(f"frame{protocol}/#", 0)])
     settings = BrokerSettings(
-        mqtt_broker.host, mqtt_broker.port, client_id=f"frame-{protocol}", protocol=protocol, session_expiry_s=0
+        mqtt_broker.host,
+        mqtt_broker.port,
+        **mqtt_broker.login,
+        client_id=f"frame-{protocol}",
+        protocol=protocol,
+        session_expiry_s=0,
     )
     transport = SimTransport(settings)
     try:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from twin.errors import ServiceError
-from twin.services.mosquitto import MosquittoBroker
+from twin.services.broker_auth import TWIN, TWIN_TOPICS
+from twin.services.mosquitto import BrokerTls, MosquittoBroker
 from twin.services.postgres import PostgresCluster
 from twin.settings import Settings
 
@@ -33,8 +34,22 @@ def embedded_cluster(settings: Settings) -> PostgresCluster:
 
 
 def embedded_broker(settings: Settings) -> MosquittoBroker:
-    """Return the private broker of this installation."""
-    return MosquittoBroker(settings.home / "mqtt", settings.mqtt_port)
+    """Return the private broker of this installation, with its TLS listener when one is configured."""
+    reserved = tuple(dict.fromkeys((*TWIN_TOPICS, f"{settings.hub_peers_topic.rstrip('/')}/#")))
+    return MosquittoBroker(settings.home / "mqtt", settings.mqtt_port, tls=_broker_tls(settings), reserved=reserved)
+
+
+def _broker_tls(settings: Settings) -> BrokerTls | None:
+    """Return the embedded broker's TLS listener from the settings, refusing half of one."""
+    if settings.mqtt_tls_port is None:
+        return None
+    if settings.mqtt_tls_certfile is None or settings.mqtt_tls_keyfile is None:
+        raise ServiceError(
+            "TWIN_MQTT_TLS_PORT is set but the broker's certificate or key is not",
+            "set TWIN_MQTT_TLS_CERTFILE and TWIN_MQTT_TLS_KEYFILE",
+        )
+    ca = settings.mqtt_tls_client_ca
+    return BrokerTls(settings.mqtt_tls_port, ca, settings.mqtt_tls_certfile, settings.mqtt_tls_keyfile, ca is not None)
 
 
 def database_url(settings: Settings) -> str:
@@ -50,22 +65,24 @@ def database_url(settings: Settings) -> str:
     return cluster.url()
 
 
-def broker_address(settings: Settings) -> BrokerAddress:
-    """Return the MQTT broker's address from its URL, or the embedded broker's."""
+def broker_address(settings: Settings, login: str = TWIN) -> BrokerAddress:
+    """Return the MQTT broker's address from its URL, or the embedded broker's with ``login``'s credential.
+
+    ``login`` names an internal credential of the embedded broker (the twin's, or the simulator's);
+    an external broker is reached with the credential its URL or settings give.
+    """
     if settings.mqtt_url is None:
-        return BrokerAddress("127.0.0.1", settings.mqtt_port)
+        found = embedded_broker(settings).credentials.login(login)
+        user, password = found if found else (None, None)
+        return BrokerAddress("127.0.0.1", settings.mqtt_port, username=user, password=password)
     parsed = urlparse(settings.mqtt_url)
     if parsed.scheme not in ("mqtt", "mqtts") or not parsed.hostname:
         raise ServiceError(f"TWIN_MQTT_URL {settings.mqtt_url!r} is not mqtt://host:port or mqtts://host:port")
     tls = parsed.scheme == "mqtts"
-    password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else parsed.password
-    return BrokerAddress(
-        parsed.hostname,
-        parsed.port or (8883 if tls else 1883),
-        tls,
-        settings.mqtt_username or parsed.username,
-        password,
-    )
+    in_url = unquote(parsed.password) if parsed.password is not None else None
+    password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else in_url
+    username = settings.mqtt_username or (unquote(parsed.username) if parsed.username else None)
+    return BrokerAddress(parsed.hostname, parsed.port or (8883 if tls else 1883), tls, username, password)
 
 
 def write_record(settings: Settings) -> None:
@@ -77,7 +94,12 @@ def write_record(settings: Settings) -> None:
             "database": "twin",
             "password_file": str(embedded_cluster(settings).password_file),
         },
-        "mqtt": {"host": "127.0.0.1", "port": settings.mqtt_port},
+        "mqtt": {
+            "host": "127.0.0.1",
+            "port": settings.mqtt_port,
+            "username": TWIN,
+            "password_file": str(embedded_broker(settings).credentials.login_file(TWIN)),
+        },
     }
     path = settings.home / "services.json"
     path.parent.mkdir(parents=True, exist_ok=True)

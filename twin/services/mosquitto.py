@@ -1,4 +1,7 @@
-"""The private Mosquitto broker under ``var/mqtt``: its own config, port, persistence and log.
+"""The private Mosquitto broker under ``var/mqtt``: its own config, port, persistence, log and users.
+
+Nobody connects anonymously: the password and ACL files come from ``twin.services.broker_auth``,
+and ``reload`` (SIGHUP) makes the running broker reread them after a credential changes.
 
 The broker keeps QoS 1 messages for disconnected persistent sessions on disk, and its queue per
 client is unbounded in count (bounded in bytes instead): Mosquitto's default of 1000 queued
@@ -16,12 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from twin.errors import ServiceError
+from twin.services.broker_auth import TWIN, TWIN_TOPICS, BrokerCredentials
 from twin.services.system import accepts_connections, give_to, pid_alive, port_is_free, service_user
 
 CONFIG = """\
 # Written by the twin; edits are overwritten at the next start.
+allow_anonymous false
+password_file {password_file}
+acl_file {acl_file}
 listener {port} {host}
-allow_anonymous true
 persistence true
 persistence_location {data}/
 autosave_interval 30
@@ -50,23 +56,37 @@ def find_mosquitto() -> Path:
 
 @dataclass(frozen=True)
 class BrokerTls:
-    """A TLS listener: the broker's certificate and the CA its clients' certificates must come from."""
+    """A TLS listener: the broker's certificate and the CA its clients' certificates must come from.
+
+    Without a CA, clients log in with a password over TLS. With one, they must present a
+    certificate from it, and its common name is their user name: the ACL of the device
+    credential of that name applies, and no password is asked.
+    """
 
     port: int
-    ca_file: Path
+    ca_file: Path | None
     cert_file: Path
     key_file: Path
     require_client_certificate: bool = True
 
+    def __post_init__(self) -> None:
+        """Refuse to require client certificates without the CA that vouches for them."""
+        if self.require_client_certificate and self.ca_file is None:
+            raise ServiceError("the broker's TLS listener cannot require client certificates without their CA")
 
-TLS_LISTENER = """\
-listener {port} {host}
-cafile {ca}
-certfile {cert}
-keyfile {key}
-require_certificate {require}
-use_identity_as_username {require}
-"""
+    def config(self, host: str) -> str:
+        """Return the listener's lines of mosquitto.conf."""
+        require = "true" if self.require_client_certificate else "false"
+        lines = [f"listener {self.port} {host}"]
+        if self.ca_file is not None:
+            lines.append(f"cafile {self.ca_file.resolve()}")
+        lines += [
+            f"certfile {self.cert_file.resolve()}",
+            f"keyfile {self.key_file.resolve()}",
+            f"require_certificate {require}",
+            f"use_identity_as_username {require}",
+        ]
+        return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -77,6 +97,8 @@ class MosquittoBroker:
     port: int
     host: str = "127.0.0.1"
     tls: BrokerTls | None = None
+    reserved: tuple[str, ...] = TWIN_TOPICS
+    """The twin's own topics, which no device nor the simulator may publish to."""
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     """Held so that the child is reaped by whoever started it, not left to the garbage collector."""
 
@@ -91,9 +113,17 @@ class MosquittoBroker:
         return self.home / "mosquitto.log"
 
     @property
+    def credentials(self) -> BrokerCredentials:
+        """Who may connect, and the files the broker reads that from."""
+        owner = service_user("mosquitto") if os.geteuid() == 0 else None
+        return BrokerCredentials(self.home, self.reserved, owner)
+
+    @property
     def url(self) -> str:
-        """Return the broker's URL as the settings spell it."""
-        return f"mqtt://{self.host}:{self.port}"
+        """Return the broker's URL as the settings spell it, with the twin's own credential."""
+        login = self.credentials.login(TWIN)
+        user = f"{login[0]}:{login[1]}@" if login else ""
+        return f"mqtt://{user}{self.host}:{self.port}"
 
     def _pid(self) -> int | None:
         try:
@@ -122,17 +152,17 @@ class MosquittoBroker:
         data = self.home / "data"
         data.mkdir(parents=True, exist_ok=True)
         conf = self.home / "mosquitto.conf"
-        text = CONFIG.format(port=self.port, host=self.host, data=data.resolve())
+        credentials = self.credentials
+        credentials.ensure_internal()
+        text = CONFIG.format(
+            port=self.port,
+            host=self.host,
+            data=data.resolve(),
+            password_file=credentials.password_file.resolve(),
+            acl_file=credentials.acl_file.resolve(),
+        )
         if self.tls is not None:
-            require = "true" if self.tls.require_client_certificate else "false"
-            text += TLS_LISTENER.format(
-                port=self.tls.port,
-                host=self.host,
-                ca=self.tls.ca_file.resolve(),
-                cert=self.tls.cert_file.resolve(),
-                key=self.tls.key_file.resolve(),
-                require=require,
-            )
+            text += self.tls.config(self.host)
         conf.write_text(text)
         give_to(service_user("mosquitto") if os.geteuid() == 0 else None, data)
         with self.log_file.open("ab") as log:
@@ -148,6 +178,17 @@ class MosquittoBroker:
                 self.pid_file.unlink(missing_ok=True)
                 raise ServiceError(f"Mosquitto did not start: {' | '.join(tail)}", f"see {self.log_file}")
             time.sleep(0.05)
+
+    def reload(self) -> bool:
+        """Make the running broker reread its password and ACL files; tell whether one was running.
+
+        Mosquitto also drops connected clients whose credential is gone.
+        """
+        pid = self._pid()
+        if pid is None or not pid_alive(pid):
+            return False
+        os.kill(pid, signal.SIGHUP)
+        return True
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the broker; it saves its persistent sessions on SIGTERM."""
