@@ -155,14 +155,14 @@ def add_device(
 
 
 class Publisher:
-    """A plain paho publisher at QoS 1, as a device or gateway would be."""
+    """A plain paho publisher at QoS 1, as a device or gateway would be (the simulator's credential by default)."""
 
-    def __init__(self, broker: BrokerInfo) -> None:
+    def __init__(self, broker: BrokerInfo, login: dict[str, str] | None = None) -> None:
         self.transport = PahoTransport(
             BrokerSettings(
                 broker.host,
                 broker.port,
-                **broker.simulator,
+                **(login or broker.simulator),
                 client_id=unique("pub"),
                 reconnect_min_s=1,
                 reconnect_max_s=1,
