@@ -18,8 +18,12 @@ import pytest
 from realtime.mqtt import BrokerSettings, MqttClient, TlsSettings
 from tests.conftest import BrokerInfo
 from tests.security.certs import Pki, make_pki
+from twin.errors import ServiceError
 from twin.services import BrokerTls, MosquittoBroker, PostgresCluster
+from twin.services.broker_auth import TWIN
+from twin.services.endpoints import embedded_broker
 from twin.services.system import accepts_connections, free_port
+from twin.settings import Settings
 
 
 @pytest.fixture
@@ -81,30 +85,79 @@ def tls_broker(service_root: Path, pki: Pki) -> Iterator[MosquittoBroker]:
     broker.stop()
 
 
-async def _round_trip(settings: BrokerSettings) -> bytes:
-    client = MqttClient.connect(settings)
-    await client.start()
+async def _round_trip(broker: MosquittoBroker, device: BrokerSettings) -> bytes:
+    """Publish as ``device`` over TLS and return what the twin, logged in on the plain listener, heard."""
+    login = broker.credentials.login(TWIN)
+    assert login is not None
+    twin = MqttClient.connect(
+        BrokerSettings(broker.host, broker.port, client_id="tls-twin", username=login[0], password=login[1])
+    )
+    sender = MqttClient.connect(device)
+    await twin.start()
+    await sender.start()
     try:
-        client.subscribe("tls/#")
+        twin.subscribe("tls/#")
         await asyncio.sleep(0.3)
-        client.publish("tls/hello", b"over mutual TLS", qos=1)
-        async for batch in client.batches():
+        sender.publish("tls/hello", b"over TLS", qos=1)
+        async for batch in twin.batches():
             return batch[0].payload
     finally:
-        await client.close()
+        await sender.close()
+        await twin.close()
     return b""
 
 
-def test_mqtt_over_mutual_tls(tls_broker: MosquittoBroker, pki: Pki) -> None:
+def test_mqtt_over_mutual_tls_as_the_device_credential_the_certificate_names(
+    tls_broker: MosquittoBroker, pki: Pki
+) -> None:
     assert tls_broker.tls is not None
+    tls_broker.credentials.issue("sensor-gateway-1", ["tls/#"])  # the client certificate's CN
+    assert tls_broker.reload()
     settings = BrokerSettings(
         host="127.0.0.1",
         port=tls_broker.tls.port,
         client_id="tls-test",
         tls=TlsSettings(str(pki.ca), str(pki.client_cert), str(pki.client_key)),
     )
-    payload = asyncio.run(asyncio.wait_for(_round_trip(settings), 30))
-    assert payload == b"over mutual TLS"
+    payload = asyncio.run(asyncio.wait_for(_round_trip(tls_broker, settings), 30))
+    assert payload == b"over TLS"
+
+
+def test_the_settings_open_a_tls_listener_where_devices_log_in_with_a_password(
+    service_root: Path, pki: Pki, tmp_path: Path
+) -> None:
+    home = service_root / f"tls-home-{tmp_path.name}"
+    settings = Settings(
+        home=home,
+        mqtt_port=free_port(),
+        mqtt_tls_port=free_port(),
+        mqtt_tls_certfile=pki.server_cert,
+        mqtt_tls_keyfile=pki.server_key,
+    )
+    broker = embedded_broker(settings)
+    broker.start()
+    try:
+        _, password = broker.credentials.issue("gw-tls", ["tls/#"])
+        assert broker.reload()
+        time.sleep(0.3)
+        assert settings.mqtt_tls_port is not None
+        device = BrokerSettings(
+            "127.0.0.1",
+            settings.mqtt_tls_port,
+            client_id="tls-password",
+            username="gw-tls",
+            password=password,
+            tls=TlsSettings(str(pki.ca)),
+        )
+        assert asyncio.run(asyncio.wait_for(_round_trip(broker, device), 30)) == b"over TLS"
+    finally:
+        broker.stop()
+
+
+def test_a_tls_listener_needs_both_certificate_and_key(tmp_path: Path, pki: Pki) -> None:
+    settings = Settings(home=tmp_path, mqtt_tls_port=free_port(), mqtt_tls_certfile=pki.server_cert)
+    with pytest.raises(ServiceError, match="TWIN_MQTT_TLS_KEYFILE"):
+        embedded_broker(settings)
 
 
 def test_mqtt_without_a_client_certificate_is_refused(tls_broker: MosquittoBroker, pki: Pki) -> None:
