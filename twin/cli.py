@@ -65,7 +65,7 @@ def services_start() -> None:
         console.print(f"[green]✓[/] PostgreSQL + PostGIS on 127.0.0.1:{settings.pg_port}")
     if settings.embedded_broker:
         embedded_broker(settings).start()
-        console.print(f"[green]✓[/] Mosquitto on 127.0.0.1:{settings.mqtt_port}")
+        console.print(f"[green]✓[/] Mosquitto on 127.0.0.1:{settings.mqtt_port} (no anonymous clients)")
     write_record(settings)
 
 
