@@ -38,7 +38,10 @@ from tests.ingest.helpers import (
 )
 from twin.catalogue import DeviceKind
 from twin.errors import ServiceError
-from twin.services.broker_auth import TWIN_TOPICS, check_device_topic
+from twin.services import MosquittoBroker
+from twin.services.broker_auth import SIMULATOR, TWIN_TOPICS, check_device_topic
+from twin.services.endpoints import broker_address
+from twin.services.system import free_port
 from twin.settings import Settings
 
 V5, V311 = MQTTProtocolVersion.MQTTv5, MQTTProtocolVersion.MQTTv311
@@ -307,3 +310,43 @@ def test_a_device_topic_beyond_its_own_is_refused_with_the_reason(pattern: str, 
 def test_config_show_masks_the_broker_password() -> None:
     shown = Settings(mqtt_url="mqtt://gateway:s3cr3t@broker.example:1883").masked()["mqtt_url"]
     assert "s3cr3t" not in shown and shown == "mqtt://gateway:**********@broker.example:1883"
+
+
+def test_the_twin_and_the_simulator_find_their_own_credentials_on_the_embedded_broker(
+    mqtt_broker: BrokerInfo,
+) -> None:
+    settings = Settings(home=mqtt_broker.broker.home.parent, mqtt_port=mqtt_broker.port, mqtt_url=None)
+    twin, simulator = broker_address(settings), broker_address(settings, SIMULATOR)
+    assert (twin.username, simulator.username) == ("twin", "simulator")
+    for address in (twin, simulator):
+        assert address.username is not None and address.password is not None
+        peer = Peer(mqtt_broker, (address.username, address.password))
+        peer.close()
+        assert not refused(peer.connack)
+    assert twin.password != simulator.password
+
+
+def test_an_external_broker_url_carries_the_credential() -> None:
+    address = broker_address(Settings(mqtt_url="mqtts://gw%2F1:p%40ss@broker.example"))
+    assert (address.host, address.port, address.tls) == ("broker.example", 8883, True)
+    assert (address.username, address.password) == ("gw/1", "p@ss")
+
+
+def test_a_broker_left_running_without_authentication_is_restarted_with_it(service_root: Path) -> None:
+    broker = MosquittoBroker(service_root / f"mqtt-{unique('old')}", free_port())
+    broker.start()
+    try:
+        conf = broker.home / "mosquitto.conf"
+        conf.write_text(conf.read_text().replace("allow_anonymous false", "allow_anonymous true"))
+        before = broker.pid_file.read_text()
+        broker.start()
+        assert broker.pid_file.read_text() != before
+        assert "allow_anonymous false" in conf.read_text()
+        login = broker.credentials.login("twin")
+        assert login is not None
+        info = BrokerInfo(broker.host, broker.port, broker, *login)
+        anonymous = Peer(info, None)
+        anonymous.close()
+        assert refused(anonymous.connack)
+    finally:
+        broker.stop()

@@ -244,7 +244,7 @@ class BrokerCredentials:
     def _rules(self, credential: Credential) -> list[str]:
         """Return one user's ACL lines: denials first (Mosquitto checks them first anyway), then grants."""
         if credential.kind is CredentialKind.TWIN:
-            return ["readwrite #", "readwrite $share/#", "read $SYS/#"]
+            return ["readwrite #"]
         denied = [f"deny {topic}" for topic in (*COMMAND_TOPICS, *self.reserved)]
         if credential.kind is CredentialKind.SIMULATOR:
             return [*denied, "write #"]

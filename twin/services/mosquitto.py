@@ -138,9 +138,15 @@ class MosquittoBroker:
         return pid is not None and pid_alive(pid)
 
     def start(self) -> None:
-        """Start the broker in the background and wait until it accepts connections."""
+        """Start the broker in the background and wait until it accepts connections.
+
+        A broker still running from before authentication existed (its config lets anonymous
+        clients in) is restarted with its password and ACL files, not left open.
+        """
         if self.running():
-            return
+            if "allow_anonymous false" in (self.home / "mosquitto.conf").read_text(errors="replace"):
+                return
+            self.stop()
         if self.pid_file.exists():
             self.pid_file.unlink()
         if not port_is_free(self.host, self.port):
