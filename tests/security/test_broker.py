@@ -8,12 +8,10 @@ followed on the same connection by an allowed one, and the broker keeps a connec
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import orjson
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from typer.testing import CliRunner
 
 from tests.conftest import BrokerInfo
 from tests.ingest.helpers import (
@@ -37,12 +36,13 @@ from tests.ingest.helpers import (
     write_profile,
 )
 from twin.catalogue import DeviceKind
-from twin.errors import ServiceError
+from twin.cli import app
+from twin.errors import ServiceError, TwinError
 from twin.services import MosquittoBroker
 from twin.services.broker_auth import SIMULATOR, TWIN_TOPICS, check_device_topic
 from twin.services.endpoints import broker_address
 from twin.services.system import free_port
-from twin.settings import Settings
+from twin.settings import Settings, get_settings
 
 V5, V311 = MQTTProtocolVersion.MQTTv5, MQTTProtocolVersion.MQTTv311
 
@@ -226,16 +226,34 @@ def test_the_ingest_takes_a_devices_readings_from_its_own_topics_only(
     assert query(db_url, "SELECT count(*) FROM readings WHERE device_id = %s", (theirs,))[0][0] == 0
 
 
-def _cli(broker: BrokerInfo, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Ran:
+    """What a CLI command printed, or the error it raised (as ``twin``'s main would print it)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _cli(broker: BrokerInfo, db_url: str, *args: str) -> Ran:
+    """Run ``twin device …`` in this process on the embedded broker's home (a subprocess spent seconds importing)."""
     env = {
-        **{k: v for k, v in os.environ.items() if k != "TWIN_MQTT_URL"},
         "TWIN_HOME": str(broker.broker.home.parent),
         "TWIN_MQTT_PORT": str(broker.port),
         "TWIN_DATABASE_URL": db_url,
+        "TWIN_MQTT_URL": None,
         "COLUMNS": "200",
     }
-    twin = Path(sys.executable).with_name("twin")
-    return subprocess.run([str(twin), "device", *args], env=env, capture_output=True, text=True, timeout=60)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["device", *args], env=env)
+    finally:
+        get_settings.cache_clear()
+    error = result.exception
+    if isinstance(error, TwinError):
+        return Ran(1, result.stdout, f"{error.message} {error.hint or ''}")
+    assert error is None or isinstance(error, SystemExit), result.stdout
+    return Ran(result.exit_code, result.stdout, "")
 
 
 def _password(out: str) -> str:
