@@ -8,6 +8,8 @@ alternates 60 °C and 20 °C every 250 ms; each 60 °C message raises (or re-ope
 rule "hot" (above 50 °C), and its latency runs from the publish call to the alarm event, which the
 engine publishes after its commit. Baseline, same run, same broker and database: a bare paho
 subscriber to the probe topic that commits one INSERT per message, from publish to that commit.
+The broker takes no anonymous client: the publishers log in as the simulator, the ingest and the
+bare subscriber alike as the twin.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_ingest import CTX, make_devices
 from bench.ingest_parts import PROFILE, publish, stamp
+from bench.logins import Login, simulator, twin
 from bench.table import Row, report
 from realtime.ingest import Ingest, IngestConfig
 from realtime.mqtt import BrokerSettings
@@ -70,9 +73,9 @@ def add_probe(url: str) -> None:
     engine.dispose()
 
 
-def probe(host: str, port: int, seconds: float, sent: list[float], stop: threading.Event) -> None:
+def probe(host: str, port: int, login: Login, seconds: float, sent: list[float], stop: threading.Event) -> None:
     """Alternate hot and cold probe readings; record the time of each hot publish."""
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-probe")
+    client = login.apply(paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-probe"))
     client.connect(host, port)
     client.loop_start()
     end, hot = time.monotonic() + seconds, True
@@ -87,12 +90,13 @@ def probe(host: str, port: int, seconds: float, sent: list[float], stop: threadi
     client.loop_stop()
 
 
-async def ours(url: str, host: str, port: int, home: Path, devices: int, rate: float, seconds: float) -> list[float]:
+async def ours(url: str, broker: MosquittoBroker, home: Path, devices: int, rate: float, seconds: float) -> list[float]:
     """Run the ingest with the rule engine under load; return probe latencies in ms."""
+    host, port, publisher = broker.host, broker.port, simulator(broker)
     path = home / "bench.toml"
     path.write_text(PROFILE)
     config = IngestConfig(
-        broker=BrokerSettings(host, port, client_id="bench-alarms"),
+        broker=BrokerSettings(host, port, client_id="bench-alarms", **twin(broker).settings),
         profiles=[load_profile(path)],
         database_url=url,
         spool_dir=home / "spool",
@@ -113,11 +117,13 @@ async def ours(url: str, host: str, port: int, home: Path, devices: int, rate: f
     await rules.start()
     ingest.state.subscribe(rules.readings)
     done = CTX.Queue()
-    background = CTX.Process(target=publish, args=(host, port, devices, 0, int(rate * (seconds + 2)), rate, done))
+    background = CTX.Process(
+        target=publish, args=(host, port, publisher, devices, 0, int(rate * (seconds + 2)), rate, done)
+    )
     background.start()
     await asyncio.sleep(1.0)
     sent: list[float] = []
-    await asyncio.to_thread(probe, host, port, seconds, sent, threading.Event())
+    await asyncio.to_thread(probe, host, port, publisher, seconds, sent, threading.Event())
     await asyncio.sleep(1.0)
     background.join()
     await rules.stop()
@@ -137,8 +143,9 @@ def _pair(sent: list[float], seen: list[float]) -> list[float]:
     return out
 
 
-def bare(conninfo: str, host: str, port: int, seconds: float) -> list[float]:
+def bare(conninfo: str, broker: MosquittoBroker, seconds: float) -> list[float]:
     """A bare paho subscriber committing one INSERT per probe message; return publish→commit in ms."""
+    host, port = broker.host, broker.port
     committed: list[float] = []
     conn = psycopg.connect(conninfo, autocommit=True)
     conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (at timestamptz, body bytea)")
@@ -148,14 +155,14 @@ def bare(conninfo: str, host: str, port: int, seconds: float) -> list[float]:
             conn.execute("INSERT INTO bench_bare VALUES (now(), %s)", (message.payload,))
             committed.append(time.monotonic())
 
-    sub = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare-sub")
+    sub = twin(broker).apply(paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare-sub"))
     sub.on_message = on_message
     sub.connect(host, port)
     sub.subscribe(PROBE_TOPIC, qos=1)
     sub.loop_start()
     time.sleep(0.5)
     sent: list[float] = []
-    probe(host, port, seconds, sent, threading.Event())
+    probe(host, port, simulator(broker), seconds, sent, threading.Event())
     time.sleep(0.5)
     sub.loop_stop()
     sub.disconnect()
@@ -200,9 +207,9 @@ def main() -> None:
         home = root / "ingest"
         home.mkdir()
         with console.status(f"ingest + rules under {2 * args.rate:,.0f} readings/s…"):
-            latencies = asyncio.run(ours(url, broker.host, broker.port, home, args.devices, args.rate, args.seconds))
+            latencies = asyncio.run(ours(url, broker, home, args.devices, args.rate, args.seconds))
         with console.status("bare paho subscriber + INSERT…"):
-            baseline = bare(cluster.conninfo("bench"), broker.host, broker.port, args.seconds)
+            baseline = bare(cluster.conninfo("bench"), broker, args.seconds)
         table = Table(
             title=f"threshold crossing → committed alarm, {stamp()}, background {2 * args.rate:,.0f} readings/s"
         )

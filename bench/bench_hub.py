@@ -5,7 +5,8 @@
 Ours: ``twin serve`` with the live ingest on (decode, bind, state, history written behind, the hub's
 scoped fan-out); clients authenticate and subscribe to floors. Bare: a paho subscriber that hands
 payloads to asyncio and broadcasts each with ``websockets``, no twin logic (bench/hub_parts.py).
-Same broker, same publisher, same client code, one reading per MQTT message.
+Same broker, same publisher, same client code, one reading per MQTT message. Both log in to the
+broker as the twin (the server through ``TWIN_MQTT_URL``), the publisher as the simulator.
 
 - reference: 2,000 readings/s, 10 clients on the matching floor: delivered = offered, p50 ≤ 2×, p99 ≤ 3×
 - capacity: the highest rate every client gets every reading of, p99 under 1 s, with 10 matching clients:
@@ -38,6 +39,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.hub_parts import PROFILE, bare_relay, clients, publish
+from bench.logins import simulator, twin
 from bench.table import Row
 from bench.table import report as report_rows
 from twin.auth import users
@@ -205,9 +207,11 @@ def run(
         ready.get(timeout=120)
     cpu0 = server.cpu() if server else 0.0
     publishers = 1 if rate <= 4000 else 2
+    login = simulator(broker)
     procs = [
         CTX.Process(
-            target=publish, args=(broker.host, broker.port, devices[i::publishers], rate / publishers, seconds, done)
+            target=publish,
+            args=(broker.host, broker.port, login, devices[i::publishers], rate / publishers, seconds, done),
         )
         for i in range(publishers)
     ]
@@ -261,7 +265,9 @@ def main() -> None:
             server = Server(url, broker.url, root)
             relay_port, relay_ready = free_port(), CTX.Queue()
             relay = CTX.Process(
-                target=bare_relay, args=(broker.host, broker.port, relay_port, relay_ready), daemon=True
+                target=bare_relay,
+                args=(broker.host, broker.port, twin(broker), relay_port, relay_ready),
+                daemon=True,
             )
             relay.start()
             relay_ready.get(timeout=60)

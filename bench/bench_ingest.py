@@ -44,6 +44,7 @@ from bench.ingest_parts import (
     stamp,
     subscribe_only,
 )
+from bench.logins import Login, simulator, twin
 from bench.table import Row, report
 from realtime.history import StateRow, TelemetryStore, conninfo_of
 from twin.graph import places
@@ -101,14 +102,16 @@ def pg_cpu(cluster: PostgresCluster) -> float:
     return total
 
 
-def fill(host: str, port: int, devices: int, messages: int, publishers: int, rate: float | None = None) -> float:
-    """Publish ``messages`` with several processes; return how long it took."""
+def fill(
+    host: str, port: int, login: Login, devices: int, messages: int, publishers: int, rate: float | None = None
+) -> float:
+    """Publish ``messages`` with several processes logged in as ``login``; return how long it took."""
     done = CTX.Queue()
     share = messages // publishers
     procs = [
         CTX.Process(
             target=publish,
-            args=(host, port, devices, i * share, share, rate / publishers if rate else None, done),
+            args=(host, port, login, devices, i * share, share, rate / publishers if rate else None, done),
         )
         for i in range(publishers)
     ]
@@ -205,28 +208,29 @@ def main() -> None:
             upgrade(url)
             make_devices(url, args.devices)
         host, port, n = broker.host, broker.port, args.messages
+        subscriber, publisher = twin(broker), simulator(broker)
         home = root / "ingest"
         home.mkdir()
-        run = IngestRun(host, port, url, str(home), 2 * n, "drain")
+        run = IngestRun(host, port, subscriber, url, str(home), 2 * n, "drain")
         bare_best: dict[str, float] = {"seconds": float("inf")}
         ours_best: dict[str, Any] = {"seconds": float("inf")}
         for r in range(args.rounds):
             with console.status(f"round {r + 1}: bare subscriber draining {n:,} messages…"):
                 client_id = f"bench-bare-{r}"
-                subscribe_only(host, port, client_id)
-                fill(host, port, args.devices, n, args.publishers)
-                bare = run_child(bare_subscriber, host, port, client_id, n)
-                drop_session(host, port, client_id)
+                subscribe_only(host, port, subscriber, client_id)
+                fill(host, port, publisher, args.devices, n, args.publishers)
+                bare = run_child(bare_subscriber, host, port, subscriber, client_id, n)
+                drop_session(host, port, subscriber, client_id)
                 assert bare["messages"] == n, bare
                 bare_best = min(bare_best, bare, key=lambda x: x["seconds"])
             with console.status(f"round {r + 1}: ingest draining {n:,} messages…"):
                 reset(cluster.conninfo("bench"))
-                run_child(ingest_process, IngestRun(host, port, url, str(home), 0, "prepare"))
-                fill(host, port, args.devices, n, args.publishers)
+                run_child(ingest_process, IngestRun(host, port, subscriber, url, str(home), 0, "prepare"))
+                fill(host, port, publisher, args.devices, n, args.publishers)
                 pg0 = pg_cpu(cluster)
                 ours = run_child(ingest_process, run)
                 ours["pg_cpu"] = pg_cpu(cluster) - pg0
-                drop_session(host, port, "bench-ingest")
+                drop_session(host, port, subscriber, "bench-ingest")
                 assert ours["counts"]["written"] + ours["counts"]["duplicates"] == 2 * n, ours["counts"]
                 ours_best = min(ours_best, ours, key=lambda x: x["seconds"])
         with console.status("history and state writes against bare COPY and upserts…"):
@@ -236,24 +240,25 @@ def main() -> None:
             reset(cluster.conninfo("bench"))
             results = CTX.Queue()
             proc = CTX.Process(
-                target=ingest_process, args=(IngestRun(host, port, url, str(home), 2 * paced_n, "live"), results)
+                target=ingest_process,
+                args=(IngestRun(host, port, subscriber, url, str(home), 2 * paced_n, "live"), results),
             )
             proc.start()
             assert results.get(timeout=120)["ready"]
             pg0 = pg_cpu(cluster)
-            fill(host, port, args.devices, paced_n, args.publishers, args.rate)
+            fill(host, port, publisher, args.devices, paced_n, args.publishers, args.rate)
             paced = results.get(timeout=1200)
             paced_pg = pg_cpu(cluster) - pg0
             proc.join()
-            drop_session(host, port, "bench-ingest")
+            drop_session(host, port, subscriber, "bench-ingest")
             bare_results = CTX.Queue()
-            subscribe_only(host, port, "bench-bare-paced")
+            subscribe_only(host, port, subscriber, "bench-bare-paced")
             bare_proc = CTX.Process(
-                target=bare_subscriber, args=(host, port, "bench-bare-paced", paced_n, bare_results)
+                target=bare_subscriber, args=(host, port, subscriber, "bench-bare-paced", paced_n, bare_results)
             )
             bare_proc.start()
             time.sleep(1.0)
-            fill(host, port, args.devices, paced_n, args.publishers, args.rate)
+            fill(host, port, publisher, args.devices, paced_n, args.publishers, args.rate)
             bare_paced = bare_results.get(timeout=1200)
             bare_proc.join()
         latencies = paced["latencies"]
@@ -294,7 +299,7 @@ def main() -> None:
         console.print(table)
         console.print(
             f"{os.cpu_count()} cores shared by broker, publishers, PostgreSQL (fsync off) and the consumer; "
-            f"bare = paho 2.x, QoS 1, persistent session, orjson.loads per message."
+            f"bare = paho 2.x, QoS 1, persistent session, orjson.loads per message; both log in as the twin."
         )
         report(
             [

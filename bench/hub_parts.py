@@ -2,7 +2,9 @@
 
 Each runs in its own spawned process so that its CPU is its own. The bare relay is what the hub is
 measured against: a paho subscriber that hands payloads to asyncio (one wake-up per batch, the
-efficient way) and broadcasts each with ``websockets.broadcast``; no auth, no scopes, no state.
+efficient way) and broadcasts each with ``websockets.broadcast``; no auth of its WebSocket
+clients, no scopes, no state. At the broker it logs in as the twin, like the server's ingest, and
+the publisher as the simulator (bench/logins.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from bench.ingest_parts import publish_paced
+from bench.logins import Login
 
 PROFILE = """
 [profile]
@@ -37,7 +40,9 @@ unit = "°C"
 """
 
 
-def publish(host: str, port: int, devices: list[str], rate: float, seconds: float, done: Queue[int]) -> None:
+def publish(
+    host: str, port: int, login: Login, devices: list[str], rate: float, seconds: float, done: Queue[int]
+) -> None:
     """Publish one reading per message, round-robin over ``devices``, at ``rate`` per second (QoS 1)."""
     count = int(rate * seconds)
 
@@ -45,11 +50,11 @@ def publish(host: str, port: int, devices: list[str], rate: float, seconds: floa
         body = orjson.dumps({"temperature": 20 + i % 100 / 10, "t": time.time()})
         return f"benchhub/{devices[i % len(devices)]}", body
 
-    publish_paced(f"benchhub-pub-{os.getpid()}", host, port, count, rate, message)
+    publish_paced(f"benchhub-pub-{os.getpid()}", host, port, login, count, rate, message)
     done.put(count)
 
 
-def bare_relay(host: str, port: int, ws_port: int, ready: Queue[int]) -> None:
+def bare_relay(host: str, port: int, login: Login, ws_port: int, ready: Queue[int]) -> None:
     """Relay every message of ``benchhub/#`` to every connected WebSocket, until killed."""
     from websockets.asyncio.server import broadcast, serve
 
@@ -79,8 +84,8 @@ def bare_relay(host: str, port: int, ws_port: int, ready: Queue[int]) -> None:
             finally:
                 clients.discard(ws)
 
-        client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id="benchhub-bare", protocol=MQTTProtocolVersion.MQTTv5
+        client = login.apply(
+            paho.Client(CallbackAPIVersion.VERSION2, client_id="benchhub-bare", protocol=MQTTProtocolVersion.MQTTv5)
         )
         client.on_message = on_message
         client.on_connect = lambda c, *_: c.subscribe("benchhub/#", qos=1)

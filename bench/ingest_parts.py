@@ -1,7 +1,8 @@
 """Processes of the ingest benchmark: publishers, the bare paho subscriber, and the ingest under test.
 
 Each runs in its own process (spawned, not forked), so that the CPU each one uses is its own and
-no one's GIL slows another's.
+no one's GIL slows another's. Each logs in with the ``Login`` it is handed (bench/logins.py):
+publishers as the simulator, the bare subscriber and the ingest alike as the twin.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from bench.logins import Login
 
 PROFILE = """
 [profile]
@@ -54,9 +57,13 @@ def topic_of(device: int) -> str:
     return f"bench/gw{device % 16}/d{device}"
 
 
-def publish_paced(client_id: str, host: str, port: int, count: int, rate: float | None, message: Any) -> None:
+def publish_paced(
+    client_id: str, host: str, port: int, login: Login, count: int, rate: float | None, message: Any
+) -> None:
     """Publish ``count`` QoS 1 messages ``message(i) -> (topic, body)`` at ``rate`` per second (or flat out)."""
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    client = login.apply(
+        paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    )
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.connect(host, port)
@@ -76,7 +83,9 @@ def publish_paced(client_id: str, host: str, port: int, count: int, rate: float 
     client.loop_stop()
 
 
-def publish(host: str, port: int, devices: int, first: int, count: int, rate: float | None, done: Queue[int]) -> None:
+def publish(
+    host: str, port: int, login: Login, devices: int, first: int, count: int, rate: float | None, done: Queue[int]
+) -> None:
     """Publish ``count`` QoS 1 messages, round-robin over devices, at ``rate`` per second or flat out."""
     base = int(time.time() * 1000)
 
@@ -85,21 +94,25 @@ def publish(host: str, port: int, devices: int, first: int, count: int, rate: fl
         body = orjson.dumps({"temperature": 20 + n % 100 / 10, "humidity": 40 + n % 50, "ts": base + n})
         return topic_of(n % devices), body
 
-    publish_paced(f"bench-pub-{os.getpid()}", host, port, count, rate, message)
+    publish_paced(f"bench-pub-{os.getpid()}", host, port, login, count, rate, message)
     done.put(count)
 
 
-def _session(client_id: str) -> tuple[paho.Client, Properties]:
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+def _session(client_id: str, login: Login) -> tuple[paho.Client, Properties]:
+    client = login.apply(
+        paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    )
     props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     props.SessionExpiryInterval = 3600
     props.ReceiveMaximum = 1000
     return client, props
 
 
-def bare_subscriber(host: str, port: int, client_id: str, expected: int, results: Queue[dict[str, float]]) -> None:
+def bare_subscriber(
+    host: str, port: int, login: Login, client_id: str, expected: int, results: Queue[dict[str, float]]
+) -> None:
     """Receive at QoS 1 in a persistent session and only decode the JSON; report time and CPU to the last one."""
-    client, props = _session(client_id)
+    client, props = _session(client_id, login)
     count = 0
     finished: list[float] = []
 
@@ -126,9 +139,9 @@ def bare_subscriber(host: str, port: int, client_id: str, expected: int, results
     results.put({"messages": count, "seconds": elapsed, "cpu": used})
 
 
-def subscribe_only(host: str, port: int, client_id: str) -> None:
+def subscribe_only(host: str, port: int, login: Login, client_id: str) -> None:
     """Open a persistent session with the bench subscription, then leave: the broker queues for it."""
-    client, props = _session(client_id)
+    client, props = _session(client_id, login)
     client.connect(host, port, clean_start=False, properties=props)
     client.loop_start()
     info = client.subscribe("bench/#", qos=1)
@@ -138,9 +151,11 @@ def subscribe_only(host: str, port: int, client_id: str) -> None:
     client.loop_stop()
 
 
-def drop_session(host: str, port: int, client_id: str) -> None:
+def drop_session(host: str, port: int, login: Login, client_id: str) -> None:
     """End a persistent session, so that it stops collecting the next phase's messages."""
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    client = login.apply(
+        paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    )
     props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     props.SessionExpiryInterval = 0
     client.connect(host, port, clean_start=True, properties=props)
@@ -156,6 +171,8 @@ class IngestRun:
 
     host: str
     port: int
+    login: Login
+    """The twin's credential, which the ingest logs in with as ``twin serve`` does."""
     database_url: str
     home: str
     expected_rows: int
@@ -174,7 +191,7 @@ def ingest_process(run: IngestRun, results: Queue[dict[str, Any]]) -> None:
     path = Path(run.home) / "bench.toml"
     path.write_text(PROFILE)
     config = IngestConfig(
-        broker=BrokerSettings(run.host, run.port, client_id="bench-ingest"),
+        broker=BrokerSettings(run.host, run.port, client_id="bench-ingest", **run.login.settings),
         profiles=[load_profile(path)],
         database_url=run.database_url,
         spool_dir=Path(run.home) / "spool",
