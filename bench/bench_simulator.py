@@ -8,10 +8,11 @@ message production in one process beside a bare loop that only serialises as man
 with orjson; and the simulator publishing at ``--rate`` through a private Mosquitto to a bare paho
 subscriber on ``#`` (the demo's devices for 10 s; ``--scale``: the 100,000-device community's for
 35 s, long enough for its slowest device to report once), beside a bare paho publisher sending the
-same messages through the same broker as fast as it can. The rate published is the simulator's
-count over its paced run; the rate delivered is the readings the subscriber received from the run's
-start (the same instant in every process) to the last one's arrival, so a broker or subscriber
-falling behind shows there.
+same messages through the same broker as fast as it can. Both publishers log in as the simulator
+and the subscriber as the twin: the broker takes no anonymous client. The rate published is the
+simulator's count over its paced run; the rate delivered is the readings the subscriber received
+from the run's start (the same instant in every process) to the last one's arrival, so a broker or
+subscriber falling behind shows there.
 Every received message is then decoded
 by the ingest's decoder and bound as a loaded scene binds it: unknown devices and rejects must be
 zero, and the bound devices never heard are counted.
@@ -37,6 +38,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.logins import Login, simulator, twin  # noqa: E402
 from bench.table import Row, report  # noqa: E402
 from bim.generate import write_ifc  # noqa: E402
 from realtime.mqtt import BrokerSettings  # noqa: E402
@@ -101,6 +103,11 @@ def production(bindings: list[Binding]) -> Row:
     return Row("simulator", "messages generated per second", ours, bare, "msg/s", note="bare: orjson.dumps")
 
 
+def _string(data: bytes) -> bytes:
+    """MQTT's length-prefixed string (or binary data) field."""
+    return struct.pack("!H", len(data)) + data
+
+
 def _varint(n: int) -> bytes:
     out = bytearray()
     while True:
@@ -116,13 +123,20 @@ class Listener:
     It reads its socket a megabyte at a time and parses the PUBLISH packets itself: paho reads
     every packet in three or more ``recv`` calls and was, at 10,000 msg/s on two shared cores, the
     first part of the chain to fall behind. Subscribed at QoS 0, so there is nothing to acknowledge.
+    It logs in with ``login`` (the twin's credential reads every topic).
     """
 
-    def __init__(self, port: int) -> None:
+    FLAGS = 0x80 | 0x40 | 0x02
+    """CONNECT flags: a user name (bit 7) and a password (bit 6) follow the client id; clean session (bit 1)."""
+
+    def __init__(self, port: int, login: Login) -> None:
         self.messages: list[tuple[str, bytes, float]] = []
+        self.refused: int | None = None
         sock = socket.create_connection(("127.0.0.1", port))
         client_id = f"bench-listener-{os.getpid()}".encode()
-        connect = b"\x00\x04MQTT\x04\x02\x00\x00" + struct.pack("!H", len(client_id)) + client_id
+        header = _string(b"MQTT") + bytes([4, self.FLAGS]) + struct.pack("!H", 0)  # level 4 = 3.1.1, no keepalive
+        payload = _string(client_id) + _string(login.username.encode()) + _string(login.password.encode())
+        connect = header + payload
         sock.sendall(b"\x10" + _varint(len(connect)) + connect)
         subscribe = b"\x00\x01" + struct.pack("!H", 1) + b"#\x00"
         sock.sendall(b"\x82" + _varint(len(subscribe)) + subscribe)
@@ -132,6 +146,10 @@ class Listener:
         self._thread.start()
         if not self._subscribed.wait(10):
             raise RuntimeError("the listener could not subscribe")
+        if self.refused is not None:
+            raise RuntimeError(
+                f"the broker refused the listener's login as {login.username!r} (CONNACK {self.refused})"
+            )
 
     def _read(self) -> None:
         buffer = bytearray()
@@ -150,7 +168,10 @@ class Listener:
                 if packet is None:
                     break
                 kind, body, used = packet
-                if kind == 0x90:
+                if kind == 0x20 and buffer[body + 1]:
+                    self.refused = buffer[body + 1]
+                    self._subscribed.set()
+                elif kind == 0x90:
                     self._subscribed.set()
                 elif kind == 0x30:
                     size = struct.unpack_from("!H", buffer, body)[0]
@@ -196,10 +217,10 @@ class Listener:
             self._thread.join(5)
 
 
-def bare_publish(port: int, messages: list[tuple[str, bytes, float]], listener: Listener) -> float:
+def bare_publish(port: int, login: Login, messages: list[tuple[str, bytes, float]], listener: Listener) -> float:
     """Send the same messages with one bare paho client as fast as it goes; return msg/s received."""
     listener.messages.clear()
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-bare-{os.getpid()}")
+    client = login.apply(paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-bare-{os.getpid()}"))
     client.max_queued_messages_set(0)
     client.connect("127.0.0.1", port)
     client.loop_start()
@@ -229,11 +250,11 @@ def through_broker(bindings: list[Binding], rate: float, processes: int, duratio
         broker = MosquittoBroker(Path(home) / "mqtt", free_port())
         broker.start()
         try:
-            listener = Listener(broker.port)
+            listener = Listener(broker.port, twin(broker))
             try:
                 sim = run_simulation(
                     bindings,
-                    BrokerSettings("127.0.0.1", broker.port, client_id="bench-sim"),
+                    BrokerSettings("127.0.0.1", broker.port, client_id="bench-sim", **simulator(broker).settings),
                     seed=1,
                     rate=rate,
                     duration=duration,
@@ -242,7 +263,7 @@ def through_broker(bindings: list[Binding], rate: float, processes: int, duratio
                 expected = sim.messages + 2 * announced
                 listener.settle(expected)
                 received = list(listener.messages)
-                bare = bare_publish(broker.port, received, listener)
+                bare = bare_publish(broker.port, simulator(broker), received, listener)
             finally:
                 listener.close()
         finally:
