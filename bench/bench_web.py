@@ -3,7 +3,8 @@
     python bench/bench_web.py [--buildings 2 --floors 6 --units-per-floor 4 --runs 3]
 
 Ours: a generated scene loaded into a throw-away PostGIS, ``twin serve`` with the live ingest and
-the simulator publishing; for each 3D mode (``/``, ``/wall``) a fresh page signs in and
+the simulator publishing (each logs in to the broker with its own credential, the twin's and the
+simulator's); for each 3D mode (``/``, ``/wall``) a fresh page signs in and
 reads ``window.__twin``: the first frame that drew site content (ms since navigation, the sign-in
 included) and the median time of a rendered frame once live. Bare: a page with one WebGL canvas
 that clears itself every frame, served from a plain folder, in the same browser: the floor of what
@@ -33,6 +34,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.logins import simulator
 from bench.table import Row, report
 from twin.services import MosquittoBroker, PostgresCluster
 from twin.services.system import accepts_connections, free_port
@@ -141,8 +143,11 @@ def main() -> None:
             processes.append(
                 subprocess.Popen([*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
             )
+            as_simulator = {**env, "TWIN_MQTT_URL": simulator(broker).url(broker.host, broker.port)}
             processes.append(
-                subprocess.Popen([*command, "simulate", "--scene", str(scene)], env=env, stdout=log, stderr=log)
+                subprocess.Popen(
+                    [*command, "simulate", "--scene", str(scene)], env=as_simulator, stdout=log, stderr=log
+                )
             )
             deadline = time.monotonic() + 60
             while not accepts_connections("127.0.0.1", port) and time.monotonic() < deadline:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TypedDict
+from urllib.parse import quote
 
 import paho.mqtt.client as paho
 
@@ -35,6 +36,10 @@ class Login:
     def settings(self) -> Credential:
         """The credential as ``BrokerSettings``' keyword arguments."""
         return {"username": self.username, "password": self.password}
+
+    def url(self, host: str, port: int) -> str:
+        """The broker URL carrying this credential, as ``TWIN_MQTT_URL`` spells it for a ``twin`` process."""
+        return f"mqtt://{quote(self.username, safe='')}:{quote(self.password, safe='')}@{host}:{port}"
 
     def apply(self, client: paho.Client) -> paho.Client:
         """Make a bare paho client log in with this credential (before it connects); return it."""
