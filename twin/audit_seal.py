@@ -59,10 +59,19 @@ class AuditSeal:
     def from_files(cls, key_file: Path, checkpoints: Path) -> AuditSeal:
         """Load the key, creating it (mode 600) on first use, as the personal-data key is."""
         if not key_file.exists():
+            # Written aside and linked into place: a server and a CLI starting together agree on one key,
+            # and neither reads a key half written.
             key_file.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            draft = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(secrets.token_bytes(KEY_BYTES))
+            try:
+                os.link(draft, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
         return cls(key_file.read_bytes(), checkpoints)
 
     def mac(self, seq: int, digest: str) -> str:

@@ -225,3 +225,47 @@ def test_entries_before_the_key_are_checked_by_hash_and_the_checkpoint_file_by_i
             checked, broken = verify(session)
         assert checked == 0 and broken is not None and broken.row_id is None
         assert "line 1" in broken.reason and "MAC" in broken.reason
+
+
+def test_db_upgrade_grants_the_servers_role_and_a_role_without_rights_is_told_so(
+    db_url: str, app_db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from twin.cli import app
+    from twin.errors import ServiceError
+    from twin.store.engine import check_schema
+
+    with psycopg.connect(_conninfo(db_url), autocommit=True) as owner:
+        owner.execute("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM twin_app")
+    with pytest.raises(ServiceError, match="may not read the schema") as refused:
+        check_schema(app_db_url)
+    assert "twin db upgrade" in str(refused.value.hint)
+    monkeypatch.setenv("TWIN_DATABASE_URL", app_db_url)
+    monkeypatch.setenv("TWIN_DATABASE_OWNER_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["db", "upgrade"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "rights granted to twin_app" in " ".join(result.output.split())
+    check_schema(app_db_url)
+    with psycopg.connect(_conninfo(app_db_url), autocommit=True) as server:
+        assert server.execute("SELECT has_table_privilege('audit_log', 'INSERT')").fetchone() == (True,)
+        assert server.execute("SELECT has_table_privilege('audit_log', 'UPDATE')").fetchone() == (False,)
+
+
+def test_one_database_url_behaves_as_before_and_warns(
+    db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from twin.services import endpoints
+    from twin.settings import Settings
+
+    endpoints._warn_single_url.cache_clear()
+    alone = Settings(home=tmp_path, database_url=db_url)
+    with caplog.at_level("WARNING", logger="twin.services.endpoints"):
+        assert endpoints.database_url(alone) == endpoints.owner_database_url(alone) == db_url
+    assert "TWIN_DATABASE_OWNER_URL" in caplog.text
+    assert endpoints.app_role(alone) is None
+    both = Settings(home=tmp_path, database_url="postgresql://twin_app:a@db/twin", database_owner_url=db_url)
+    assert endpoints.database_url(both) == "postgresql+psycopg://twin_app:a@db/twin"
+    assert endpoints.owner_database_url(both) == db_url and endpoints.app_role(both) == "twin_app"

@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -123,6 +123,13 @@ def check_schema(url: str) -> None:
     except OperationalError as exc:
         raise ServiceError(
             f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`"
+        ) from exc
+    except ProgrammingError as exc:
+        if not isinstance(exc.orig, psycopg.errors.InsufficientPrivilege):
+            raise
+        raise ServiceError(
+            f"the server's database role may not read the schema: {_first_line(exc)}",
+            "run `twin db upgrade`, which grants it its rights",
         ) from exc
     if current != heads:
         raise ServiceError(
