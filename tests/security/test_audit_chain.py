@@ -269,3 +269,59 @@ def test_one_database_url_behaves_as_before_and_warns(
     both = Settings(home=tmp_path, database_url="postgresql://twin_app:a@db/twin", database_owner_url=db_url)
     assert endpoints.database_url(both) == "postgresql+psycopg://twin_app:a@db/twin"
     assert endpoints.owner_database_url(both) == db_url and endpoints.app_role(both) == "twin_app"
+
+
+def test_concurrent_writers_as_the_servers_role_keep_one_sealed_chain(app_db_url: str, tmp_path: Path) -> None:
+    """Four writers appending at once: every entry numbered once, MACed, and the last checkpoint the chain's end."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    seal = seal_of(tmp_path / "audit.key", tmp_path / "checkpoints.jsonl")
+    with one_off_engine(app_db_url) as engine:
+        sessions = session_factory(engine, {SEAL: seal})
+
+        def write(writer: int) -> None:
+            for n in range(10):
+                with sessions() as session, session.begin():
+                    audit(session, action="user.update", kind="user", object_id=writer, after={"n": n})
+                    audit(session, action="user.update", kind="user", object_id=writer, after={"n": n, "again": True})
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(write, range(4)))
+        with sessions() as session:
+            assert verify(session) == (80, None)
+    lines = [json.loads(line) for line in seal.checkpoints.read_text().splitlines()]
+    assert len(lines) == 40 and max(line["seq"] for line in lines) == 80
+
+
+def test_migration_numbers_the_entries_before_it_and_verifies_them_by_hash(db_url: str, app_db_url: str) -> None:
+    """Entries written under revision 0007 (no seq, no MAC) are numbered by 0008d and hold; keyed ones follow them."""
+    from alembic import command
+
+    from twin.store.engine import alembic_config, upgrade
+
+    with one_off_engine(db_url) as engine, engine.begin() as conn:
+        cfg = alembic_config(db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    with psycopg.connect(_conninfo(db_url), autocommit=True) as owner:
+        prev = "0" * 64
+        for n in range(3):
+            at = utcnow()
+            digest = row_hash(prev, at, "old", None, "user.create", "user", str(n), None, None)
+            owner.execute(
+                "INSERT INTO audit_log (at, actor, action, object_kind, object_id, prev_hash, hash) "
+                "VALUES (%s, 'old', 'user.create', 'user', %s, %s, %s)",
+                (at, str(n), prev, digest),
+            )
+            prev = digest
+    upgrade(db_url, "twin_app")
+    with one_off_engine(app_db_url) as engine:
+        sessions = session_factory(engine)
+        with sessions() as session, session.begin():
+            audit(session, action="user.create", kind="user", object_id=3)
+        with sessions() as session:
+            assert verify(session) == (4, None)
+    with psycopg.connect(_conninfo(db_url)) as owner:
+        rows = owner.execute("SELECT seq, mac IS NULL FROM audit_log ORDER BY id").fetchall()
+        assert rows == [(1, True), (2, True), (3, True), (4, False)]
+        assert owner.execute("SELECT legacy_until FROM audit_chain").fetchone() == (3,)
