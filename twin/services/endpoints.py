@@ -47,7 +47,8 @@ def database_url(settings: Settings) -> str:
     """Return the SQLAlchemy URL the server and the CLI use: the role that owns nothing.
 
     An external database given only ``TWIN_DATABASE_URL`` is used as it is, as before, with a
-    warning: that role owns the tables, so whoever holds the server holds the audit log's trigger.
+    warning: that one role then migrates too, so it likely owns the tables, and whoever holds the
+    server holds the audit log's trigger.
     """
     if settings.database_url is not None:
         if settings.database_owner_url is None:
@@ -86,8 +87,9 @@ def _sqlalchemy_url(url: str) -> str:
 @lru_cache(maxsize=1)
 def _warn_single_url() -> None:
     log.warning(
-        "TWIN_DATABASE_URL without TWIN_DATABASE_OWNER_URL: the server connects as the tables' owner, "
-        "which may alter them and disable the audit log's trigger; give it a role that owns nothing (docs/deploy.md)"
+        "TWIN_DATABASE_URL without TWIN_DATABASE_OWNER_URL: migrations and the server use one role; if it owns the "
+        "tables it may alter them and disable the audit log's trigger: give the server a role that owns nothing "
+        "(docs/deploy.md)"
     )
 
 
