@@ -20,7 +20,14 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from twin.catalogue import DeviceKind
-from twin.store.telemetry import EPOCH, PARTITIONED, create_partition_sql, partition_bounds, rolled_up_before
+from twin.store.telemetry import (
+    EPOCH,
+    PARTITIONED,
+    create_partition_sql,
+    drop_partition_sql,
+    partition_bounds,
+    rolled_up_before,
+)
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +192,7 @@ def _drop_before(conn: psycopg.Connection[tuple[object, ...]], table: str, cutof
     for (name,) in rows:
         start = _start_of(str(name), table, interval)
         if start is not None and partition_bounds(start, interval)[1] <= cutoff:
-            conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+            conn.execute(drop_partition_sql(table, str(name)))
             log.info("dropped history partition %s (past retention)", name)
             dropped += 1
     return dropped

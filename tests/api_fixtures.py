@@ -63,9 +63,9 @@ def postgis_conninfo(db_url: str) -> str:
 
 
 @pytest.fixture
-def app_factory(settings: Settings, db_url: str) -> Callable[[], TestClient]:
-    """Make clients of one server on a fresh, migrated database."""
-    app = create_app(settings, db_url=db_url)
+def app_factory(settings: Settings, app_db_url: str) -> Callable[[], TestClient]:
+    """Make clients of one server on a fresh, migrated database, connected as the role that owns nothing."""
+    app = create_app(settings, db_url=app_db_url)
     return lambda: TestClient(app)
 
 

@@ -43,6 +43,28 @@ def service_root() -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_seal_files(service_root: Path) -> Iterator[Path]:
+    """One audit key and checkpoint file for every server, CLI and session of the run, as in one installation.
+
+    Checkpoints name their database, so the many test databases share the file without mixing.
+    """
+    from twin.settings import get_settings
+
+    folder = service_root / "audit"
+    saved = {name: os.environ.get(name) for name in ("TWIN_AUDIT_KEY_FILE", "TWIN_AUDIT_CHECKPOINT_FILE")}
+    os.environ["TWIN_AUDIT_KEY_FILE"] = str(folder / "audit.key")
+    os.environ["TWIN_AUDIT_CHECKPOINT_FILE"] = str(folder / "audit-checkpoints.jsonl")
+    get_settings.cache_clear()
+    yield folder
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    get_settings.cache_clear()
+
+
 @dataclass(frozen=True)
 class BrokerInfo:
     """Where the test broker listens, the twin's credential there, and the handle to stop or kill it mid-test.
@@ -100,16 +122,25 @@ def postgis(service_root: Path) -> Iterator[PostgresCluster]:
     except ServiceError as exc:
         _unavailable("PostgreSQL with PostGIS", exc)
     from twin.db import upgrade
+    from twin.services.postgres import APP_ROLE
 
-    upgrade(cluster.url("twin_template"))
+    upgrade(cluster.url("twin_template"), app_role=APP_ROLE)
     yield cluster
     cluster.stop()
 
 
 @pytest.fixture
 def db_url(postgis: PostgresCluster) -> Iterator[str]:
-    """A fresh database, migrated to head, private to this test."""
+    """A fresh database, migrated to head, private to this test: the owner's (superuser's) URL."""
     name = f"twin_t{os.getpid()}_{next(_counter)}"
     postgis.ensure_database(name, template="twin_template")
     yield postgis.url(name)
     postgis.drop_database(name)
+
+
+@pytest.fixture
+def app_db_url(db_url: str, postgis: PostgresCluster) -> str:
+    """The same database as the server's role, which owns nothing (the template's grants are cloned with it)."""
+    from sqlalchemy.engine import make_url
+
+    return postgis.app_url(make_url(db_url).database)

@@ -25,7 +25,14 @@ from twin.cli_operations import billing_app, inspections_app, tickets_app
 from twin.cli_scenes import SceneTools, add_scene_commands, load_scene_folder
 from twin.errors import TwinError
 from twin.imports import ImporterRegistry
-from twin.services.endpoints import database_url, embedded_broker, embedded_cluster, write_record
+from twin.services.endpoints import (
+    app_role,
+    database_url,
+    embedded_broker,
+    embedded_cluster,
+    owner_database_url,
+    write_record,
+)
 from twin.settings import Settings, get_settings
 
 SERVER_OPTIONS: dict[str, Any] = {"ws": "websockets", "http": "httptools", "loop": "uvloop", "proxy_headers": False}
@@ -108,9 +115,12 @@ def db_upgrade() -> None:
     """Migrate the database to the schema this code needs."""
     from twin.store.engine import schema_state, upgrade
 
-    url = database_url(get_settings())
-    upgrade(url)
-    console.print(f"[green]✓[/] database schema at {', '.join(sorted(schema_state(url)[0]))}")
+    settings = get_settings()
+    url = owner_database_url(settings)
+    role = app_role(settings)
+    upgrade(url, role)
+    granted = f", rights granted to {role}" if role else ""
+    console.print(f"[green]✓[/] database schema at {', '.join(sorted(schema_state(url)[0]))}{granted}")
 
 
 @db_app.command("status")

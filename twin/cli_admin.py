@@ -21,7 +21,7 @@ from twin.store.engine import one_off_engine, session_factory
 
 user_app = typer.Typer(help="Accounts and their roles.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys for machines.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained, MACed audit log.", no_args_is_help=True)
 console = Console()
 
 
@@ -130,13 +130,12 @@ def apikey_revoke(prefix: str) -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the audit chain; exit 1 naming the first broken row."""
+    """Check the audit chain's MACs, links and latest checkpoint; exit 1 naming the first broken row."""
     with _session() as session:
         checked, broken = verify(session)
     if broken is None:
         console.print(f"[green]✓[/] audit log intact: {checked} rows")
         return
-    console.print(
-        f"[bold red]audit log broken at row {broken.row_id}[/]: {broken.reason} ({checked} rows before it hold)"
-    )
+    where = "its checkpoint file" if broken.row_id is None else f"row {broken.row_id}"
+    console.print(f"[bold red]audit log broken at {where}[/]: {broken.reason} ({checked} rows before it hold)")
     raise typer.Exit(1)

@@ -14,6 +14,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from twin.audit import SEAL, seal_of
+from twin.audit_seal import AuditSeal
 from twin.auth.principal_cache import PrincipalCache
 from twin.auth.ratelimit import FailureLimiter
 from twin.events import EventBus
@@ -43,9 +45,14 @@ class Runtime:
         return self.settings.signing_key()
 
     @cached_property
+    def audit_seal(self) -> AuditSeal:
+        """The key that MACs this server's audit entries and the file of its checkpoints."""
+        return seal_of(self.settings.audit_key_path(), self.settings.audit_checkpoint_path())
+
+    @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        """Sessions of this server's engine."""
-        return session_factory(self.engine)
+        """Sessions of this server's engine, carrying its audit seal."""
+        return session_factory(self.engine, {SEAL: self.audit_seal})
 
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
@@ -53,7 +60,7 @@ class Runtime:
 
         Their connection is taken when the first statement runs, in the thread that runs it.
         """
-        return session_factory(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        return session_factory(self.engine.execution_options(isolation_level="AUTOCOMMIT"), {SEAL: self.audit_seal})
 
     @cached_property
     def reader(self) -> Reader:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, description="External PostGIS (postgresql+psycopg://…); unset = embedded cluster."
     )
+    database_owner_url: SecretStr | None = Field(
+        default=None, description="The owner of the external database's tables, for migrations only (docs/deploy.md)."
+    )
     mqtt_url: str | None = Field(
         default=None, description="External broker (mqtt://user:password@host:port); unset = embedded."
     )
@@ -52,6 +55,12 @@ class Settings(BaseSettings):
     web_dist: Path = Field(default=Path("web/dist"), description="The built front end the server serves.")
     pii_key_file: Path | None = Field(
         default=None, description="Key of residents' personal data; unset = home/pii.key."
+    )
+    audit_key_file: Path | None = Field(
+        default=None, description="Key that MACs the audit log; unset = home/audit.key."
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None, description="Signed checkpoints of the audit chain; unset = home/audit-checkpoints.jsonl."
     )
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, except uploads.")
     max_upload_bytes: int = Field(default=512 << 20, description="Largest upload (IFC, GIS, CSV, photos).")
@@ -123,6 +132,14 @@ class Settings(BaseSettings):
     def pii_key_path(self) -> Path:
         """Return where the personal-data key lives."""
         return self.pii_key_file or self.home / "pii.key"
+
+    def audit_key_path(self) -> Path:
+        """Return where the audit log's key lives (never in the database)."""
+        return self.audit_key_file or self.home / "audit.key"
+
+    def audit_checkpoint_path(self) -> Path:
+        """Return the append-only file of the audit chain's signed checkpoints."""
+        return self.audit_checkpoint_file or self.home / "audit-checkpoints.jsonl"
 
     def masked(self) -> dict[str, Any]:
         """Return the effective settings as plain values with every secret masked."""

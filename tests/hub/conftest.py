@@ -159,7 +159,10 @@ def community(db_url: str, profile: Profile) -> Community:
 
 
 def server_env(db_url: str, broker: BrokerInfo, home: Path, profile: Profile, **extra: str) -> dict[str, str]:
-    """Return the environment of a server with the ingest on, on this test's database and profile."""
+    """Return the environment of a server with the ingest on, on this test's database and profile.
+
+    ``db_url`` is the server's role (it owns nothing), as in production.
+    """
     return {
         **os.environ,
         "TWIN_DATABASE_URL": db_url,
@@ -178,14 +181,14 @@ ServerFactory = Callable[..., HubServer]
 
 @pytest.fixture
 def make_server(
-    tmp_path: Path, db_url: str, mqtt_broker: BrokerInfo, profile: Profile, community: Community
+    tmp_path: Path, app_db_url: str, mqtt_broker: BrokerInfo, profile: Profile, community: Community
 ) -> Iterator[ServerFactory]:
     """Start servers on the community; extra ``TWIN_*`` settings as keyword arguments; all stopped after."""
     started: list[HubServer] = []
 
     def start(**extra: str) -> HubServer:
         n = len(started)
-        env = server_env(db_url, mqtt_broker, tmp_path / f"var{n}", profile, **extra)
+        env = server_env(app_db_url, mqtt_broker, tmp_path / f"var{n}", profile, **extra)
         hub = HubServer(free_port(), env, tmp_path / f"server{n}.log")
         started.append(hub)
         hub.start()

@@ -21,14 +21,15 @@ pytestmark = pytest.mark.slow
 
 
 def test_an_ingest_only_process_writes_and_stops_cleanly_on_sigterm(
-    db_url: str, mqtt_broker: BrokerInfo, tmp_path: Path
+    db_url: str, app_db_url: str, mqtt_broker: BrokerInfo, tmp_path: Path
 ) -> None:
     profile = write_profile(tmp_path)
     sensor = add_device(db_url, build_graph(db_url), "传感器", DeviceKind.ENV_SENSOR, (profile.namespace, "s1"))
     env = {
         **os.environ,
         "TWIN_HOME": str(tmp_path / "var"),
-        "TWIN_DATABASE_URL": db_url,
+        "TWIN_DATABASE_URL": app_db_url,
+        "TWIN_DATABASE_OWNER_URL": db_url,
         "TWIN_MQTT_URL": mqtt_broker.url,
         "TWIN_INGEST_PROFILES": json.dumps([profile.source]),
         "TWIN_INGEST_CLIENT_ID": unique("cli"),
@@ -59,8 +60,10 @@ def test_an_ingest_only_process_writes_and_stops_cleanly_on_sigterm(
     assert proc.returncode == 0 and "stopped:" in out.decode()
 
 
-def test_maintain_creates_partitions_ahead_and_rolls_up(db_url: str, tmp_path: Path) -> None:
-    env = {**os.environ, "TWIN_HOME": str(tmp_path / "var"), "TWIN_DATABASE_URL": db_url}
+def test_maintain_creates_partitions_ahead_and_rolls_up(db_url: str, app_db_url: str, tmp_path: Path) -> None:
+    """As the server's role, which creates partitions through the owner's function."""
+    env = {**os.environ, "TWIN_HOME": str(tmp_path / "var"), "TWIN_DATABASE_URL": app_db_url}
+    env["TWIN_DATABASE_OWNER_URL"] = db_url
     twin = Path(sys.executable).with_name("twin")
     done = subprocess.run([str(twin), "ingest", "maintain", "--expire"], env=env, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()

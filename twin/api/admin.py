@@ -151,7 +151,10 @@ def list_audit(
 
 @router.get("/audit/verify")
 def verify_audit(session: SessionDep, _: Auditor) -> dict[str, Any]:
-    """Recompute the audit chain and report the first broken row, if any."""
+    """Check the audit chain's MACs, links and latest checkpoint; report the first broken row, if any.
+
+    ``broken.id`` is null when the checkpoint file itself does not hold (its reason names the line).
+    """
     checked, broken = verify(session)
     return {
         "checked": checked,

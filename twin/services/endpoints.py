@@ -7,14 +7,20 @@ scripts; the code itself derives them from the settings, so a stale record can n
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlparse
+
+from sqlalchemy.engine import make_url
 
 from twin.errors import ServiceError
 from twin.services.broker_auth import TWIN, TWIN_TOPICS
 from twin.services.mosquitto import BrokerTls, MosquittoBroker
-from twin.services.postgres import PostgresCluster
+from twin.services.postgres import APP_ROLE, PostgresCluster
 from twin.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,16 +59,53 @@ def _broker_tls(settings: Settings) -> BrokerTls | None:
 
 
 def database_url(settings: Settings) -> str:
-    """Return the SQLAlchemy URL of the twin's database."""
+    """Return the SQLAlchemy URL the server and the CLI use: the role that owns nothing.
+
+    An external database given only ``TWIN_DATABASE_URL`` is used as it is, as before, with a
+    warning: that one role then migrates too, so it likely owns the tables, and whoever holds the
+    server holds the audit log's trigger.
+    """
     if settings.database_url is not None:
-        url = settings.database_url.get_secret_value()
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return url
+        if settings.database_owner_url is None:
+            _warn_single_url()
+        return _sqlalchemy_url(settings.database_url.get_secret_value())
+    cluster = embedded_cluster(settings)
+    if not cluster.app_password_file.exists():
+        raise ServiceError("the embedded database has not been created yet", "run `twin services start`")
+    return cluster.app_url()
+
+
+def owner_database_url(settings: Settings) -> str:
+    """Return the URL migrations run with: the tables' owner (the embedded cluster's superuser)."""
+    if settings.database_owner_url is not None:
+        return _sqlalchemy_url(settings.database_owner_url.get_secret_value())
+    if settings.database_url is not None:
+        return _sqlalchemy_url(settings.database_url.get_secret_value())
     cluster = embedded_cluster(settings)
     if not cluster.password_file.exists():
         raise ServiceError("the embedded database has not been created yet", "run `twin services start`")
     return cluster.url()
+
+
+def app_role(settings: Settings) -> str | None:
+    """Return the server's role that ``twin db upgrade`` grants to, or None when it is the owner itself."""
+    app, owner = make_url(database_url(settings)), make_url(owner_database_url(settings))
+    return app.username if app.username != owner.username else None
+
+
+def _sqlalchemy_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@lru_cache(maxsize=1)
+def _warn_single_url() -> None:
+    log.warning(
+        "TWIN_DATABASE_URL without TWIN_DATABASE_OWNER_URL: migrations and the server use one role; if it owns the "
+        "tables it may alter them and disable the audit log's trigger: give the server a role that owns nothing "
+        "(docs/deploy.md)"
+    )
 
 
 def broker_address(settings: Settings, login: str = TWIN) -> BrokerAddress:
@@ -93,6 +136,8 @@ def write_record(settings: Settings) -> None:
             "port": settings.pg_port,
             "database": "twin",
             "password_file": str(embedded_cluster(settings).password_file),
+            "app_user": APP_ROLE,
+            "app_password_file": str(embedded_cluster(settings).app_password_file),
         },
         "mqtt": {
             "host": "127.0.0.1",

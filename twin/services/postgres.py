@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from twin.errors import ServiceError
 from twin.services.system import give_to, pid_alive, port_is_free, run, service_user
 
 SUPERUSER = "twin"
+"""The cluster's superuser: it creates the databases and extensions and owns the tables (migrations)."""
+APP_ROLE = "twin_app"
+"""The role the server and the CLI connect as: it owns nothing (``twin.store.roles`` grants its rights)."""
 
 
 def find_bindir() -> Path:
@@ -57,10 +61,40 @@ class PostgresCluster:
         """The server log, the first place to look when start fails."""
         return self.data_dir.parent / "pg.log"
 
+    @property
+    def app_password_file(self) -> Path:
+        """Where the server role's password is kept, beside the superuser's."""
+        return self.data_dir.parent / "app.password"
+
     def url(self, database: str | None = None) -> str:
-        """Return the SQLAlchemy URL of a database in this cluster."""
+        """Return the SQLAlchemy URL of a database in this cluster, as the superuser (migrations, tests)."""
         password = self.password_file.read_text().strip()
         return f"postgresql+psycopg://{SUPERUSER}:{password}@{self.host}:{self.port}/{database or self.database}"
+
+    def app_url(self, database: str | None = None) -> str:
+        """Return the SQLAlchemy URL of a database in this cluster, as the server's role."""
+        password = self.app_password_file.read_text().strip()
+        return f"postgresql+psycopg://{APP_ROLE}:{password}@{self.host}:{self.port}/{database or self.database}"
+
+    def ensure_app_role(self) -> None:
+        """Create the server's role with a generated password (kept under home), or set its password again.
+
+        It may log in and nothing more: no superuser, no role or database creation, no row-security
+        bypass. Its rights on the tables are granted by ``twin db upgrade``.
+        """
+        if not self.app_password_file.exists():
+            self.app_password_file.write_text(secrets.token_urlsafe(24) + "\n")
+            self.app_password_file.chmod(0o600)
+        password = self.app_password_file.read_text().strip()
+        attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(
+                sql.SQL("{} ROLE {} {} PASSWORD {}").format(
+                    sql.SQL(verb), sql.Identifier(APP_ROLE), sql.SQL(attributes), sql.Literal(password)
+                )
+            )
 
     def conninfo(self, database: str = "postgres") -> str:
         """Return a libpq connection string (psycopg) for a database in this cluster."""
@@ -151,6 +185,7 @@ class PostgresCluster:
         self.init()
         if self.running():
             self.ensure_database(self.database)
+            self.ensure_app_role()
             return
         if not port_is_free(self.host, self.port):
             raise ServiceError(
@@ -183,6 +218,7 @@ class PostgresCluster:
             tail = self.log_file.read_text(errors="replace").strip().splitlines()[-3:]
             raise ServiceError(f"PostgreSQL did not start: {' | '.join(tail)}", f"see {self.log_file}")
         self.ensure_database(self.database)
+        self.ensure_app_role()
 
     def stop(self) -> None:
         """Stop the cluster cleanly (fast shutdown: sessions end, data is flushed)."""

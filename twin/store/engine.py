@@ -18,11 +18,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from twin.errors import ServiceError
+from twin.store.roles import grant_app_role
 
 
 def make_engine(url: str) -> Engine:
@@ -72,9 +73,12 @@ def one_off_engine(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return a session maker whose objects stay readable after commit (events read them)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Return a session maker whose objects stay readable after commit (events read them).
+
+    ``info`` starts each session's ``Session.info``: a server's sessions carry its audit seal there.
+    """
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 def alembic_config(url: str) -> Config:
@@ -85,13 +89,19 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str) -> None:
-    """Migrate a database to the newest schema."""
+def upgrade(url: str, app_role: str | None = None) -> None:
+    """Migrate a database to the newest schema as its owner, then grant the server's role its rights.
+
+    The grants are in the migration's transaction: the schema never stands at a revision whose
+    tables the server may not use.
+    """
     try:
         with one_off_engine(url) as engine, engine.begin() as conn:
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")
+            if app_role is not None:
+                grant_app_role(conn, app_role)
     except OperationalError as exc:
         raise ServiceError(
             f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`"
@@ -113,6 +123,13 @@ def check_schema(url: str) -> None:
     except OperationalError as exc:
         raise ServiceError(
             f"cannot reach the database: {_first_line(exc)}", "is it running? `twin services status`"
+        ) from exc
+    except ProgrammingError as exc:
+        if not isinstance(exc.orig, psycopg.errors.InsufficientPrivilege):
+            raise
+        raise ServiceError(
+            f"the server's database role may not read the schema: {_first_line(exc)}",
+            "run `twin db upgrade`, which grants it its rights",
         ) from exc
     if current != heads:
         raise ServiceError(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     func,
@@ -113,7 +114,21 @@ class AuditRow(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    """The entry's position in the chain (1, 2, …): a checkpoint outside the database names the last one."""
+    mac: Mapped[str | None] = mapped_column(String(64))
+    """HMAC of ``seq`` and ``hash`` under the audit key (``twin.audit_seal``); none on entries before the key."""
     __table_args__ = (Index("ix_audit_object", "object_kind", "object_id"), Index("ix_audit_at", "at"))
+
+
+class AuditChainRow(Base):
+    """The chain's one line of history: how many entries were written before the audit key existed."""
+
+    __tablename__ = "audit_chain"
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    legacy_until: Mapped[int] = mapped_column(BigInteger)
+    """Entries up to this ``seq`` carry no MAC and are verified by their hash links only."""
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
 
 
 class ResidentRow(Timestamped, Base):

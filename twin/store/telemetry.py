@@ -132,15 +132,23 @@ def partition_name(table: str, start: datetime, interval: Interval) -> str:
 
 
 def create_partition_sql(table: str, at: datetime) -> tuple[str, str]:
-    """Return the name and the idempotent DDL of the partition of ``table`` that holds ``at``."""
+    """Return the name and the idempotent statement that creates the partition of ``table`` holding ``at``.
+
+    The statement calls the owner's ``twin_create_partition`` (migration 0008d): the server's role
+    owns no table, so it may not attach a partition itself.
+    """
     interval = PARTITIONED[table]
     start, end = partition_bounds(at, interval)
     name = partition_name(table, start, interval)
-    ddl = (
-        f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table} "
-        f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
-    )
-    return name, ddl
+    call = f"SELECT twin_create_partition('{table}', '{name}', '{start.isoformat()}', '{end.isoformat()}')"
+    return name, call
+
+
+def drop_partition_sql(table: str, name: str) -> str:
+    """Return the statement that drops one partition of ``table`` through the owner's ``twin_drop_partition``."""
+    if table not in PARTITIONED or not name.replace("_", "").isalnum():
+        raise ValueError(f"not a history partition: {name!r} of {table!r}")
+    return f"SELECT twin_drop_partition('{table}', '{name}')"
 
 
 def rolled_up_before(now: datetime) -> datetime:
