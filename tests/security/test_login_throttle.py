@@ -22,11 +22,13 @@ from fastapi.testclient import TestClient
 
 from tests.api_fixtures import ADMIN_PASSWORD, MakeUser, login
 from twin.app import create_app
-from twin.auth import throttle
 from twin.auth.roles import Role
 from twin.settings import Settings
 
 ATTACKER, VICTIM_HOME, PROXY = "203.0.113.66", "198.51.100.7", "10.0.0.5"
+FREE_FAILURES = 5
+"""Failures a pair may make before it waits (``twin.auth.throttle``, imported where needed, so that
+these tests run, and fail, on a server without it)."""
 At = Callable[[str], TestClient]
 
 
@@ -53,8 +55,8 @@ def test_an_attacker_does_not_lock_the_real_user_out(at: At, make_user: MakeUser
     make_user("victim", grants=[(Role.VIEWER, None, None)])
     attacker = at(ATTACKER)
     answers = [_try(attacker, "victim", f"guess-{n:04d}-guess") for n in range(50)]
-    assert answers[: throttle.FREE_FAILURES] == [401] * throttle.FREE_FAILURES
-    assert set(answers[throttle.FREE_FAILURES :]) == {429}, "the attacker's pair is not slowed down"
+    assert answers[:FREE_FAILURES] == [401] * FREE_FAILURES
+    assert set(answers[FREE_FAILURES:]) == {429}, "the attacker's pair is not slowed down"
     assert _try(attacker, "victim", ADMIN_PASSWORD) == 429, "the attacker got through with the right password"
     assert _try(at(VICTIM_HOME), "victim", ADMIN_PASSWORD) == 200, "the real user is locked out from home"
 
@@ -63,7 +65,7 @@ def test_failing_on_one_account_does_not_block_another_from_the_same_address(at:
     make_user("alice", grants=[(Role.VIEWER, None, None)])
     make_user("bob", grants=[(Role.VIEWER, None, None)])
     office = at("192.0.2.10")  # one NAT for the whole office
-    for _ in range(throttle.FREE_FAILURES):
+    for _ in range(FREE_FAILURES):
         assert _try(office, "alice", "wrong-wrong-wrong") == 401
     assert _try(office, "alice", ADMIN_PASSWORD) == 429
     assert _try(office, "bob", ADMIN_PASSWORD) == 200, "bob is blocked by alice's failures"
@@ -72,6 +74,8 @@ def test_failing_on_one_account_does_not_block_another_from_the_same_address(at:
 def test_an_address_failing_across_accounts_meets_a_cap(
     at: At, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from twin.auth import throttle
+
     monkeypatch.setattr(throttle, "ADDRESS_CAP", 6)
     make_user("carol", grants=[(Role.VIEWER, None, None)])
     sprayer = at(ATTACKER)
@@ -83,10 +87,13 @@ def test_an_address_failing_across_accounts_meets_a_cap(
 
 
 def test_the_wait_grows_with_each_failure() -> None:
+    from twin.auth import throttle
+
+    assert throttle.FREE_FAILURES == FREE_FAILURES
     waits = [throttle.pair_wait(n) for n in range(1, 14)]
-    assert waits[: throttle.FREE_FAILURES - 1] == [0.0] * (throttle.FREE_FAILURES - 1)
-    assert waits[throttle.FREE_FAILURES - 1] == throttle.FIRST_WAIT_S
-    grown = waits[throttle.FREE_FAILURES - 1 :]
+    assert waits[: throttle.FREE_FAILURES - 1] == [0.0] * (FREE_FAILURES - 1)
+    assert waits[FREE_FAILURES - 1] == throttle.FIRST_WAIT_S
+    grown = waits[FREE_FAILURES - 1 :]
     assert all(b == min(2 * a, throttle.MAX_WAIT_S) for a, b in zip(grown, grown[1:], strict=False))
     assert throttle.pair_wait(1000) == throttle.MAX_WAIT_S
 
@@ -97,11 +104,11 @@ def test_an_administrator_sees_and_clears_throttles(at: At, make_user: MakeUser)
     make_user("viewer", grants=[(Role.VIEWER, None, None)])
     attacker, admin = at(ATTACKER), at(VICTIM_HOME)
     admin.headers.update(login(admin, "root"))
-    for _ in range(throttle.FREE_FAILURES):
+    for _ in range(FREE_FAILURES):
         _try(attacker, "victim", "wrong-wrong-wrong")
     items = admin.get("/api/admin/throttles").json()["items"]
     pair = next(item for item in items if item["username"] == "victim")
-    assert pair["address"] == ATTACKER and pair["failures"] == throttle.FREE_FAILURES and pair["blocked_until"]
+    assert pair["address"] == ATTACKER and pair["failures"] == FREE_FAILURES and pair["blocked_until"]
     assert any(item["username"] is None and item["address"] == ATTACKER for item in items)
     assert admin.get("/api/admin/throttles", headers=login(admin, "viewer")).status_code == 403
     assert admin.delete("/api/admin/throttles").status_code == 422
@@ -113,7 +120,7 @@ def test_an_administrator_sees_and_clears_throttles(at: At, make_user: MakeUser)
 def test_twin_user_unlock_clears_an_account(at: At, make_user: MakeUser, db_url: str, tmp_path: Path) -> None:
     make_user("victim", grants=[(Role.VIEWER, None, None)])
     attacker = at(ATTACKER)
-    for _ in range(throttle.FREE_FAILURES):
+    for _ in range(FREE_FAILURES):
         _try(attacker, "victim", "wrong-wrong-wrong")
     assert _try(attacker, "victim", ADMIN_PASSWORD) == 429
     env = {**os.environ, "TWIN_DATABASE_URL": db_url, "TWIN_HOME": str(tmp_path / "cli")}
@@ -129,12 +136,12 @@ def test_the_throttle_sees_the_client_behind_a_trusted_proxy_only(
 ) -> None:
     make_user("victim", grants=[(Role.VIEWER, None, None)])
     proxy = at(PROXY)
-    for _ in range(throttle.FREE_FAILURES):
+    for _ in range(FREE_FAILURES):
         assert _try(proxy, "victim", "wrong-wrong-wrong", **{"X-Forwarded-For": f"1.2.3.4, {ATTACKER}"}) == 401
     assert _try(proxy, "victim", ADMIN_PASSWORD, **{"X-Forwarded-For": ATTACKER}) == 429
     assert _try(proxy, "victim", ADMIN_PASSWORD, **{"X-Forwarded-For": VICTIM_HOME}) == 200, "the proxy is one client"
     # A client that is not a trusted proxy cannot choose its address by writing the header.
-    for _ in range(throttle.FREE_FAILURES):
+    for _ in range(FREE_FAILURES):
         _try(at(ATTACKER), "victim", "wrong-wrong-wrong", **{"X-Forwarded-For": VICTIM_HOME})
     assert _try(at(ATTACKER), "victim", ADMIN_PASSWORD, **{"X-Forwarded-For": VICTIM_HOME}) == 429
     with psycopg.connect(postgis_conninfo) as conn:

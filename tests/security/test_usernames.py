@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api_fixtures import ADMIN_PASSWORD, login
-from twin.auth import names
 from twin.errors import ValidationError
 
 
@@ -57,6 +56,8 @@ def test_names_are_stored_normalised_and_logged_in_however_cased(client: TestCli
 
 
 def test_the_skeleton_maps_look_alikes_to_latin() -> None:
+    from twin.auth import names
+
     assert names.skeleton("\u0440\u0430\u0443\u0440\u0430\u04cf") == names.skeleton("paypal")
     assert names.skeleton("ΑΡΕ") == names.skeleton("ape")  # Greek capitals, case-folded first
     assert names.skeleton("g00gle") == names.skeleton("google")
@@ -65,3 +66,10 @@ def test_the_skeleton_maps_look_alikes_to_latin() -> None:
         names.checked("bad name")
     with pytest.raises(ValidationError, match="letters, digits"):
         names.checked("x" * 65)
+
+
+def test_a_name_that_grows_under_nfkc_is_refused_not_an_error(client: TestClient) -> None:
+    grown = "\ufdfa" * 10  # one character each, eighteen after NFKC
+    assert _add(client, grown)[0] == 422
+    answer = client.post("/api/auth/login", json={"username": grown, "password": ADMIN_PASSWORD})
+    assert answer.status_code == 401, answer.text

@@ -30,11 +30,12 @@ def log_in(
     session: Session, key: str, username: str, password: str, address: str, user_agent: str | None
 ) -> sessions.Issued | Refused:
     """Check a name and password from an address; start a session, or say why not (committing either way)."""
-    name = names.normalise(username)
+    spelled = names.normalise(username)
+    name = spelled[: names.MAX_LENGTH]  # NFKC may lengthen a name: such a one is nobody's, but is throttled
     wait_s = throttle.wait(session, name, address)
     if wait_s > 0:
         return Refused(wait_s)
-    user = session.scalar(select(UserRow).where(UserRow.username == name))
+    user = session.scalar(select(UserRow).where(UserRow.username == spelled)) if spelled == name else None
     if user is None or user.disabled or user.password_hash is None:
         verify_nobody(password)
         return _failed(session, name, address, user, "unknown" if user is None else "not allowed to log in")
@@ -57,6 +58,6 @@ def _failed(session: Session, name: str, address: str, user: UserRow | None, rea
         object_id=None if user is None else user.id,
         actor="anonymous",
         address=address,
-        after={"username": name[:64], "reason": reason},
+        after={"username": name, "reason": reason},
     )
     return Refused()

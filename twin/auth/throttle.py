@@ -80,7 +80,9 @@ def wait(session: Session, username: str, address: str) -> float:
 def failed(session: Session, username: str, address: str) -> None:
     """Count a failure against the pair and the address, and forget throttles idle for a day."""
     now = utcnow()
-    session.execute(delete(LoginThrottleRow).where(LoginThrottleRow.last_failure_at < now - _s(FORGET_AFTER_S)))
+    idle = select(LoginThrottleRow.key).where(LoginThrottleRow.last_failure_at < now - _s(FORGET_AFTER_S))
+    # Skipping rows another login holds: waiting for them could deadlock with its next lock.
+    session.execute(delete(LoginThrottleRow).where(LoginThrottleRow.key.in_(idle.with_for_update(skip_locked=True))))
     pair = _row(session, _pair(username, address), username, address, now)
     pair.failures += 1
     pair.last_failure_at = now
@@ -100,9 +102,9 @@ def succeeded(session: Session, username: str, address: str) -> None:
     session.execute(delete(LoginThrottleRow).where(LoginThrottleRow.key == _pair(username, address)))
 
 
-def listing(session: Session) -> list[Throttle]:
-    """Return every throttle with failures, the latest first."""
-    rows = session.scalars(select(LoginThrottleRow).order_by(LoginThrottleRow.last_failure_at.desc()))
+def listing(session: Session, limit: int = 1000) -> list[Throttle]:
+    """Return the throttles with failures, the latest first (at most ``limit``)."""
+    rows = session.scalars(select(LoginThrottleRow).order_by(LoginThrottleRow.last_failure_at.desc()).limit(limit))
     return [Throttle(r.username, r.address, r.failures, r.last_failure_at, r.blocked_until) for r in rows]
 
 
