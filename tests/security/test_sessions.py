@@ -134,3 +134,14 @@ def test_the_session_routes_declare_their_answers(anon_client: TestClient) -> No
     assert listed == {"$ref": "#/components/schemas/SessionList"}
     assert "204" in paths["/api/auth/sessions/{session_id}"]["delete"]["responses"]
     assert "204" in paths["/api/auth/logout"]["post"]["responses"]
+
+
+def test_an_account_with_sessions_and_grants_can_be_removed(
+    anon_client: TestClient, make_user: MakeUser, postgis_conninfo: str
+) -> None:
+    make_user("gone", grants=[(Role.OPERATOR, None, None), (Role.VIEWER, None, None)])
+    pair = _login(anon_client, "gone")
+    _refresh(anon_client, pair)
+    with psycopg.connect(postgis_conninfo) as conn:
+        conn.execute("DELETE FROM users WHERE username = 'gone'")
+    assert _me(anon_client, pair) == 401
