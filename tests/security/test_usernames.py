@@ -6,6 +6,7 @@ accepted as new accounts beside ``admin``.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -73,3 +74,21 @@ def test_a_name_that_grows_under_nfkc_is_refused_not_an_error(client: TestClient
     assert _add(client, grown)[0] == 422
     answer = client.post("/api/auth/login", json={"username": grown, "password": ADMIN_PASSWORD})
     assert answer.status_code == 401, answer.text
+
+
+def test_the_migration_normalises_existing_names_where_none_become_alike(db_url: str, postgis_conninfo: str) -> None:
+    from alembic import command
+
+    from twin.store.engine import alembic_config, one_off_engine, upgrade
+
+    with one_off_engine(db_url) as engine, engine.begin() as conn:
+        cfg = alembic_config(db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008b-1")
+    with psycopg.connect(postgis_conninfo) as conn:
+        for name in ("Root", "ＷＡＬＬ", "Bob", "BOB"):
+            conn.execute("INSERT INTO users (username, disabled, wall_display) VALUES (%s, false, false)", [name])
+    upgrade(db_url)
+    with psycopg.connect(postgis_conninfo) as conn:
+        stored = {row[0] for row in conn.execute("SELECT username FROM users")}
+    assert stored == {"root", "wall", "Bob", "BOB"}, "two names that become alike are left for an administrator"
