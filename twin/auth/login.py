@@ -29,7 +29,7 @@ class Refused:
 def log_in(
     session: Session, key: str, username: str, password: str, address: str, user_agent: str | None
 ) -> sessions.Issued | Refused:
-    """Check a name and password from an address; start a session, or say why not (committing either way)."""
+    """Check a name and password from an address; start a session, or say why not (the caller commits either way)."""
     spelled = names.normalise(username)
     name = spelled[: names.MAX_LENGTH]  # NFKC may lengthen a name: such a one is nobody's, but is throttled
     wait_s = throttle.wait(session, name, address)

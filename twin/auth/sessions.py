@@ -33,11 +33,10 @@ class SessionEnded(tokens.TokenError):
 
 @dataclass(frozen=True)
 class Issued:
-    """Tokens issued at login or refresh, and the session they belong to."""
+    """Tokens issued at login or refresh."""
 
     access_token: str
     refresh_token: str
-    session_id: int
     expires_in: int = tokens.ACCESS_SECONDS
 
 
@@ -66,14 +65,15 @@ def _issue(session: Session, key: str, user: UserRow, row: AuthSessionRow) -> Is
             expires_at=datetime.fromtimestamp(issued.expires, UTC),
         )
     )
-    return Issued(access, refresh, row.id)
+    return Issued(access, refresh)
 
 
 def rotate(session: Session, key: str, refresh_token: str) -> Issued:
     """Exchange a refresh token for the next tokens of its session, or raise TokenError saying why not.
 
-    A token presented twice ends its session (audited): what is written here must be committed
-    even though the caller is refused, so the refusal is raised only after the writes.
+    A token presented twice ends its session (audited) before the refusal is raised: the caller
+    commits on a refusal too (the refresh route answers its 401 without raising), or the session
+    would stay alive.
     """
     claims = tokens.verify(key, refresh_token, "refresh")
     row = session.get(RefreshTokenRow, claims.token_id, with_for_update=True)
