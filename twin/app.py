@@ -39,13 +39,16 @@ from twin.api import (
     navigation,
     places,
     residents,
+    sessions,
     telemetry,
+    throttles,
     tickets,
     view,
 )
 from twin.api.deps import get_principal
 from twin.api.errors import install_error_handlers
 from twin.api.limits import BodyLimit
+from twin.api.proxies import TrustedProxies, networks
 from twin.auth.principal_cache import SecurityListener
 from twin.imports import ImporterRegistry, ImportRunner
 from twin.imports.assets import assets_root
@@ -72,6 +75,8 @@ PROTECTED_ROUTERS = [
     billing.router,
     inspections.router,
     alarms.router,
+    sessions.router,
+    throttles.router,
 ]
 """Every API router but login: each is included behind authentication, whatever its routes declare.
 
@@ -134,6 +139,8 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     app.include_router(auth.router)
     app.include_router(live_router)
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    if settings.trusted_proxies:
+        app.add_middleware(TrustedProxies, trusted=networks(settings.trusted_proxies))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

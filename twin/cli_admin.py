@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from twin.audit import verify
-from twin.auth import users
+from twin.auth import names, throttle, users
 from twin.auth.roles import Role
 from twin.services.endpoints import database_url
 from twin.settings import get_settings
@@ -110,6 +110,17 @@ def user_passwd(username: str, password: Annotated[str, typer.Option(prompt=True
     with _session() as session:
         users.set_password(session, username, password)
     console.print(f"[green]✓[/] password of {username} changed")
+
+
+@user_app.command("unlock")
+def user_unlock(
+    username: str,
+    address: Annotated[str | None, typer.Option(help="Only the throttle of this address (default: every one).")] = None,
+) -> None:
+    """Clear an account's failed-login throttles, so its owner may log in at once again."""
+    with _session() as session:
+        cleared = throttle.clear(session, names.normalise(username), address)
+    console.print(f"[green]✓[/] {cleared} throttle(s) of {username} cleared")
 
 
 @apikey_app.command("create")

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from twin.audit import SEAL, seal_of
 from twin.audit_seal import AuditSeal
 from twin.auth.principal_cache import PrincipalCache
-from twin.auth.ratelimit import FailureLimiter
 from twin.events import EventBus
 from twin.services.endpoints import BrokerAddress
 from twin.settings import Settings
@@ -34,7 +33,6 @@ class Runtime:
     broker: BrokerAddress
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     events: EventBus = field(default_factory=EventBus)
-    login_limiter: FailureLimiter = field(default_factory=FailureLimiter)
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     broker_connected: Callable[[], bool] | None = None
     """Set by the live ingest once it runs; until then readiness probes the broker's port."""

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, except uploads.")
     max_upload_bytes: int = Field(default=512 << 20, description="Largest upload (IFC, GIS, CSV, photos).")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; empty = closed.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client; empty = none.",
+    )
     tls_certfile: Path | None = Field(default=None, description="Serve HTTPS with this certificate chain.")
     tls_keyfile: Path | None = Field(default=None, description="The private key of tls_certfile.")
     public_url: str | None = Field(default=None, description="Base URL printed in emergency links and QR codes.")

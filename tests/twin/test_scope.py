@@ -200,9 +200,12 @@ def test_grants_and_accounts_changed_by_another_process_apply_at_once(
     assert client.get(tower, headers=headers).status_code == 200
     with psycopg.connect(postgis_conninfo, autocommit=True) as conn:
         conn.execute("DELETE FROM grants WHERE user_id = (SELECT id FROM users WHERE username = 'insp')")
-    assert client.get(tower, headers=headers).status_code == 404, "a grant revoked elsewhere stops at once"
+    # A change of grants ends the account's sessions (migration 0008b): the token stops at once.
+    assert client.get(tower, headers=headers).status_code == 401, "a grant revoked elsewhere stops at once"
+    assert client.get(tower, headers=login(client, "insp")).status_code == 404
     granted = client.post("/api/users/insp/grants", json={"role": "inspector", "place_id": community.other_tower})
     assert granted.status_code == 201
+    headers = login(client, "insp")
     assert client.get(f"/api/places/{community.other_tower}/subtree", headers=headers).status_code == 200
     with psycopg.connect(postgis_conninfo, autocommit=True) as conn:
         conn.execute("UPDATE users SET disabled = true WHERE username = 'insp'")

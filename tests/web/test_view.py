@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -128,4 +129,20 @@ def test_other_modes_load_without_errors(browser: Browser, web_server: WebServer
     # The responder arrives by an emergency link; without a key the page says so and nothing else fails.
     expected = ["The emergency link is invalid or has expired"] if path == "/respond" else []
     assert _hooks(page)["errors"] == expected
+    page.close()
+
+
+def test_log_out_ends_the_session_on_the_server(browser: Browser, web_server: WebServer) -> None:
+    page = _sign_in(browser, web_server, "/")
+    page.wait_for_selector("button.logout", timeout=60_000)
+    token = page.evaluate("sessionStorage.getItem('twin.access_token')")
+    assert token
+    page.click("button.logout")
+    page.wait_for_selector("input[name=username]", timeout=30_000)
+    assert page.evaluate("sessionStorage.getItem('twin.access_token')") is None
+    request = urllib.request.Request(f"{web_server.url}/api/me", headers={"Authorization": f"Bearer {token}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401, "the logged-out token still works on the server"
+    assert _hooks(page)["errors"] == []
     page.close()

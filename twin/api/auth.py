@@ -1,27 +1,29 @@
-"""Logging in, refreshing, emergency links and "who am I": the routes that authenticate by themselves."""
+"""Logging in, refreshing, logging out, emergency links and "who am I": the routes that authenticate by themselves."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from twin.api.deps import PrincipalDep, RawSessionDep, RuntimeDep, SessionDep, require
 from twin.audit import audit
-from twin.auth import tokens
-from twin.auth.passwords import hash_password, needs_rehash, verify_password
+from twin.auth import sessions, tokens
+from twin.auth.login import Refused, log_in
 from twin.auth.roles import PERMISSIONS, Permission
 from twin.auth.scope import Principal
 from twin.graph.places import get_place
 from twin.schemas import Id
 from twin.store.base import utcnow
 from twin.store.models import SiteRow
-from twin.store.security import EmergencyLinkRow, RefreshTokenRow, UserRow
+from twin.store.security import AuthSessionRow, EmergencyLinkRow, UserRow
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 me_router = APIRouter(prefix="/api", tags=["auth"])
@@ -62,61 +64,73 @@ class TokenPair(BaseModel):
     expires_in: int
 
 
-def _pair(session: Any, key: str, user: UserRow) -> TokenPair:
-    access, _ = tokens.issue(key, str(user.id), "access", tokens.ACCESS_SECONDS)
-    refresh, claims = tokens.issue(key, str(user.id), "refresh", tokens.REFRESH_SECONDS)
-    session.add(
-        RefreshTokenRow(
-            token_id=claims.token_id, user_id=user.id, expires_at=utcnow() + timedelta(seconds=tokens.REFRESH_SECONDS)
-        )
-    )
-    return TokenPair(access_token=access, refresh_token=refresh, expires_in=tokens.ACCESS_SECONDS)
+class Logout(BaseModel):
+    """The refresh token of the session to end; without it, the session of the bearer's access token."""
+
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=4096)
 
 
-@router.post("/login")
-def login(request: Request, body: Login, session: RawSessionDep, runtime: RuntimeDep) -> TokenPair:
-    """Exchange a user name and password for tokens; failures are limited per user and per address."""
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Wrong credentials, or a token that no longer holds"},
+    429: {"description": "Too many failed logins of this account from this address: wait Retry-After seconds"},
+}
+
+
+def _refused(code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Answer a refusal without raising, so that what the refusal wrote (audit, throttle) is committed."""
+    return JSONResponse({"detail": detail}, status_code=code, headers=headers)
+
+
+def _tokens(issued: sessions.Issued) -> TokenPair:
+    return TokenPair(access_token=issued.access_token, refresh_token=issued.refresh_token, expires_in=issued.expires_in)
+
+
+@router.post("/login", response_model=TokenPair, responses=REFUSALS)
+def login(request: Request, body: Login, session: RawSessionDep, runtime: RuntimeDep) -> TokenPair | JSONResponse:
+    """Exchange a user name and password for tokens and a session; failures are throttled per account and address."""
     address = request.client.host if request.client else "?"
-    limiter = runtime.login_limiter
-    wait = limiter.retry_after(f"user:{body.username}", f"addr:{address}")
-    if wait > 0:
-        raise HTTPException(
+    outcome = log_in(
+        session, runtime.signing_key, body.username, body.password, address, request.headers.get("user-agent")
+    )
+    if isinstance(outcome, Refused) and outcome.wait_s > 0:
+        return _refused(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many failed logins; wait and try again",
-            headers={"Retry-After": str(int(wait) + 1)},
+            "too many failed logins of this account from this address; wait and try again",
+            {"Retry-After": str(math.ceil(outcome.wait_s))},
         )
-    user = session.query(UserRow).filter(UserRow.username == body.username).one_or_none()
-    if (
-        user is None
-        or user.disabled
-        or user.password_hash is None
-        or not verify_password(user.password_hash, body.password)
-    ):
-        limiter.fail(f"user:{body.username}", f"addr:{address}")
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "wrong user name or password", headers={"WWW-Authenticate": "Bearer"}
-        )
-    limiter.succeed(f"user:{body.username}")
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(body.password)
-    session.info["actor"] = user.username
-    audit(session, action="auth.login", kind="user", object_id=user.id)
-    return _pair(session, runtime.signing_key, user)
+    if isinstance(outcome, Refused):
+        return _refused(status.HTTP_401_UNAUTHORIZED, "wrong user name or password", {"WWW-Authenticate": "Bearer"})
+    return _tokens(outcome)
 
 
-@router.post("/refresh")
-def refresh(body: Refresh, session: RawSessionDep, runtime: RuntimeDep) -> TokenPair:
-    """Exchange a refresh token for new tokens; each refresh token works once (rotation)."""
+@router.post("/refresh", response_model=TokenPair, responses=REFUSALS)
+def refresh(body: Refresh, session: RawSessionDep, runtime: RuntimeDep) -> TokenPair | JSONResponse:
+    """Exchange a refresh token for the next tokens of its session; one presented twice ends the session."""
     try:
-        claims = tokens.verify(runtime.signing_key, body.refresh_token, "refresh")
+        return _tokens(sessions.rotate(session, runtime.signing_key, body.refresh_token))
     except tokens.TokenError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.message) from exc
-    row = session.get(RefreshTokenRow, claims.token_id, with_for_update=True)
+        return _refused(status.HTTP_401_UNAUTHORIZED, str(exc))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=REFUSALS)
+def logout(request: Request, body: Logout, session: RawSessionDep, runtime: RuntimeDep) -> Response:
+    """End a session: its refresh tokens and its access tokens stop working (ending an ended one is no error)."""
+    authorization = request.headers.get("authorization") or ""
+    try:
+        if body.refresh_token is not None:
+            claims = tokens.verify(runtime.signing_key, body.refresh_token, "refresh")
+        elif authorization.lower().startswith("bearer "):
+            claims = tokens.verify(runtime.signing_key, authorization[7:].strip(), "access")
+        else:
+            raise tokens.TokenError("authentication required", "send the session's refresh or access token")
+    except tokens.TokenError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+    sid = claims.extra.get("sid")
+    row = session.get(AuthSessionRow, sid) if isinstance(sid, int) else None
     user = session.get(UserRow, int(claims.subject))
-    if row is None or row.used_at is not None or user is None or user.disabled:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "refresh token already used or revoked")
-    row.used_at = utcnow()
-    return _pair(session, runtime.signing_key, user)
+    if row is not None and user is not None and row.user_id == user.id and row.revoked_at is None:
+        sessions.end(session, row, "logout", actor=user.username)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/emergency")

@@ -10,12 +10,13 @@ everything the moment the store notifies a change, and keeps nothing while it ca
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from twin.auth import tokens
+from twin.auth import sessions, tokens
 from twin.auth.principal_cache import PrincipalCache
 from twin.auth.roles import Role
 from twin.auth.scope import EVERYWHERE, Grant, Principal
@@ -23,7 +24,7 @@ from twin.auth.users import check_api_key
 from twin.errors import TwinError
 from twin.store.base import utcnow
 from twin.store.models import PlaceRow
-from twin.store.security import EmergencyLinkRow, GrantRow, UserRow
+from twin.store.security import AuthSessionRow, EmergencyLinkRow, GrantRow, UserRow
 
 
 class AuthenticationError(TwinError):
@@ -59,11 +60,23 @@ def load_principal(session: Session, user: UserRow, via: str) -> Principal:
     )
 
 
+_ENDED_LATELY = (
+    select(func.array_agg(AuthSessionRow.id))
+    .where(
+        AuthSessionRow.user_id == UserRow.id,
+        AuthSessionRow.revoked_at > func.now() - timedelta(seconds=tokens.ACCESS_SECONDS),
+    )
+    .scalar_subquery()
+)
+"""Sessions ended within an access token's life: older ones have no unexpired access token left."""
+
 _ACCOUNT = (
     select(
         UserRow.username,
         UserRow.disabled,
         UserRow.wall_display,
+        UserRow.token_version,
+        _ENDED_LATELY.label("ended"),
         GrantRow.role,
         GrantRow.place_id,
         PlaceRow.path,
@@ -74,7 +87,7 @@ _ACCOUNT = (
     .outerjoin(PlaceRow, PlaceRow.id == GrantRow.place_id)
     .where(UserRow.id == bindparam("user_id"))
 )
-"""The account and its grants: built once, as every authenticated request runs it."""
+"""The account, its grants and its sessions ended lately: built once, as every authenticated request runs it."""
 
 
 def principal_of_user(session: Session, user_id: int, via: str) -> Principal:
@@ -93,6 +106,8 @@ def principal_of_user(session: Session, user_id: int, via: str) -> Principal:
         user_id=user_id,
         via=via,  # type: ignore[arg-type]
         wall_display=rows[0].wall_display,
+        token_version=rows[0].token_version,
+        ended_sessions=frozenset(rows[0].ended or ()),
     )
 
 
@@ -102,8 +117,8 @@ def known_principal(
     """Return the kept principal of a valid access token, None when the store must be asked.
 
     Does no I/O, so the server runs it on its event loop: a hit needs no database and no thread.
-    Anything else (an API key, an emergency link, a token that does not verify) goes the long way,
-    which also says what is wrong with it.
+    Anything else (an API key, an emergency link, a token that does not verify, or one of an ended
+    session or an earlier token version) goes the long way, which also says what is wrong with it.
     """
     if (
         api_key  # wins over a token sent beside it, as in authenticate
@@ -116,7 +131,10 @@ def known_principal(
         claims = cache.tokens.verify(signing_key, authorization[7:].strip())
     except tokens.TokenError:
         return None
-    return cache.get(int(claims.subject))
+    principal = cache.get(int(claims.subject))
+    if principal is None or not sessions.holds(claims, principal.token_version, principal.ended_sessions):
+        return None
+    return principal
 
 
 def authenticate(
@@ -156,8 +174,12 @@ def _from_token(session: Session, key: str, token: str, cache: PrincipalCache | 
         return _emergency_principal(session, claims)
     user_id = int(claims.subject)
     if cache is None:
-        return principal_of_user(session, user_id, "password")
-    return cache.get_or_read(user_id, lambda: principal_of_user(session, user_id, "password"))
+        principal = principal_of_user(session, user_id, "password")
+    else:
+        principal = cache.get_or_read(user_id, lambda: principal_of_user(session, user_id, "password"))
+    if not sessions.holds(claims, principal.token_version, principal.ended_sessions):
+        raise AuthenticationError("session ended (logged out, password or grants changed)", "log in again")
+    return principal
 
 
 def _emergency_principal(session: Session, claims: tokens.Claims) -> Principal:

@@ -3,7 +3,8 @@
 Reading the account and its grants at every request cost a database round trip, about a
 millisecond on two shared cores: as much as the look-up the request was for. So a server keeps
 the principals it built, and forgets all of them whenever an account, a grant or a granted place
-changes, however it changed:
+changes, or one of its sessions ends (a principal knows the sessions ended lately, whose access
+tokens it refuses), however it changed:
 
 - **in this process**, at the commit of a session that changed one through the ORM (a flush saw a
   user, a grant or a place's path change): synchronously, before the commit returns, so the
@@ -33,7 +34,7 @@ from twin.auth.scope import Principal
 from twin.auth.tokens import VerifiedAccessTokens
 from twin.store.engine import driver_conninfo
 from twin.store.models import PlaceRow
-from twin.store.security import GrantRow, UserRow
+from twin.store.security import AuthSessionRow, GrantRow, UserRow
 
 CHANNEL = "twin_security"
 """The channel the store's triggers notify (migration 0007)."""
@@ -134,9 +135,13 @@ class SecurityListener:
 
 
 def _touches_security(session: Session) -> bool:
-    """Tell whether a flush writes an account, a grant, or a place a grant may name."""
+    """Tell whether a flush writes an account, a grant, a place a grant may name, or ends a session."""
     for row in (*session.new, *session.dirty, *session.deleted):
         if isinstance(row, UserRow | GrantRow):
+            return True
+        if isinstance(row, AuthSessionRow) and (
+            row in session.deleted or inspect(row).attrs.revoked_at.history.has_changes()
+        ):
             return True
         if isinstance(row, PlaceRow) and (row in session.deleted or inspect(row).attrs.path.history.has_changes()):
             return True

@@ -46,6 +46,10 @@ class Principal:
     via: Literal["password", "apikey", "emergency"] = "password"
     wall_display: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    token_version: int = 0
+    """The account's token version when read: an access token signed with another is refused."""
+    ended_sessions: frozenset[int] = frozenset()
+    """The account's sessions ended lately, whose access tokens may still be unexpired."""
 
     @property
     def roles(self) -> set[Role]:

@@ -3,7 +3,8 @@
 Access tokens live 15 minutes and carry no permission: the server takes the user's grants from
 the store, or from principals it forgets at any change of them, so disabling a user or revoking a
 grant takes effect at once. Refresh tokens carry
-an id recorded in the store, so they can be revoked and are rotated on use.
+an id recorded in the store, so they can be revoked and are rotated on use. Both carry their
+session's id and their account's token version, which end them early (``twin.auth.sessions``).
 """
 
 from __future__ import annotations

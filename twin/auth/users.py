@@ -1,4 +1,8 @@
-"""Use cases for accounts: add, disable, change a password, grant a role on a place, API keys."""
+"""Use cases for accounts: add, disable, change a password, grant a role on a place, API keys.
+
+Names are normalised and checked for look-alikes by ``twin.auth.names``; a password change or a
+disable ends every session of the account (``twin.auth.sessions``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from twin.audit import audit
+from twin.auth import names, sessions
 from twin.auth.passwords import hash_password
 from twin.auth.roles import Role
 from twin.errors import NotFoundError, ValidationError
@@ -19,11 +24,13 @@ from twin.store.models import PlaceRow
 from twin.store.security import ApiKeyRow, GrantRow, UserRow
 
 KEY_PREFIX = "twk"
+_NEW_NAMES_LOCK = 0x7477696E_6E616D65
+"""Advisory lock taken while a new name is compared with the existing ones, so two look-alikes cannot race in."""
 
 
 def get_user(session: Session, username: str) -> UserRow:
-    """Load a user by name, or say there is none."""
-    row = session.scalar(select(UserRow).where(UserRow.username == username))
+    """Load a user by name (however it is cased or composed), or say there is none."""
+    row = session.scalar(select(UserRow).where(UserRow.username == names.normalise(username)))
     if row is None:
         raise NotFoundError(f"user {username!r} not found")
     return row
@@ -32,11 +39,18 @@ def get_user(session: Session, username: str) -> UserRow:
 def add_user(
     session: Session, username: str, password: str | None, display_name: str | None = None, wall_display: bool = False
 ) -> UserRow:
-    """Create an account; a machine account may have no password and log in with API keys only."""
-    if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise ValidationError("username", "use 1–64 letters, digits, '-', '_' or '.'")
-    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+    """Create an account; a machine account may have no password and log in with API keys only.
+
+    The name is stored normalised, and refused when it mixes scripts or looks like an existing one.
+    """
+    username = names.checked(username)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NEW_NAMES_LOCK})
+    existing = list(session.scalars(select(UserRow.username)))
+    if username in existing:
         raise ValidationError("username", f"{username!r} already exists")
+    alike = names.look_alike(username, existing)
+    if alike is not None:
+        raise ValidationError("username", f"{username!r} looks like the existing account {alike!r}")
     row = UserRow(
         username=username,
         display_name=display_name,
@@ -80,9 +94,10 @@ def grant(
 
 
 def disable_user(session: Session, username: str) -> UserRow:
-    """Disable an account: its tokens and keys stop working at the next request."""
+    """Disable an account: its sessions end, its tokens and keys stop working at the next request."""
     user = get_user(session, username)
     user.disabled = True
+    sessions.end_all(session, user, "disabled")
     audit(
         session,
         action="user.disable",
@@ -95,9 +110,10 @@ def disable_user(session: Session, username: str) -> UserRow:
 
 
 def set_password(session: Session, username: str, password: str) -> None:
-    """Change a user's password."""
+    """Change a user's password; every session of the account ends (who knew the old one is logged out)."""
     user = get_user(session, username)
     user.password_hash = hash_password(password)
+    sessions.end_all(session, user, "password")
     audit(session, action="user.passwd", kind="user", object_id=user.id)
 
 

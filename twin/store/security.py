@@ -40,6 +40,8 @@ class UserRow(Timestamped, Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     wall_display: Mapped[bool] = mapped_column(Boolean, default=False)
     """A wall-display account never sees personal data unmasked, whatever its role."""
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Signed into every token; raised to end every session at once (password, disable, grants)."""
 
 
 class GrantRow(Base):
@@ -75,14 +77,46 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class AuthSessionRow(Base):
+    """One login and the refresh tokens rotated from it (a family): ending it ends them all."""
+
+    __tablename__ = "auth_sessions"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_why: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (Index("ix_auth_sessions_user", "user_id"),)
+
+
 class RefreshTokenRow(Base):
-    """An issued refresh token; using it retires it and issues the next (rotation)."""
+    """An issued refresh token; using it retires it and issues the next of its session (rotation)."""
 
     __tablename__ = "refresh_tokens"
     token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottleRow(Base):
+    """Failed logins of one (account, address) pair or of one address across accounts, and until when it waits."""
+
+    __tablename__ = "login_throttles"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    """None for an address's count across accounts."""
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_login_throttles_username", "username"),)
 
 
 class EmergencyLinkRow(Base):

@@ -66,6 +66,19 @@ export class Api {
     this.auth.save(await this.request<TokenPair>("POST", "/api/auth/login", { username, password }));
   }
 
+  /**
+   * End the session on the server, so its tokens stop working there too, then forget them here
+   * (which shows the login form again). Forgotten even when the server cannot be reached.
+   */
+  async logout(): Promise<void> {
+    const refresh = this.auth.refreshToken;
+    try {
+      await this.request<void>("POST", "/api/auth/logout", refresh ? { refresh_token: refresh } : {});
+    } finally {
+      this.auth.expire();
+    }
+  }
+
   /** Exchange an emergency link's key for a token, for the responder who has no account. */
   async emergency(key: string): Promise<void> {
     this.auth.save(await this.request<TokenPair>("POST", "/api/auth/emergency", { key }));

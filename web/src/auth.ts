@@ -31,6 +31,11 @@ export class Auth {
     return this.store.getItem(ACCESS);
   }
 
+  /** Return the session's refresh token, the one logout ends the session with (none for an emergency link). */
+  get refreshToken(): string | null {
+    return this.store.getItem(REFRESH);
+  }
+
   /** Keep a freshly issued token pair. */
   save(tokens: TokenPair): void {
     this.store.setItem(ACCESS, tokens.access_token);

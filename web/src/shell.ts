@@ -104,6 +104,13 @@ export function languageButton(): HTMLButtonElement {
   return button;
 }
 
+/** A button that ends the session on the server and asks for a login again. */
+export function logoutButton(api: Api): HTMLButtonElement {
+  const button = h("button", { class: "ghost logout", type: "button" }, t("app.logout"));
+  button.addEventListener("click", () => void api.logout().catch(showError));
+  return button;
+}
+
 /** Show a failure where a person sees it, and keep it for the tests. */
 export function showError(error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);

@@ -7,6 +7,7 @@ export const en: Record<MessageKey, string> = {
   "app.inspect": "Inspection",
   "app.respond": "Emergency response",
   "app.language": "中文",
+  "app.logout": "Log out",
 
   "login.title": "Sign in",
   "login.username": "Username",

@@ -5,6 +5,7 @@ export const zh = {
   "app.inspect": "巡检",
   "app.respond": "应急响应",
   "app.language": "English",
+  "app.logout": "退出",
 
   "login.title": "登录",
   "login.username": "用户名",

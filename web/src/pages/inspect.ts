@@ -11,7 +11,7 @@ import { hooks } from "../hooks";
 import { t } from "../i18n";
 import { PlanView } from "../plan2d";
 import { notFoundAs } from "../api";
-import { boot, languageButton, showError, type Shell } from "../shell";
+import { boot, languageButton, logoutButton, showError, type Shell } from "../shell";
 import type { FloorPlan, XY, XYZ } from "../types";
 
 /** One stop of a round, as the server lists it. */
@@ -36,7 +36,7 @@ async function inspect(): Promise<void> {
   const { api } = shell;
   // Until the server offers today's rounds, a 404 is an honest "no round today", not a failure.
   const rounds = (await api.request<{ items: Round[] }>("GET", "/api/inspections/today").catch(notFoundAs({ items: [] as Round[] }))).items;
-  replace(must("#top"), h("div", { class: "brand" }, h("span", { class: "logo" }), t("inspect.title")), h("span", { class: "crumbs" }), h("a", { class: "ghost link", href: "/" }, t("nav.site")), languageButton(), shell.indicator);
+  replace(must("#top"), h("div", { class: "brand" }, h("span", { class: "logo" }), t("inspect.title")), h("span", { class: "crumbs" }), h("a", { class: "ghost link", href: "/" }, t("nav.site")), languageButton(), logoutButton(shell.api), shell.indicator);
   const round = rounds[0];
   if (!round) {
     replace(must("#side"), h("p", { class: "muted" }, t("inspect.none")));

@@ -11,7 +11,7 @@ import { PlanView } from "../plan2d";
 import { FLOOR_MODES, type FloorMode, sortFloors } from "../scene/floors";
 import { TwinView } from "../scene/twin";
 import { searchBox } from "../search";
-import { boot, languageButton, showError } from "../shell";
+import { boot, languageButton, logoutButton, showError } from "../shell";
 import { centreOf } from "../scene/geometry";
 import type { FloorSummary, SearchHit, XYZ } from "../types";
 import { colourOf } from "../catalogue";
@@ -166,6 +166,7 @@ async function main(): Promise<void> {
     h("a", { class: "ghost link", href: "/wall" }, t("app.wall")),
     h("a", { class: "ghost link", href: "/inspect" }, t("app.inspect")),
     languageButton(),
+    logoutButton(api),
     shell.indicator,
   );
   replace(
