@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008b"
-down_revision = "0007"
+down_revision = "0008d"
 branch_labels = None
 depends_on = None
 
