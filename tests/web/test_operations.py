@@ -295,10 +295,24 @@ def test_the_responder_opens_the_operators_link_and_sees_the_fire_not_the_reside
     asked: list[str] = []
     phone.on("pageerror", lambda error: failures.append(str(error)))
     phone.on("request", lambda request: asked.append(request.url))
+    routes = {"failed": False}
+
+    def flaky_route(route: Route) -> None:
+        # The first route request meets a server error: the phone says so and asks again.
+        if not routes["failed"]:
+            routes["failed"] = True
+            route.fulfill(status=500, body='{"detail": "boom"}', content_type="application/json")
+        else:
+            route.continue_()
+
+    phone.route("**/api/routes?*", flaky_route)
     phone.goto(url + "&lang=en")
     floor = str(hit["floor_id"])
+    phone.wait_for_selector(".toast[data-notice=load]", timeout=60_000)
+    assert "retrying" in phone.locator(".toast[data-notice=load]").inner_text()
     phone.wait_for_function(f"window.__twin.floor === '{floor}' && window.__twin.route >= 2", timeout=60_000)
     assert "?key=" not in phone.url, "the key leaves the address bar"
+    assert routes["failed"] and phone.locator(".toast[data-notice=load]").count() == 0
     pin = f".plan2d .pin[data-device='{hit['id']}'] .pin-status"
     phone.wait_for_function(f"document.querySelector(\"{pin}\")?.getAttribute('fill') === '{red}'", timeout=15_000)
     assert phone.locator(pin).get_attribute("fill") == red

@@ -19,6 +19,7 @@ export const en: Record<MessageKey, string> = {
 
   "error.network": "Cannot reach the server: {what}",
   "error.http": "Request failed ({status}): {what}",
+  "error.retrying": "The server cannot be reached, retrying in {seconds} s",
   "error.no_site": "The server has no community yet",
 
   "live.idle": "Not connected",
@@ -144,7 +145,6 @@ export const en: Record<MessageKey, string> = {
   "inspect.floor_change": "Change floor: go to {floor}",
   "inspect.waiting": "{n} results kept on this tablet, waiting to be sent",
   "inspect.offline": "Network down: {n} results kept on this tablet, sent when it is back",
-  "inspect.retrying": "The server cannot be reached, retrying in {seconds} s",
   "respond.route_length": "{metres} m across {floors} floors",
   "lift.at_floor": "At floor {floor}",
   "lift.up": "going up",

@@ -17,6 +17,7 @@ export const zh = {
 
   "error.network": "无法连接服务器：{what}",
   "error.http": "请求失败（{status}）：{what}",
+  "error.retrying": "服务器暂时无法访问，{seconds} 秒后重试",
   "error.no_site": "服务器上还没有社区",
 
   "live.idle": "未连接",
@@ -142,7 +143,6 @@ export const zh = {
   "inspect.floor_change": "换层：前往 {floor}",
   "inspect.waiting": "{n} 条结果保存在本机，等待上传",
   "inspect.offline": "网络中断：{n} 条结果已保存在本机，恢复后自动上传",
-  "inspect.retrying": "服务器暂时无法访问，{seconds} 秒后重试",
   "respond.route_length": "{metres} 米，经过 {floors} 层",
   "lift.at_floor": "停在 {floor} 层",
   "lift.up": "上行",

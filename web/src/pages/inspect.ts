@@ -12,7 +12,8 @@ import { colourOf } from "../catalogue";
 import { h, must, replace } from "../dom";
 import { hooks } from "../hooks";
 import { t } from "../i18n";
-import { type Entry, Outbox, newKey, transient } from "../outbox";
+import { type Entry, Outbox, newKey } from "../outbox";
+import { RETRY_MS, notice, patiently } from "../patience";
 import { PlanView } from "../plan2d";
 import { centreOf } from "../scene/geometry";
 import { boot, languageButton, showError, type Shell } from "../shell";
@@ -40,30 +41,7 @@ export interface Round {
   stops: Stop[];
 }
 
-const RETRY_MS = 5_000;
 const PHOTO_SIDE = 1280;
-
-/** Show a translated notice that stays until `clear` is called (one per kind). */
-function notice(kind: string, text: string | null): void {
-  const box = document.querySelector(`.toast[data-notice="${kind}"]`) ?? document.body.appendChild(h("div", { class: "toast notice", role: "status", "data-notice": kind }));
-  if (text === null) box.remove();
-  else box.textContent = text;
-}
-
-/** Call `load` until it answers, with a notice while the server or the network fails; a refusal is thrown. */
-async function patiently<T>(load: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      const result = await load();
-      notice("load", null);
-      return result;
-    } catch (error) {
-      if (!transient(error)) throw error;
-      notice("load", t("inspect.retrying", { seconds: RETRY_MS / 1000 }));
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-    }
-  }
-}
 
 async function inspect(): Promise<void> {
   const shell = await boot({ page: "inspect" });

@@ -12,6 +12,7 @@ import { liftWords } from "../lift";
 import { h, must, replace } from "../dom";
 import { hooks } from "../hooks";
 import { t } from "../i18n";
+import { patiently } from "../patience";
 import { PlanView } from "../plan2d";
 import { centreOf } from "../scene/geometry";
 import { boot, languageButton, showError, type Shell } from "../shell";
@@ -44,7 +45,7 @@ async function respond(): Promise<void> {
     },
   });
   const site = await pickSite(shell.api);
-  const scene = await shell.api.scene(site.id);
+  const scene = await patiently(() => shell.api.scene(site.id));
   // Alarms site-wide to follow the fire; the shown floor's equipment through its own subscription.
   shell.live.subscribe(`site:${site.id}`, ["alarm"]);
   replace(must("#top"), h("div", { class: "brand" }, h("span", { class: "logo" }), `${t("respond.title")} · ${scene.site.name}`), h("span", { class: "crumbs" }), languageButton(), shell.indicator);
@@ -108,7 +109,7 @@ class ResponderView {
     this.floorId = floorId;
     if (this.floorSub !== null) this.shell.live.unsubscribe(this.floorSub);
     this.floorSub = this.shell.live.subscribe(`floor:${floorId}`, ["telemetry", "status", "alarm"], { rate: 1 });
-    const plan = await this.shell.api.plan(floorId);
+    const plan = await patiently(() => this.shell.api.plan(floorId));
     this.plan = plan;
     const { catalogue } = this.shell;
     this.planView = new PlanView(plan, {
@@ -144,7 +145,8 @@ class ResponderView {
       return;
     }
     try {
-      const route = await this.shell.api.request<Route>("GET", `/api/routes?from=${encodeURIComponent(entrance)}&to=${encodeURIComponent(String(goal))}`);
+      const path = `/api/routes?from=${encodeURIComponent(entrance)}&to=${encodeURIComponent(String(goal))}`;
+      const route = await patiently(() => this.shell.api.request<Route>("GET", path));
       const centres = new Map(plan.spaces.map((s) => [String(s.id), centreOf(s.polygon)]));
       const points = route.steps.filter((step) => String(step.floor_id) === floorId).map((step) => centres.get(String(step.space_id))).filter((p): p is XY => p !== undefined);
       points.push([target.position[0], target.position[1]]);
@@ -164,7 +166,7 @@ class ResponderView {
     const building = this.scene.buildings.find((b) => b.floors.some((f) => String(f.id) === floorId));
     const ground = building?.floors.find((f) => f.level === 1) ?? building?.floors[0];
     if (!ground) return null;
-    const plan = String(ground.id) === floorId && this.plan ? this.plan : await this.shell.api.plan(String(ground.id));
+    const plan = String(ground.id) === floorId && this.plan ? this.plan : await patiently(() => this.shell.api.plan(String(ground.id)));
     this.entrances = plan.spaces.filter((s) => s.kind === "lobby").map((s) => ({ id: String(s.id), name: s.name }));
     if (!this.entrances.some((e) => e.id === this.entranceId)) this.entranceId = this.entrances[0]?.id ?? null;
     return this.entranceId;
