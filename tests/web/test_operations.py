@@ -278,8 +278,24 @@ def test_the_responder_opens_the_operators_link_and_sees_the_fire_not_the_reside
 
     operator = browser.new_context(viewport={"width": 1280, "height": 800})
     page = operator.new_page()
+    made = {"failed": False}
+
+    def flaky_create(route: Route) -> None:
+        # The first attempt meets a server error before reaching the store: a notice, and the hours stay as typed.
+        if route.request.method == "POST" and not made["failed"]:
+            made["failed"] = True
+            route.fulfill(status=500, body='{"detail": "boom"}', content_type="application/json")
+        else:
+            route.continue_()
+
+    page.route("**/api/emergency-links", flaky_create)
     _sign_in(page, web_server, "/", OPERATOR)
     page.click("button[data-open=links]", timeout=60_000)
+    page.fill(".links input[name=hours]", "6")
+    page.click(".links button[type=submit]")
+    page.wait_for_selector(".toast.error", timeout=15_000)
+    assert "try again" in page.locator(".toast.error").last.inner_text()
+    assert page.locator(".links input[name=hours]").input_value() == "6"
     page.click(".links button[type=submit]")
     page.wait_for_selector(".links .qr svg", timeout=15_000)
     assert page.locator(".links [data-warning=loopback]").is_visible(), "127.0.0.1 is no address for a phone"
@@ -339,5 +355,6 @@ def test_the_responder_opens_the_operators_link_and_sees_the_fire_not_the_reside
     responder.close()
 
     with store.connect() as db:
-        (uses,) = db.execute(text("SELECT uses FROM emergency_links WHERE site_id = :s"), {"s": site_id}).one()
-        assert uses == 1
+        query = text("SELECT uses, expires_at - created_at AS valid FROM emergency_links WHERE site_id = :s")
+        (link,) = db.execute(query, {"s": site_id}).all()
+        assert link.uses == 1 and abs(link.valid - timedelta(hours=6)) < timedelta(seconds=5)
