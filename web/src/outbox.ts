@@ -22,8 +22,10 @@ export interface StopResult {
   key: string;
 }
 
-/** One queued result: which stop, the body, and a photo (a data URL) for the defect's ticket. */
+/** One queued result: whose, which stop, the body, and a photo (a data URL) for the defect's ticket. */
 export interface Entry {
+  /** Who recorded it: a tablet handed to the next inspector never sends a result in their name. */
+  user: string;
   roundId: number;
   stopId: number;
   body: StopResult;
@@ -58,11 +60,16 @@ export class Outbox {
   constructor(
     private readonly api: Api,
     private readonly auth: Auth,
+    private readonly user: string,
     private readonly storage: KeyStore = localStorage,
   ) {}
 
-  /** Return the queued entries, oldest first. */
+  /** Return the signed-in user's queued entries, oldest first. */
   entries(): Entry[] {
+    return this.all().filter((e) => e.user === this.user);
+  }
+
+  private all(): Entry[] {
     try {
       const raw = this.storage.getItem(STORAGE_KEY);
       return raw ? (JSON.parse(raw) as Entry[]) : [];
@@ -150,8 +157,10 @@ export class Outbox {
     this.save(this.entries().map((e) => (e.body.key === entry.body.key ? entry : e)));
   }
 
+  /** Write the user's entries back, keeping those of anyone else who used this tablet. */
   private save(entries: Entry[]): void {
-    this.storage.setItem(STORAGE_KEY, JSON.stringify(entries));
+    const others = this.all().filter((e) => e.user !== this.user);
+    this.storage.setItem(STORAGE_KEY, JSON.stringify([...others, ...entries]));
     for (const listener of this.listeners) listener();
   }
 }

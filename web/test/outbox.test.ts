@@ -13,7 +13,7 @@ function memory(): Pick<Storage, "getItem" | "setItem" | "removeItem"> {
 }
 
 function entry(stopId: number, outcome: "ok" | "defect" = "ok"): Entry {
-  return { roundId: 7, stopId, body: { outcome, note: outcome === "defect" ? "漏水" : null, at: "2026-12-07T09:00:00Z", key: `key-${stopId}-0000` }, photo: null };
+  return { user: "insp", roundId: 7, stopId, body: { outcome, note: outcome === "defect" ? "漏水" : null, at: "2026-12-07T09:00:00Z", key: `key-${stopId}-0000` }, photo: null };
 }
 
 describe("the inspector's outbox", () => {
@@ -27,14 +27,14 @@ describe("the inspector's outbox", () => {
       return new Response(JSON.stringify({ id: sent.length, ticket_id: null }), { status: 201 });
     });
     const storage = memory();
-    const outbox = new Outbox(api, new Auth(memory()), storage);
+    const outbox = new Outbox(api, new Auth(memory()), "insp", storage);
     outbox.add(entry(1));
     await expect(outbox.flush()).rejects.toThrow();
     outbox.add(entry(2, "defect"));
     answer = "error";
     await expect(outbox.flush()).rejects.toThrow();
     expect(outbox.entries().map((e) => e.stopId)).toEqual([1, 2]);
-    expect(new Outbox(api, new Auth(memory()), storage).has(2)).toBe(true);
+    expect(new Outbox(api, new Auth(memory()), "insp", storage).has(2)).toBe(true);
     answer = "ok";
     const done: number[] = [];
     outbox.onSent((e) => {
@@ -51,7 +51,7 @@ describe("the inspector's outbox", () => {
     const api = new Api(new Auth(memory()), async (url) =>
       url.endsWith("/1") ? new Response(JSON.stringify({ detail: "stop: already recorded" }), { status: 422 }) : new Response(JSON.stringify({ id: 2, ticket_id: null }), { status: 201 }),
     );
-    const outbox = new Outbox(api, new Auth(memory()), memory());
+    const outbox = new Outbox(api, new Auth(memory()), "insp", memory());
     const refused: number[] = [];
     outbox.onRefused((e) => refused.push(e.stopId));
     outbox.add(entry(1));
@@ -59,6 +59,22 @@ describe("the inspector's outbox", () => {
     await outbox.flush();
     expect(refused).toEqual([1]);
     expect(outbox.entries()).toEqual([]);
+  });
+
+  it("sends only the signed-in user's results, keeping the others'", async () => {
+    const sent: string[] = [];
+    const api = new Api(new Auth(memory()), async (url) => {
+      sent.push(url);
+      return new Response(JSON.stringify({ id: 1, ticket_id: null }), { status: 201 });
+    });
+    const storage = memory();
+    new Outbox(api, new Auth(memory()), "insp", storage).add(entry(1));
+    const next = new Outbox(api, new Auth(memory()), "insp2", storage);
+    next.add({ ...entry(2), user: "insp2" });
+    await next.flush();
+    expect(sent).toEqual(["/api/inspections/rounds/7/stops/2"]);
+    expect(next.has(1)).toBe(false);
+    expect(new Outbox(api, new Auth(memory()), "insp", storage).entries().map((e) => e.stopId)).toEqual([1]);
   });
 
   it("tells passing failures from refusals and makes distinct keys", () => {

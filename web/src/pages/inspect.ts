@@ -35,6 +35,8 @@ export interface Stop {
 /** A round of the signed-in inspector, as the server lists it. */
 export interface Round {
   id: number;
+  /** The signed-in user, since the tablet asks for its own rounds. */
+  inspector: string;
   status: string;
   estimated_minutes: number;
   length: number;
@@ -73,7 +75,7 @@ class RoundView {
     private readonly shell: Shell,
     private readonly round: Round,
   ) {
-    this.outbox = new Outbox(shell.api, shell.auth);
+    this.outbox = new Outbox(shell.api, shell.auth, round.inspector);
     shell.store.onDevices(() => this.view?.recolour());
   }
 
@@ -215,7 +217,7 @@ class RoundView {
   }
 
   private record(stop: Stop, outcome: "ok" | "defect", note: string, photo: string | null): void {
-    this.outbox.add({ roundId: this.round.id, stopId: stop.id, body: { outcome, note: note || null, at: new Date().toISOString(), key: newKey() }, photo });
+    this.outbox.add({ user: this.round.inspector, roundId: this.round.id, stopId: stop.id, body: { outcome, note: note || null, at: new Date().toISOString(), key: newKey() }, photo });
     localStorage.removeItem(draftKey(stop.id));
     this.send();
     this.go(this.nextOpen());
