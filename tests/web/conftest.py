@@ -46,6 +46,8 @@ class WebServer:
     url: str
     username: str
     password: str
+    database_url: str = ""
+    """The server's database, for journeys that check what the store holds after what a person did."""
 
 
 def _need(condition: bool, reason: str) -> None:
@@ -116,7 +118,7 @@ def web_server(
             assert server.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.2)
-        yield WebServer(f"http://127.0.0.1:{port}", "webadmin", PASSWORD)
+        yield WebServer(f"http://127.0.0.1:{port}", "webadmin", PASSWORD, postgis.url(database))
     finally:
         server.terminate()
         server.wait(timeout=30)

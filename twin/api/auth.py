@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from twin.api.deps import PrincipalDep, RawSessionDep, RuntimeDep, SessionDep, require
+from twin.api.emergency_links import EmergencyLinkCreated, link_base
 from twin.audit import audit
 from twin.auth import sessions, tokens
 from twin.auth.login import Refused, log_in
@@ -175,11 +176,12 @@ def me(principal: PrincipalDep) -> dict[str, Any]:
 
 @me_router.post("/emergency-links", status_code=status.HTTP_201_CREATED)
 def create_emergency_link(
+    request: Request,
     body: EmergencyLinkCreate,
     session: SessionDep,
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(require(Permission.EMERGENCY_CREATE))],
-) -> dict[str, Any]:
+) -> EmergencyLinkCreated:
     """Create a time-limited responder link to one site, with its QR code for the fire brigade box."""
     site = get_place(session, SiteRow, body.site_id, "site")
     if not principal.allows(Permission.EMERGENCY_CREATE, site.path):
@@ -200,8 +202,11 @@ def create_emergency_link(
         object_id=link.id,
         after={"site_id": site.id, "hours": body.hours},
     )
-    url = f"{(runtime.settings.public_url or '').rstrip('/')}/respond?key={key}"
-    return {"id": link.id, "key": key, "url": url, "expires_at": link.expires_at.isoformat(), "qr_svg": _qr_svg(url)}
+    base, warning = link_base(runtime.settings.public_url, request)
+    url = f"{base}/respond?key={key}"
+    return EmergencyLinkCreated(
+        id=link.id, key=key, url=url, expires_at=link.expires_at, qr_svg=_qr_svg(url), warning=warning
+    )
 
 
 def _qr_svg(url: str) -> str:

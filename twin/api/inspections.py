@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
-from twin.api.deps import SessionDep
+from twin.api.deps import PrincipalDep, SessionDep
 from twin.auth.deps import require
 from twin.auth.roles import Permission
 from twin.auth.scope import Principal
@@ -21,6 +22,7 @@ from twin.operations.inspection_schemas import (
     PlanPublic,
     PlanUpdate,
     RoundCreate,
+    RoundList,
     RoundPublic,
     VisitCreate,
     VisitPublic,
@@ -90,6 +92,22 @@ def create_round(session: SessionDep, body: RoundCreate, principal: Writer) -> R
     return round_public(session, row, plan)
 
 
+@router.get("/rounds")
+def list_rounds(
+    session: SessionDep,
+    principal: PrincipalDep,
+    mine: Annotated[bool, Query(description="Only the rounds planned for the signed-in user.")] = False,
+    since: Annotated[
+        datetime | None, Query(description="Only rounds still open, or created or ended since then (with offset).")
+    ] = None,
+) -> RoundList:
+    """List rounds in the caller's scope, newest first; the tablet asks for its user's open and today's rounds."""
+    if mine and principal.user_id is None:
+        return RoundList(items=[])
+    rows = uc.list_rounds(session, principal.user_id if mine else None, since)
+    return RoundList(items=[round_public(session, row) for row in rows])
+
+
 @router.get("/rounds/{round_id}")
 def get_round(session: SessionDep, round_id: Id) -> RoundPublic:
     """Read a round: its stops, their visits, and planned against walked."""
@@ -97,9 +115,17 @@ def get_round(session: SessionDep, round_id: Id) -> RoundPublic:
 
 
 @router.post("/rounds/{round_id}/stops/{stop_id}", status_code=status.HTTP_201_CREATED)
-def record_stop(session: SessionDep, round_id: Id, stop_id: Id, body: VisitCreate, principal: Writer) -> VisitPublic:
-    """Record what was found at a stop: ok, or a defect (which opens a ticket)."""
-    return visit_public(uc.record_stop(session, round_id, stop_id, body))
+def record_stop(
+    session: SessionDep, response: Response, round_id: Id, stop_id: Id, body: VisitCreate, principal: Writer
+) -> VisitPublic:
+    """Record what was found at a stop: ok, or a defect (which opens a ticket).
+
+    The same result sent again with its key answers 200 with the visit already recorded.
+    """
+    visit, created = uc.record_stop(session, round_id, stop_id, body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return visit_public(visit)
 
 
 @router.post("/rounds/{round_id}/finish")
@@ -112,6 +138,11 @@ def finish_round(session: SessionDep, round_id: Id, principal: Writer) -> RoundP
 def record_visit(session: SessionDep, body: AdHocVisitCreate, principal: Writer) -> VisitPublic:
     """Record a visit outside any round."""
     outcome = VisitCreate(
-        outcome=body.outcome, note=body.note, at=body.at, category=body.category, priority=body.priority
+        outcome=body.outcome,
+        note=body.note,
+        at=body.at,
+        category=body.category,
+        priority=body.priority,
+        key=body.key,
     )
     return visit_public(uc.record_adhoc_visit(session, body.plan_id, body.device_id, body.space_id, outcome))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
+from twin.alarms.severity import SEVERITIES
 from twin.api.deps import SessionDep, read_only
 from twin.catalogue import DEVICE_HEALTH, DEVICE_KINDS, SPACE_KINDS
 from twin.graph import queries, walking
@@ -87,7 +88,7 @@ def search(
 
 @router.get("/catalogue")
 def catalogue() -> dict[str, Any]:
-    """Return the declared kinds and statuses with their zh-CN and English labels and colours."""
+    """Return the declared kinds, statuses and alarm severities with their zh-CN and English labels and colours."""
     return {
         "device_kinds": {
             k.value: {"zh": v.label.zh, "en": v.label.en, "colour": v.label.colour, "fire_safety": v.fire_safety}
@@ -95,4 +96,9 @@ def catalogue() -> dict[str, Any]:
         },
         "space_kinds": {k.value: {"zh": v.zh, "en": v.en, "colour": v.colour} for k, v in SPACE_KINDS.items()},
         "device_health": {k.value: {"zh": v.zh, "en": v.en, "colour": v.colour} for k, v in DEVICE_HEALTH.items()},
+        # Least to most urgent: the view ranks severities by their place here, and paints alarms in these colours.
+        "alarm_severity": {
+            k.value: {"zh": v.zh, "en": v.en, "colour": v.colour}
+            for k, v in sorted(SEVERITIES.items(), key=lambda item: item[0].rank)
+        },
     }

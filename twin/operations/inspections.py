@@ -171,6 +171,7 @@ def _visit(
         outcome=body.outcome.value,
         note=body.note,
         ticket_id=ticket_id,
+        client_key=body.key,
     )
     session.add(visit)
     session.flush()
@@ -184,6 +185,9 @@ def record_adhoc_visit(
     session: Session, plan_id: int, device_id: int | None, space_id: int | None, body: VisitCreate
 ) -> InspectionVisitRow:
     """Record a visit outside any round: a device of the plan's kinds under its place, or one of its spaces."""
+    repeated = _repeated(session, body.key, None)
+    if repeated is not None:
+        return repeated
     plan = get_plan(session, plan_id)
     plan_path = _plan_path(session, plan)
     if (device_id is None) == (space_id is None):
@@ -213,12 +217,30 @@ def get_round(session: Session, round_id: int) -> InspectionRoundRow:
     return row
 
 
-def record_stop(session: Session, round_id: int, stop_id: int, body: VisitCreate) -> InspectionVisitRow:
-    """Record what the inspector found at a stop of a round; the round starts, and ends with its last stop."""
+def _repeated(session: Session, key: str | None, stop_id: int | None) -> InspectionVisitRow | None:
+    """Return the visit a client key already recorded at this stop, refusing a key used elsewhere."""
+    if key is None:
+        return None
+    visit = session.scalar(select(InspectionVisitRow).where(InspectionVisitRow.client_key == key))
+    if visit is not None and visit.stop_id != stop_id:
+        raise ValidationError("key", f"key {key} already recorded another visit ({visit.id}); generate one per result")
+    return visit
+
+
+def record_stop(session: Session, round_id: int, stop_id: int, body: VisitCreate) -> tuple[InspectionVisitRow, bool]:
+    """Record what the inspector found at a stop of a round; the round starts, and ends with its last stop.
+
+    Say whether the visit is new: a result sent again with its key (a tablet back online that never
+    heard the first answer) answers the visit already recorded, and opens no second ticket.
+    """
     rnd = get_round(session, round_id)
-    stop = session.get(InspectionStopRow, stop_id)
+    # Locked, so two copies of one result arriving together are told apart in turn, not both inserted.
+    stop = session.get(InspectionStopRow, stop_id, with_for_update=True)
     if stop is None or stop.round_id != rnd.id:
         raise NotFoundError(f"stop {stop_id} of round {round_id} not found")
+    repeated = _repeated(session, body.key, stop.id)
+    if repeated is not None:
+        return repeated, False
     if rnd.status == "done":
         raise ValidationError("round", f"round {rnd.id} is done; record a visit on its own instead")
     if session.scalar(select(InspectionVisitRow.id).where(InspectionVisitRow.stop_id == stop.id)) is not None:
@@ -236,7 +258,24 @@ def record_stop(session: Session, round_id: int, stop_id: int, body: VisitCreate
         rnd.status, rnd.finished_at = "done", max(visit.at, rnd.started_at)
     session.flush()
     _announce_round(session, rnd, before)
-    return visit
+    return visit, True
+
+
+def list_rounds(session: Session, inspector_id: int | None, since: datetime | None) -> list[InspectionRoundRow]:
+    """List the rounds in the caller's scope, newest first: one inspector's, and those open or ended since a time."""
+    query = select(InspectionRoundRow).join(PlaceRow, PlaceRow.id == InspectionRoundRow.place_id)
+    query = query.where(subtree_condition(session, PlaceRow.path))
+    if inspector_id is not None:
+        query = query.where(InspectionRoundRow.inspector_id == inspector_id)
+    if since is not None:
+        if since.tzinfo is None:
+            raise ValidationError("since", "give the time with its offset (2024-05-03T00:00:00+08:00)")
+        query = query.where(
+            (InspectionRoundRow.status != "done")
+            | (InspectionRoundRow.created_at >= since)
+            | (InspectionRoundRow.finished_at >= since)
+        )
+    return list(session.scalars(query.order_by(InspectionRoundRow.created_at.desc(), InspectionRoundRow.id.desc())))
 
 
 def finish_round(session: Session, round_id: int) -> InspectionRoundRow:

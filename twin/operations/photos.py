@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import IO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from twin.audit import audit
@@ -77,7 +78,7 @@ def _copy(stream: IO[bytes], target: Path, limit: int) -> tuple[str, str, int, s
 def add_photo(
     session: Session, ticket_id: int, stream: IO[bytes], root: Path, limit: int = MAX_PHOTO_BYTES
 ) -> TicketPhotoRow:
-    """Store a photo of a ticket; on any refusal or failure nothing stays on disk."""
+    """Store a photo of a ticket, once per content; on any refusal or failure nothing stays on disk."""
     ticket = writable_ticket(session, ticket_id)
     root.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex
@@ -85,6 +86,13 @@ def add_photo(
     stored: Path | None = None
     try:
         media_type, ext, size, sha = _copy(stream, partial, limit)
+        same = session.scalar(
+            select(TicketPhotoRow).where(TicketPhotoRow.ticket_id == ticket.id, TicketPhotoRow.sha256 == sha)
+        )
+        if same is not None:
+            # The same bytes sent again (a tablet retrying an upload whose answer it lost) are the same photo.
+            partial.unlink()
+            return same
         stored = partial.rename(root / f"{token}.{ext}")
         actor = str(session.info.get("actor") or "system")
         row = TicketPhotoRow(

@@ -259,6 +259,8 @@ class InspectionVisitRow(Base):
     outcome: Mapped[str] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(Text)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"))
+    client_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """The key the handheld generated for this result: the same key sent again is this visit, not another."""
     __table_args__ = (
         CheckConstraint("outcome IN ('ok', 'defect')", name="outcome"),
         CheckConstraint("outcome = 'defect' OR ticket_id IS NULL", name="ticket_on_defect"),

@@ -4,7 +4,7 @@
  */
 import type { Api } from "./api";
 
-export type Action = "alarm.ack" | "ticket.create" | "inspection.submit";
+export type Action = "alarm.ack" | "ticket.create" | "inspection.write" | "emergency.create";
 
 let permissions: Promise<Set<string> | null> | null = null;
 

@@ -26,6 +26,10 @@ export interface TwinHooks {
   /** Buildings drawn from their imported model, and those whose model failed to load. */
   models: number;
   modelsFailed: number;
+  /** Inspection results kept on the tablet, not yet held by the server. */
+  outbox: number;
+  /** Points of the walking route drawn on the shown plan (inspector's and responder's). */
+  route: number;
 }
 
 const state: TwinHooks = {
@@ -47,6 +51,8 @@ const state: TwinHooks = {
   takeover: null,
   models: 0,
   modelsFailed: 0,
+  outbox: 0,
+  route: 0,
 };
 
 export const hooks = {

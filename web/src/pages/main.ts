@@ -1,10 +1,12 @@
 /** `/`: the site, its buildings and floors, live devices, search and the panel. */
 import "../style.css";
+import { may } from "../actions";
 import { floorName } from "../address";
 import { compass } from "../compass";
 import { h, must, replace } from "../dom";
 import { hooks } from "../hooks";
 import { type MessageKey, t } from "../i18n";
+import { linksButton } from "../links";
 import { LAYERS, type LayerName, QUIET, RAMP_HIGH, RAMP_LOW } from "../layers";
 import { Panel } from "../panel";
 import { PlanView } from "../plan2d";
@@ -158,6 +160,7 @@ async function main(): Promise<void> {
     planToggle.textContent = planBox.hidden ? t("nav.plan2d") : t("nav.view3d");
   });
 
+  const linksSlot = h("span", { hidden: true });
   replace(
     must("#top"),
     h("div", { class: "brand" }, h("span", { class: "logo" }), t("app.title")),
@@ -165,10 +168,13 @@ async function main(): Promise<void> {
     searchBox(api, (hit) => void goTo(hit).catch(showError)),
     h("a", { class: "ghost link", href: "/wall" }, t("app.wall")),
     h("a", { class: "ghost link", href: "/inspect" }, t("app.inspect")),
+    linksSlot,
     languageButton(),
     logoutButton(api),
     shell.indicator,
   );
+  // Operators and admins make the fire brigade's links; others never see the button.
+  void may(api, "emergency.create").then((allowed) => allowed && linksSlot.replaceWith(linksButton(api, site.id)));
   replace(
     must("#side"),
     h("section", { class: "card" }, h("h3", {}, t("layer.title")), layerSelect, deniedNote, legend, h("div", { class: "segs" }, ...modeButtons, planToggle)),

@@ -7,14 +7,23 @@ import "../style.css";
 import { ago, toMillis } from "../age";
 import { floorName } from "../address";
 import { colourOf, fireSafetyKinds, labelIn } from "../catalogue";
-import { formatValue } from "../values";
+import { ApiError } from "../api";
+import { liftWords } from "../lift";
 import { h, must, replace } from "../dom";
 import { hooks } from "../hooks";
 import { t } from "../i18n";
+import { patiently } from "../patience";
 import { PlanView } from "../plan2d";
+import { centreOf } from "../scene/geometry";
 import { boot, languageButton, showError, type Shell } from "../shell";
 import { idFromPath } from "../store";
 import type { FloorPlan, PlacedDevice, Scene, XY } from "../types";
+
+/** The server's walking route between two spaces (GET /api/routes). */
+interface Route {
+  length: number;
+  steps: { space_id: number; floor_id: number | null; edge_kind: string | null }[];
+}
 import { pickSite } from "./site";
 
 const EXIT_SPACES = new Set(["stair", "lobby"]);
@@ -36,7 +45,7 @@ async function respond(): Promise<void> {
     },
   });
   const site = await pickSite(shell.api);
-  const scene = await shell.api.scene(site.id);
+  const scene = await patiently(() => shell.api.scene(site.id));
   // Alarms site-wide to follow the fire; the shown floor's equipment through its own subscription.
   shell.live.subscribe(`site:${site.id}`, ["alarm"]);
   replace(must("#top"), h("div", { class: "brand" }, h("span", { class: "logo" }), `${t("respond.title")} · ${scene.site.name}`), h("span", { class: "crumbs" }), languageButton(), shell.indicator);
@@ -53,6 +62,9 @@ class ResponderView {
   private planView: PlanView | null = null;
   private floorSub: string | null = null;
   private readonly fire: Set<string>;
+  private entrances: { id: string; name: string }[] = [];
+  private entranceId: string | null = null;
+  private route: Route | null = null;
 
   constructor(
     private readonly shell: Shell,
@@ -97,7 +109,7 @@ class ResponderView {
     this.floorId = floorId;
     if (this.floorSub !== null) this.shell.live.unsubscribe(this.floorSub);
     this.floorSub = this.shell.live.subscribe(`floor:${floorId}`, ["telemetry", "status", "alarm"], { rate: 1 });
-    const plan = await this.shell.api.plan(floorId);
+    const plan = await patiently(() => this.shell.api.plan(floorId));
     this.plan = plan;
     const { catalogue } = this.shell;
     this.planView = new PlanView(plan, {
@@ -110,6 +122,7 @@ class ResponderView {
     const alarm = this.alarm();
     const target = alarm?.deviceId ? plan.devices.find((d) => String(d.id) === alarm.deviceId) : undefined;
     this.planView.mark(target ? [target.position[0], target.position[1]] : null);
+    this.route = null;
     if (target) await this.drawRoute(floorId, target);
     const building = this.scene.buildings.find((b) => b.floors.some((f) => String(f.id) === floorId));
     const tabs = (building?.floors ?? []).map((f) =>
@@ -120,13 +133,53 @@ class ResponderView {
     this.renderSide();
   }
 
+  /** Draw the walk from the chosen entrance to the alarmed device: the route's rooms on this floor, then the device. */
   private async drawRoute(floorId: string, target: PlacedDevice): Promise<void> {
-    try {
-      const route = await this.shell.api.request<{ points: XY[] }>("GET", `/api/floors/${encodeURIComponent(floorId)}/route?to=device:${encodeURIComponent(String(target.id))}`);
-      this.planView?.route(route.points);
-    } catch {
+    const plan = this.plan;
+    const entrance = await this.entrance(floorId);
+    const goal = target.space_id ?? nearestSpace(plan, target);
+    this.route = null;
+    if (!plan || entrance === null || goal === null) {
       this.planView?.route([]);
+      hooks.set({ route: 0 });
+      return;
     }
+    try {
+      const path = `/api/routes?from=${encodeURIComponent(entrance)}&to=${encodeURIComponent(String(goal))}`;
+      const route = await patiently(() => this.shell.api.request<Route>("GET", path));
+      const centres = new Map(plan.spaces.map((s) => [String(s.id), centreOf(s.polygon)]));
+      const points = route.steps.filter((step) => String(step.floor_id) === floorId).map((step) => centres.get(String(step.space_id))).filter((p): p is XY => p !== undefined);
+      points.push([target.position[0], target.position[1]]);
+      this.route = route;
+      this.planView?.route(points);
+      hooks.set({ route: points.length });
+    } catch (error) {
+      // No walking graph to the alarm: the plan and the marked alarm still guide; say so beside it.
+      if (!(error instanceof ApiError) || error.status !== 404) showError(error);
+      this.planView?.route([]);
+      hooks.set({ route: 0 });
+    }
+  }
+
+  /** Return the chosen entrance (a lobby on the ground floor of the shown floor's building), as a space id. */
+  private async entrance(floorId: string): Promise<string | null> {
+    const building = this.scene.buildings.find((b) => b.floors.some((f) => String(f.id) === floorId));
+    const ground = building?.floors.find((f) => f.level === 1) ?? building?.floors[0];
+    if (!ground) return null;
+    const plan = String(ground.id) === floorId && this.plan ? this.plan : await patiently(() => this.shell.api.plan(String(ground.id)));
+    this.entrances = plan.spaces.filter((s) => s.kind === "lobby").map((s) => ({ id: String(s.id), name: s.name }));
+    if (!this.entrances.some((e) => e.id === this.entranceId)) this.entranceId = this.entrances[0]?.id ?? null;
+    return this.entranceId;
+  }
+
+  private entranceSelect(): HTMLElement | null {
+    if (this.entrances.length === 0) return null;
+    const select = h("select", { name: "entrance", "aria-label": t("respond.entrance") }, ...this.entrances.map((e) => h("option", { value: e.id, selected: e.id === this.entranceId }, e.name)));
+    select.addEventListener("change", () => {
+      this.entranceId = select.value;
+      if (this.floorId !== null) void this.show(this.floorId).catch(showError);
+    });
+    return h("label", { class: "small" }, t("respond.entrance"), " ", select);
   }
 
   private relevant(device: PlacedDevice): boolean {
@@ -165,14 +218,16 @@ class ResponderView {
       ...plan.devices.filter((d) => d.kind === "emergency_exit").map((d) => h("li", {}, `${labelIn(catalogue, "device_kinds", d.kind)} ${d.tag}`)),
     ];
     const elevators = plan.devices.filter((d) => d.kind === "elevator").map((d) => {
-      const state = store.devices.get(String(d.id))?.state ?? {};
-      const values = Object.entries(state).map(([q, r]) => `${q} ${formatValue(r.value)}${r.unit ?? ""}`).join(" · ");
-      return h("li", {}, row(d), h("div", { class: "muted small" }, values));
+      const live = store.devices.get(String(d.id));
+      return h("li", {}, row(d), h("div", { class: "muted small", "data-lift": String(d.id) }, liftWords(live?.state ?? {}, live?.health ?? d.health)));
     });
+    const route = this.route;
+    const routeText = !alarm ? "" : route ? t("respond.route_length", { metres: Math.round(route.length), floors: new Set(route.steps.map((s) => s.floor_id)).size }) : t("respond.route_missing");
     replace(
       must("#side"),
       h("div", { class: "alert-box" }, alarm ? `${t("respond.alarm_at")}: ${placeName(this.scene, alarm.path)}` : t("respond.no_alarm")),
-      h("p", { class: "muted small" }, this.planView && alarm ? t("respond.route") : ""),
+      alarm ? this.entranceSelect() : null,
+      h("p", { class: "muted small", "data-route": route ? String(route.length) : "" }, alarm ? `${t("respond.route")} · ${routeText}` : ""),
       h("h3", {}, t("respond.fire_devices")),
       h("ul", { class: "list" }, ...fireDevices.map(row)),
       h("h3", {}, t("respond.exits")),
@@ -187,6 +242,17 @@ function placeName(scene: Scene, path: readonly string[]): string {
   const building = scene.buildings.find((b) => String(b.id) === idFromPath(path, "building"));
   const floor = building?.floors.find((f) => String(f.id) === idFromPath(path, "floor"));
   return [building?.name, floor ? floor.name || floorName(floor.level) : null].filter(Boolean).join(" · ");
+}
+
+/** Return the space whose centre is nearest a device that names none. */
+function nearestSpace(plan: FloorPlan | null, device: PlacedDevice): string | null {
+  let best: { id: string; d: number } | null = null;
+  for (const space of plan?.spaces ?? []) {
+    const [x, y] = centreOf(space.polygon);
+    const d = Math.hypot(x - device.position[0], y - device.position[1]);
+    if (!best || d < best.d) best = { id: String(space.id), d };
+  }
+  return best?.id ?? null;
 }
 
 function firstFloor(scene: Scene): string | null {
