@@ -46,6 +46,7 @@ from twin.api import (
 from twin.api.deps import get_principal
 from twin.api.errors import install_error_handlers
 from twin.api.limits import BodyLimit
+from twin.api.unicode import ValidUnicode
 from twin.auth.principal_cache import SecurityListener
 from twin.imports import ImporterRegistry, ImportRunner
 from twin.imports.assets import assets_root
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     app.state.imports = ImportRunner(runtime.engine, runtime.events, importers, assets_root(settings.home))
     install_error_handlers(app)
     app.add_middleware(RequestMetrics, registry=runtime.metrics)
+    app.add_middleware(ValidUnicode)  # inside BodyLimit: it reads a body only once that is bounded
     for router in PROTECTED_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_principal)])
     app.include_router(health.router)
