@@ -44,7 +44,9 @@ from twin.api import (
     view,
 )
 from twin.api.deps import get_principal
+from twin.api.docs import install_docs
 from twin.api.errors import install_error_handlers
+from twin.api.headers import SecurityHeaders
 from twin.api.limits import BodyLimit
 from twin.api.unicode import ValidUnicode
 from twin.auth.principal_cache import SecurityListener
@@ -121,7 +123,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
             await runtime.reader.close()
             runtime.engine.dispose()
 
-    app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     runtime = Runtime(settings=settings, engine=make_engine(url), broker=broker_address(settings))
     app.state.runtime = runtime
     app.state.alarm_vocabulary = alarm_vocabulary()
@@ -144,6 +146,8 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
             allow_methods=["*"],
             allow_headers=["authorization", "content-type", "x-api-key"],
         )
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries them, a 413 or a CORS refusal too
+    install_docs(app)
     _mount_web(app, settings.web_dist)
     return app
 
@@ -157,6 +161,12 @@ def _mount_web(app: FastAPI, dist: Path) -> None:
         app.add_api_route(
             route, _page_handler(dist / page), include_in_schema=False, methods=["GET"], response_model=None
         )
+    # The pages name no icon; a browser asks for one anyway, and a 404 would be an error in its console.
+    app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False, methods=["GET"], response_model=None)
+
+
+async def _no_icon() -> Response:
+    return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
 
 
 def _page_handler(path: Path) -> Callable[[], Awaitable[Response]]:
