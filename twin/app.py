@@ -25,12 +25,14 @@ from realtime.setup import start_ingest
 from twin import __version__
 from twin.alarms.notify import dispatcher_from
 from twin.api import (
+    access_log,
     admin,
     alarms,
     assets,
     auth,
     billing,
     devices,
+    emergency,
     floor_layers,
     health,
     imports,
@@ -63,6 +65,7 @@ PROTECTED_ROUTERS = [
     places.router,
     navigation.router,
     auth.me_router,
+    emergency.router,
     admin.router,
     residents.router,
     telemetry.router,
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_schema(url)
+        access_log.install()  # here, not earlier: the server configures its loggers before it starts the app
         security = SecurityListener(runtime.engine, runtime.principals)
         security.start()
         app.state.notify = dispatcher_from(settings)
