@@ -4,6 +4,12 @@ Each row carries the hash of the row before it, so a row edited or deleted behin
 application's back breaks the chain at that row: ``twin audit verify`` finds it. Appends are
 serialised by a transaction-scoped advisory lock, so two concurrent changes never chain to the
 same predecessor; the lock is held only until the change commits.
+
+The lock order: a transaction first locks the domain rows it changes (a use case loads them
+``FOR UPDATE``: ``get_alarm(…, lock=True)``, ``get_ticket``, ``get_charge``), and the audit chain's
+lock is the last it takes. Taken the other way round — an alarm's ticket audited, and so the
+chain locked, before the alarm row is written, while an acknowledgement holds that row and waits
+for the chain — two transactions wait for each other and PostgreSQL fails one of them.
 """
 
 from __future__ import annotations
@@ -113,6 +119,7 @@ def audit_all(
     address = address or session.info.get("address")
     prev = session.info.get(_HEAD)
     if prev is None:
+        # The last lock of the transaction: every domain row it changes is locked already (above).
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         prev = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
     ids: Sequence[int | None] = draw_ids(session, AuditRow.__tablename__, len(changes)) if len(changes) > 1 else [None]
