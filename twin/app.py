@@ -65,7 +65,6 @@ PROTECTED_ROUTERS = [
     places.router,
     navigation.router,
     auth.me_router,
-    emergency.router,
     admin.router,
     residents.router,
     telemetry.router,
@@ -78,6 +77,7 @@ PROTECTED_ROUTERS = [
     billing.router,
     inspections.router,
     alarms.router,
+    emergency.router,
 ]
 """Every API router but login: each is included behind authentication, whatever its routes declare.
 

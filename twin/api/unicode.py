@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 """A JSON escape of a UTF-16 surrogate; alone (not half of a pair) it is no character."""
 _FORM = b"application/x-www-form-urlencoded"
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 Location = tuple[str | int, ...]
 
@@ -120,8 +121,11 @@ class ValidUnicode:
         if problem is not None:
             await _refuse(scope, send, *problem)
             return
+        if scope["type"] != "http" or scope["method"] in _NO_BODY:
+            await self.app(scope, receive, send)
+            return
         content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
-        if scope["type"] != "http" or not (content_type == _FORM or content_type.endswith(b"json")):
+        if not (content_type == _FORM or content_type.endswith(b"json")):
             await self.app(scope, receive, send)
             return
         messages, body = await _read(receive)
