@@ -25,13 +25,14 @@ from realtime.setup import start_ingest
 from twin import __version__
 from twin.alarms.notify import dispatcher_from
 from twin.api import (
+    access_log,
     admin,
     alarms,
     assets,
     auth,
     billing,
     devices,
-    emergency_links,
+    emergency,
     floor_layers,
     health,
     imports,
@@ -47,9 +48,12 @@ from twin.api import (
     view,
 )
 from twin.api.deps import get_principal
+from twin.api.docs import install_docs
 from twin.api.errors import install_error_handlers
+from twin.api.headers import SecurityHeaders
 from twin.api.limits import BodyLimit
 from twin.api.proxies import TrustedProxies, networks
+from twin.api.unicode import ValidUnicode
 from twin.auth.principal_cache import SecurityListener
 from twin.imports import ImporterRegistry, ImportRunner
 from twin.imports.assets import assets_root
@@ -64,7 +68,6 @@ PROTECTED_ROUTERS = [
     places.router,
     navigation.router,
     auth.me_router,
-    emergency_links.router,
     admin.router,
     residents.router,
     telemetry.router,
@@ -79,6 +82,7 @@ PROTECTED_ROUTERS = [
     alarms.router,
     sessions.router,
     throttles.router,
+    emergency.router,
 ]
 """Every API router but login: each is included behind authentication, whatever its routes declare.
 
@@ -101,6 +105,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_schema(url)
+        access_log.install()  # here, not earlier: the server configures its loggers before it starts the app
         security = SecurityListener(runtime.engine, runtime.principals)
         security.start()
         app.state.notify = dispatcher_from(settings)
@@ -127,7 +132,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
             await runtime.reader.close()
             runtime.engine.dispose()
 
-    app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="Community Twin", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     runtime = Runtime(settings=settings, engine=make_engine(url), broker=broker_address(settings))
     app.state.runtime = runtime
     app.state.alarm_vocabulary = alarm_vocabulary()
@@ -135,6 +140,7 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
     app.state.imports = ImportRunner(runtime.engine, runtime.events, importers, assets_root(settings.home))
     install_error_handlers(app)
     app.add_middleware(RequestMetrics, registry=runtime.metrics)
+    app.add_middleware(ValidUnicode)  # inside BodyLimit: it reads a body only once that is bounded
     for router in PROTECTED_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_principal)])
     app.include_router(health.router)
@@ -151,6 +157,8 @@ def create_app(settings: Settings | None = None, *, db_url: str | None = None) -
             allow_methods=["*"],
             allow_headers=["authorization", "content-type", "x-api-key"],
         )
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries them, a 413 or a CORS refusal too
+    install_docs(app)
     _mount_web(app, settings.web_dist)
     return app
 
@@ -164,6 +172,12 @@ def _mount_web(app: FastAPI, dist: Path) -> None:
         app.add_api_route(
             route, _page_handler(dist / page), include_in_schema=False, methods=["GET"], response_model=None
         )
+    # The pages name no icon; a browser asks for one anyway, and a 404 would be an error in its console.
+    app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False, methods=["GET"], response_model=None)
+
+
+async def _no_icon() -> Response:
+    return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
 
 
 def _page_handler(path: Path) -> Callable[[], Awaitable[Response]]:

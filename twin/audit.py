@@ -8,6 +8,12 @@ a file outside the database (``twin.audit_seal``): ``twin audit verify`` finds a
 and newest rows deleted. Appends are serialised by a transaction-scoped advisory lock, so two
 concurrent changes never chain to the same predecessor; the lock is held only until the change
 commits.
+
+The lock order: a transaction first locks the domain rows it changes (a use case loads them
+``FOR UPDATE``: ``get_alarm(…, lock=True)``, ``get_ticket``, ``get_charge``), and the audit chain's
+lock is the last it takes. Taken the other way round — an alarm's ticket audited, and so the
+chain locked, before the alarm row is written, while an acknowledgement holds that row and waits
+for the chain — two transactions wait for each other and PostgreSQL fails one of them.
 """
 
 from __future__ import annotations
@@ -165,6 +171,7 @@ def audit_all(
     seal = session_seal(session)
     head: _Head | None = session.info.get(_HEAD)
     if head is None:
+        # The last lock of the transaction: every domain row it changes is locked already (above).
         _, database, legacy_until = session.execute(text(_CHAIN), {"key": LOCK_KEY}).one()
         last = session.execute(select(AuditRow.hash, AuditRow.seq).order_by(AuditRow.id.desc()).limit(1)).first()
         head = _Head(last.hash, last.seq, database, legacy_until) if last else _Head(GENESIS, 0, database, legacy_until)

@@ -35,12 +35,19 @@ from twin.services.endpoints import (
 )
 from twin.settings import Settings, get_settings
 
-SERVER_OPTIONS: dict[str, Any] = {"ws": "websockets", "http": "httptools", "loop": "uvloop", "proxy_headers": False}
+SERVER_OPTIONS: dict[str, Any] = {
+    "ws": "websockets",
+    "http": "httptools",
+    "loop": "uvloop",
+    "proxy_headers": False,
+    "server_header": False,
+}
 """How uvicorn serves the twin, named so a benchmark serves it the same way.
 
 uvloop and httptools, not the pure-Python defaults: h11's parsing alone was a tenth of the event
 loop's time, and a bare request took 2.4-3 ms instead of 0.7. Named, not "auto", so a missing
-package is an error rather than a silently slower server.
+package is an error rather than a silently slower server. No ``server: uvicorn`` banner: it only
+tells an attacker which software to look up.
 """
 
 app = typer.Typer(help="孪生社区 · Community twin server.", no_args_is_help=True, pretty_exceptions_enable=False)

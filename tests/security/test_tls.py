@@ -61,6 +61,8 @@ def test_the_server_speaks_https_with_its_certificate(
         trusted = ssl.create_default_context(cafile=str(pki.ca))
         with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=trusted, timeout=10) as answer:
             assert answer.status == 200
+            assert answer.headers["strict-transport-security"].startswith("max-age=")
+            assert answer.headers["server"] is None
         untrusted = ssl.create_default_context()
         with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
             urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=untrusted, timeout=10)

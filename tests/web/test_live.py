@@ -72,7 +72,7 @@ def _open(browser: Browser, server: WebServer, path: str) -> tuple[Page, list[st
     page.fill("input[name=username]", server.username)
     page.fill("input[name=password]", server.password)
     page.click("button[type=submit]")
-    page.wait_for_function("window.__twin && window.__twin.connection === 'live'", timeout=30_000)
+    page.wait_for_function("() => window.__twin && window.__twin.connection === 'live'", timeout=30_000)
     return page, failures
 
 
@@ -81,7 +81,7 @@ def test_fire_takes_the_wall_to_its_floor(browser: Browser, web_server: WebServe
     detector = _device(web_server, SMOKE_DETECTOR)
     floor = str(detector["floor_id"])
     page, failures = _open(browser, web_server, "/wall")
-    page.wait_for_function("window.__twin.scopes.length > 1 && window.__twin.buildings > 0", timeout=30_000)
+    page.wait_for_function("() => window.__twin.scopes.length > 1 && window.__twin.buildings > 0", timeout=30_000)
     scopes = page.evaluate("window.__twin.scopes")
     assert f"site:{detector['site_id']}" in scopes and f"building:{detector['building_id']}" in scopes
     # Bills were loaded with the scene: the hub's billing snapshot gives the tower its rate.
@@ -93,7 +93,9 @@ def test_fire_takes_the_wall_to_its_floor(browser: Browser, web_server: WebServe
 
     published = time.monotonic()
     _zigbee(publisher, SMOKE_DETECTOR, smoke=True, battery=90, linkquality=120)
-    page.wait_for_function(f"window.__twin.takeover && window.__twin.takeover.floor === '{floor}'", timeout=15_000)
+    page.wait_for_function(
+        f"() => window.__twin.takeover && window.__twin.takeover.floor === '{floor}'", timeout=15_000
+    )
     end_to_end_ms = (time.monotonic() - published) * 1000
     takeover = page.evaluate("window.__twin.takeover")
     page.screenshot(path=str(ARTIFACTS / "web-wall-fire.png"), timeout=60_000)
@@ -127,7 +129,9 @@ def test_a_critical_alarm_raised_before_the_wall_connects_takes_it_over(
         time.sleep(0.2)
     page, failures = _open(browser, web_server, "/wall")
     floor = str(detector["floor_id"])
-    page.wait_for_function(f"window.__twin.takeover && window.__twin.takeover.floor === '{floor}'", timeout=15_000)
+    page.wait_for_function(
+        f"() => window.__twin.takeover && window.__twin.takeover.floor === '{floor}'", timeout=15_000
+    )
     assert page.evaluate("window.__twin.takeover")["place"] == f"device:{detector['id']}"
     assert page.locator(".banner").is_visible()
     page.screenshot(path=str(ARTIFACTS / "web-wall-fire-on-arrival.png"), timeout=60_000)
@@ -140,18 +144,18 @@ def test_a_clicked_device_shows_live_values(browser: Browser, web_server: WebSer
     floor = str(sensor["floor_id"])
     _zigbee(publisher, SENSOR, temperature=21.5, humidity=40)
     page, failures = _open(browser, web_server, "/")
-    page.wait_for_function("window.__twin.buildings > 0 && window.__twin.firstFrameMs !== null", timeout=60_000)
+    page.wait_for_function("() => window.__twin.buildings > 0 && window.__twin.firstFrameMs !== null", timeout=60_000)
     assert page.locator(".indicator").get_attribute("data-fallback") == "false"
     page.fill(".search-input", SENSOR)
     page.press(".search-input", "Enter")
     page.wait_for_function(
-        f"window.__twin.floor === '{floor}' && window.__twin.scopes.includes('floor:{floor}')", timeout=30_000
+        f"() => window.__twin.floor === '{floor}' && window.__twin.scopes.includes('floor:{floor}')", timeout=30_000
     )
     page.click(".panel .close")
-    page.wait_for_function("window.__twin.panel === null", timeout=10_000)
+    page.wait_for_function("() => window.__twin.panel === null", timeout=10_000)
     page.click("button:has-text('Plan')")
     page.click(f".plan-box g.pin[data-device='{sensor['id']}']")
-    page.wait_for_function(f"window.__twin.panel === 'device:{sensor['id']}'", timeout=30_000)
+    page.wait_for_function(f"() => window.__twin.panel === 'device:{sensor['id']}'", timeout=30_000)
     cell = page.locator(".panel tr[data-quantity=temperature] td.value")
     cell.wait_for(timeout=30_000)
     shown = []
@@ -170,7 +174,7 @@ def test_a_clicked_device_shows_live_values(browser: Browser, web_server: WebSer
     assert hooks["polls"] == 0 and hooks["polling"] is False, "the page polled although the socket was live"
     # Leaving the floor ends its subscription; the site's stays.
     page.keyboard.press("Escape")
-    page.wait_for_function(f"!window.__twin.scopes.includes('floor:{floor}')", timeout=10_000)
+    page.wait_for_function(f"() => !window.__twin.scopes.includes('floor:{floor}')", timeout=10_000)
     assert page.evaluate("window.__twin.scopes") == [f"site:{sensor['site_id']}"]
     assert failures == [] and hooks["errors"] == []
     page.close()
@@ -179,10 +183,10 @@ def test_a_clicked_device_shows_live_values(browser: Browser, web_server: WebSer
 def _plan_of_sensor_floor(browser: Browser, server: WebServer, floor: str) -> tuple[Page, list[str]]:
     """Open the view, fly to the sensor's floor by search and show its 2D plan."""
     page, failures = _open(browser, server, "/")
-    page.wait_for_function("window.__twin.buildings > 0", timeout=60_000)
+    page.wait_for_function("() => window.__twin.buildings > 0", timeout=60_000)
     page.fill(".search-input", SENSOR)
     page.press(".search-input", "Enter")
-    page.wait_for_function(f"window.__twin.floor === '{floor}'", timeout=30_000)
+    page.wait_for_function(f"() => window.__twin.floor === '{floor}'", timeout=30_000)
     page.click(".panel .close")
     page.click("button:has-text('Plan')")
     return page, failures
@@ -228,14 +232,14 @@ def test_rest_polling_stands_in_only_while_the_socket_cannot_connect(browser: Br
     page.fill("input[name=username]", web_server.username)
     page.fill("input[name=password]", web_server.password)
     page.click("button[type=submit]")
-    page.wait_for_function("window.__twin.polling === true", timeout=30_000)
+    page.wait_for_function("() => window.__twin.polling === true", timeout=30_000)
     indicator = page.locator(".indicator")
     assert indicator.get_attribute("data-fallback") == "true"
     assert "refreshing every 10 s" in indicator.inner_text()
     page.fill(".search-input", SENSOR)
     page.press(".search-input", "Enter")
-    page.wait_for_function(f"window.__twin.floor === '{floor}' && window.__twin.polls > 0", timeout=30_000)
-    page.wait_for_function("window.__twin.dataAgeMs !== null && window.__twin.dataAgeMs < 15000", timeout=15_000)
+    page.wait_for_function(f"() => window.__twin.floor === '{floor}' && window.__twin.polls > 0", timeout=30_000)
+    page.wait_for_function("() => window.__twin.dataAgeMs !== null && window.__twin.dataAgeMs < 15000", timeout=15_000)
     page.screenshot(path=str(ARTIFACTS / "web-fallback.png"), timeout=60_000)
     assert page.evaluate("window.__twin.connection") in {"connecting", "reconnecting"}
     assert page.evaluate("window.__twin.errors") == []

@@ -34,7 +34,7 @@ def _actor(session: Session) -> str:
 
 
 def _writable(session: Session, alarm_id: int) -> AlarmRow:
-    row = get_alarm(session, alarm_id)
+    row = get_alarm(session, alarm_id, lock=True)
     check_allowed(session, Permission.ALARM_ACK, row.path, f"alarm {alarm_id}")
     return row
 

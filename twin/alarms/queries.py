@@ -22,9 +22,14 @@ from twin.store.alarms import AlarmRow
 from twin.store.models import DeviceRow, PlaceRow
 
 
-def get_alarm(session: Session, alarm_id: int) -> AlarmRow:
-    """Load an alarm the session may see, or say there is none (404 naming the id)."""
-    row = session.get(AlarmRow, alarm_id)
+def get_alarm(session: Session, alarm_id: int, *, lock: bool = False) -> AlarmRow:
+    """Load an alarm the session may see, or say there is none (404 naming the id).
+
+    ``lock`` for a change: the row is read ``FOR UPDATE``, before anything is audited (the lock
+    order in ``twin.audit``), so racing changes to one alarm run one after the other, each
+    seeing the state the other left.
+    """
+    row = session.get(AlarmRow, alarm_id, with_for_update=True if lock else None, populate_existing=lock)
     principal = principal_of(session)
     if row is not None and principal is not None:
         kind = ""

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import math
-import secrets
-from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from twin.api.deps import PrincipalDep, RawSessionDep, RuntimeDep, SessionDep, require
-from twin.api.emergency_links import EmergencyLinkCreated, link_base
+from twin.api.deps import PrincipalDep, RawSessionDep, RuntimeDep
 from twin.audit import audit
 from twin.auth import sessions, tokens
 from twin.auth.login import Refused, log_in
-from twin.auth.roles import PERMISSIONS, Permission
-from twin.auth.scope import Principal
-from twin.graph.places import get_place
-from twin.schemas import Id
+from twin.auth.roles import PERMISSIONS
 from twin.store.base import utcnow
-from twin.store.models import SiteRow
 from twin.store.security import AuthSessionRow, EmergencyLinkRow, UserRow
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -47,13 +39,6 @@ class EmergencyKey(BaseModel):
     """The key of an emergency link."""
 
     key: str = Field(min_length=16, max_length=128)
-
-
-class EmergencyLinkCreate(BaseModel):
-    """A responder view of one site for some hours."""
-
-    site_id: Id
-    hours: int = Field(default=12, ge=1, le=72)
 
 
 class TokenPair(BaseModel):
@@ -172,48 +157,3 @@ def me(principal: PrincipalDep) -> dict[str, Any]:
             for g in principal.grants
         ],
     }
-
-
-@me_router.post("/emergency-links", status_code=status.HTTP_201_CREATED)
-def create_emergency_link(
-    request: Request,
-    body: EmergencyLinkCreate,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    principal: Annotated[Principal, Depends(require(Permission.EMERGENCY_CREATE))],
-) -> EmergencyLinkCreated:
-    """Create a time-limited responder link to one site, with its QR code for the fire brigade box."""
-    site = get_place(session, SiteRow, body.site_id, "site")
-    if not principal.allows(Permission.EMERGENCY_CREATE, site.path):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "your roles do not allow emergency links for this site")
-    key = secrets.token_urlsafe(24)
-    link = EmergencyLinkRow(
-        site_id=site.id,
-        key_hash=hashlib.sha256(key.encode()).hexdigest(),
-        created_by=principal.user_id,
-        expires_at=utcnow() + timedelta(hours=body.hours),
-    )
-    session.add(link)
-    session.flush()
-    audit(
-        session,
-        action="emergency.create",
-        kind="emergency_link",
-        object_id=link.id,
-        after={"site_id": site.id, "hours": body.hours},
-    )
-    base, warning = link_base(runtime.settings.public_url, request)
-    url = f"{base}/respond?key={key}"
-    return EmergencyLinkCreated(
-        id=link.id, key=key, url=url, expires_at=link.expires_at, qr_svg=_qr_svg(url), warning=warning
-    )
-
-
-def _qr_svg(url: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue().decode()

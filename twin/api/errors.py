@@ -2,34 +2,60 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from twin.errors import ForbiddenError, NotFoundError, ServiceError, TwinError, ValidationError
 
 
+class ErrorResponse(JSONResponse):
+    r"""A JSON error that always encodes, even when it echoes text that is not Unicode.
+
+    A validation error repeats the input it refused; a lone surrogate in it (``"\ud800"`` in the
+    request's JSON) cannot be written as UTF-8, which made the answer itself fail with a 500.
+    Such an answer is written with every non-ASCII character escaped instead: still valid JSON.
+    """
+
+    def render(self, content: Any) -> bytes:
+        """Write UTF-8, or escaped ASCII when the content holds a lone surrogate."""
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every TwinError with its message, never a traceback."""
 
+    @app.exception_handler(RequestValidationError)
+    async def unprocessable(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler, with an answer that encodes whatever input it echoes.
+        return ErrorResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=404)
+        return ErrorResponse({"detail": exc.message}, status_code=404)
 
     @app.exception_handler(ForbiddenError)
     async def forbidden(request: Request, exc: ForbiddenError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=403)
+        return ErrorResponse({"detail": exc.message}, status_code=403)
 
     @app.exception_handler(ValidationError)
     async def invalid(request: Request, exc: ValidationError) -> JSONResponse:
-        return JSONResponse(
+        return ErrorResponse(
             {"detail": [{"loc": ["body", exc.field], "msg": exc.rule, "type": "twin.rule"}]}, status_code=422
         )
 
     @app.exception_handler(ServiceError)
     async def unavailable(request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        return ErrorResponse({"detail": str(exc)}, status_code=503)
 
     @app.exception_handler(DataError)
     async def out_of_range(request: Request, exc: DataError) -> JSONResponse:
@@ -44,9 +70,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TwinError)
     async def refused(request: Request, exc: TwinError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return ErrorResponse({"detail": str(exc)}, status_code=400)
 
 
 def _cannot_hold(error: BaseException | None) -> JSONResponse:
     reason = str(error).strip().splitlines()[0] if error else "value out of range"
-    return JSONResponse({"detail": f"a value in the request cannot be stored: {reason}"}, status_code=422)
+    return ErrorResponse({"detail": f"a value in the request cannot be stored: {reason}"}, status_code=422)

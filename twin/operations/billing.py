@@ -98,9 +98,13 @@ def post_charge(session: Session, data: ChargeCreate) -> tuple[ChargeRow, Outcom
     return charge, outcome
 
 
-def get_charge(session: Session, charge_id: int) -> tuple[ChargeRow, SpaceRow]:
-    """Load a charge and its unit, if the caller may see the unit's bills."""
-    charge = session.get(ChargeRow, charge_id)
+def get_charge(session: Session, charge_id: int, *, lock: bool = False) -> tuple[ChargeRow, SpaceRow]:
+    """Load a charge and its unit, if the caller may see the unit's bills.
+
+    ``lock`` for a payment: the charge is read ``FOR UPDATE`` before anything is audited (see
+    ``twin.audit``), so two payments racing for what is outstanding are checked one after the other.
+    """
+    charge = session.get(ChargeRow, charge_id, with_for_update=True if lock else None, populate_existing=lock)
     unit = None
     if charge is not None:
         unit_id = session.scalar(select(BillingAccountRow.unit_id).where(BillingAccountRow.id == charge.account_id))
@@ -112,7 +116,7 @@ def get_charge(session: Session, charge_id: int) -> tuple[ChargeRow, SpaceRow]:
 
 def post_payment(session: Session, charge_id: int, data: PaymentCreate) -> tuple[PaymentRow, bool]:
     """Record money received; the same reference posted again returns the first payment (False: not new)."""
-    charge, unit = get_charge(session, charge_id)
+    charge, unit = get_charge(session, charge_id, lock=True)
     check_allowed(session, Permission.BILLING_WRITE, unit.path, f"charge {charge.id}")
     existing = session.scalar(
         select(PaymentRow).where(PaymentRow.charge_id == charge.id, PaymentRow.reference == data.reference)

@@ -49,9 +49,12 @@ def is_overdue(row: TicketRow, now: datetime | None = None) -> bool:
     return row.status in ACTIVE_TICKET and row.due_at < (now or utcnow())
 
 
-def get_ticket(session: Session, ticket_id: int) -> TicketRow:
-    """Load a ticket the session may see, or say there is none (404 naming the id)."""
-    row = session.get(TicketRow, ticket_id)
+def get_ticket(session: Session, ticket_id: int, *, lock: bool = False) -> TicketRow:
+    """Load a ticket the session may see, or say there is none (404 naming the id).
+
+    ``lock`` for a change: read ``FOR UPDATE`` before anything is audited (see ``twin.audit``).
+    """
+    row = session.get(TicketRow, ticket_id, with_for_update=True if lock else None, populate_existing=lock)
     principal = principal_of(session)
     if row is not None and principal is not None:
         kind = ""
@@ -132,7 +135,7 @@ def open_ticket(session: Session, data: TicketCreate, *, source: str | None = No
 
 def writable_ticket(session: Session, ticket_id: int) -> TicketRow:
     """Load a ticket the session may see and change (404 if unseen, 403 if its roles forbid)."""
-    row = get_ticket(session, ticket_id)
+    row = get_ticket(session, ticket_id, lock=True)
     check_allowed(session, Permission.TICKET_WRITE, row.path, f"ticket {row.id}")
     return row
 

@@ -85,7 +85,7 @@ class LinksDialog {
   private async refresh(): Promise<void> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const { items } = await this.api.request<{ items: Listed[] }>("GET", `/api/emergency-links?site_id=${encodeURIComponent(String(this.siteId))}`);
+        const { items } = await this.api.request<{ items: Listed[] }>("GET", `/api/emergency-links?ended=true&site_id=${encodeURIComponent(String(this.siteId))}`);
         replace(this.list, ...items.map((link) => this.row(link)));
         if (items.length === 0) replace(this.list, h("li", { class: "muted" }, t("links.none")));
         return;
