@@ -36,7 +36,9 @@ FIRE_DETECTOR = "SD-2-1-301"
 
 # The grey pixels of a PNG, decoded by the browser that drew it.
 GREY_JS = """async (png) => {
-  const image = await createImageBitmap(await (await fetch('data:image/png;base64,' + png)).blob());
+  // Decoded in place, not fetched from a data: URL, which the page's connect-src does not allow.
+  const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
+  const image = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
   const canvas = new OffscreenCanvas(image.width, image.height);
   const g = canvas.getContext('2d');
   g.drawImage(image, 0, 0);
@@ -183,8 +185,8 @@ def test_the_inspector_walks_a_round_over_two_floors_and_loses_nothing_offline(
     page.wait_for_selector(".toast[data-notice=load]", timeout=30_000)
     assert "retrying" in page.locator(".toast[data-notice=load]").inner_text()
     total = len(stops)
-    page.wait_for_function(f"window.__twin.panel === 'round:{rnd['id']}:0/{total}'", timeout=30_000)
-    page.wait_for_function(f"window.__twin.floor === '{floors[0]}' && window.__twin.route >= 2", timeout=30_000)
+    page.wait_for_function(f"() => window.__twin.panel === 'round:{rnd['id']}:0/{total}'", timeout=30_000)
+    page.wait_for_function(f"() => window.__twin.floor === '{floors[0]}' && window.__twin.route >= 2", timeout=30_000)
     assert page.locator(".toast[data-notice=load]").count() == 0
     assert page.locator(".plan2d .stop").count() == sum(1 for s in stops if s["floor_id"] == floors[0])
     assert page.locator(".stops .floor-change").count() == len(floors) - 1
@@ -192,19 +194,19 @@ def test_the_inspector_walks_a_round_over_two_floors_and_loses_nothing_offline(
 
     for i in range(defect_at):
         page.click(".result-form button[type=submit]")
-        page.wait_for_function(f"window.__twin.panel === 'round:{rnd['id']}:{i + 1}/{total}'", timeout=15_000)
+        page.wait_for_function(f"() => window.__twin.panel === 'round:{rnd['id']}:{i + 1}/{total}'", timeout=15_000)
     # The lost answer: the result stays queued and is sent again; the server holds it once.
-    page.wait_for_function("window.__twin.outbox === 0", timeout=30_000)
+    page.wait_for_function("() => window.__twin.outbox === 0", timeout=30_000)
 
     context.set_offline(True)
-    page.wait_for_function(f"window.__twin.floor === '{floors[1]}'", timeout=15_000)
+    page.wait_for_function(f"() => window.__twin.floor === '{floors[1]}'", timeout=15_000)
     page.check(".result-form input[value=defect]")
     page.fill(".result-form textarea[name=note]", "手报按钮面板破损")
     page.set_input_files(
         ".result-form input[type=file]", files=[{"name": "damage.png", "mimeType": "image/png", "buffer": _png(64, 48)}]
     )
     page.click(".result-form button[type=submit]")
-    page.wait_for_function(f"window.__twin.panel === 'round:{rnd['id']}:{defect_at + 1}/{total}'", timeout=15_000)
+    page.wait_for_function(f"() => window.__twin.panel === 'round:{rnd['id']}:{defect_at + 1}/{total}'", timeout=15_000)
     page.wait_for_selector(".toast[data-notice=outbox]", timeout=15_000)
     assert "kept on this tablet" in page.locator(".toast[data-notice=outbox]").inner_text()
     assert page.evaluate("window.__twin.outbox") == 1
@@ -216,15 +218,15 @@ def test_the_inspector_walks_a_round_over_two_floors_and_loses_nothing_offline(
     assert page.evaluate("window.__twin.outbox") == 1, "retries while offline keep the result"
 
     context.set_offline(False)
-    page.wait_for_function("window.__twin.outbox === 0", timeout=30_000)
+    page.wait_for_function("() => window.__twin.outbox === 0", timeout=30_000)
     page.wait_for_selector(".toast[data-notice=outbox]", state="detached", timeout=15_000)
     page.reload()
-    page.wait_for_function(f"window.__twin.panel === 'round:{rnd['id']}:{defect_at + 1}/{total}'", timeout=30_000)
+    page.wait_for_function(f"() => window.__twin.panel === 'round:{rnd['id']}:{defect_at + 1}/{total}'", timeout=30_000)
     assert page.locator(".result-form textarea[name=note]").input_value() == "下一站备注"
     for i in range(defect_at + 1, total):
         page.click(".result-form button[type=submit]")
-        page.wait_for_function(f"window.__twin.panel === 'round:{rnd['id']}:{i + 1}/{total}'", timeout=15_000)
-    page.wait_for_function("window.__twin.outbox === 0", timeout=30_000)
+        page.wait_for_function(f"() => window.__twin.panel === 'round:{rnd['id']}:{i + 1}/{total}'", timeout=15_000)
+    page.wait_for_function("() => window.__twin.outbox === 0", timeout=30_000)
     page.wait_for_selector(".alert-box", timeout=15_000)
     assert "complete" in page.locator("#side .alert-box").inner_text()
     page.screenshot(path=str(ARTIFACTS / "web-inspect-done.png"), timeout=60_000)
@@ -326,11 +328,13 @@ def test_the_responder_opens_the_operators_link_and_sees_the_fire_not_the_reside
     floor = str(hit["floor_id"])
     phone.wait_for_selector(".toast[data-notice=load]", timeout=60_000)
     assert "retrying" in phone.locator(".toast[data-notice=load]").inner_text()
-    phone.wait_for_function(f"window.__twin.floor === '{floor}' && window.__twin.route >= 2", timeout=60_000)
+    phone.wait_for_function(f"() => window.__twin.floor === '{floor}' && window.__twin.route >= 2", timeout=60_000)
     assert "?key=" not in phone.url, "the key leaves the address bar"
     assert routes["failed"] and phone.locator(".toast[data-notice=load]").count() == 0
     pin = f".plan2d .pin[data-device='{hit['id']}'] .pin-status"
-    phone.wait_for_function(f"document.querySelector(\"{pin}\")?.getAttribute('fill') === '{red}'", timeout=15_000)
+    phone.wait_for_function(
+        f"() => document.querySelector(\"{pin}\")?.getAttribute('fill') === '{red}'", timeout=15_000
+    )
     assert phone.locator(pin).get_attribute("fill") == red
     assert phone.locator(".plan2d .route-line").count() == 1
     assert "Alarm at" in phone.locator("#side .alert-box").inner_text()

@@ -138,7 +138,7 @@ export class Outbox {
 
   private async upload(ticketId: number, dataUrl: string): Promise<void> {
     const what = `POST /api/uploads/tickets/${ticketId}/photos`;
-    const blob = await (await fetch(dataUrl)).blob();
+    const blob = blobOf(dataUrl);
     const form = new FormData();
     form.append("file", blob, `inspection.${blob.type === "image/png" ? "png" : "jpg"}`);
     const headers: Record<string, string> = { Accept: "application/json" };
@@ -163,4 +163,12 @@ export class Outbox {
     this.storage.setItem(STORAGE_KEY, JSON.stringify([...others, ...entries]));
     for (const listener of this.listeners) listener();
   }
+}
+
+/** Decode a base64 data URL in place: the page's connect-src does not let it be fetched. */
+export function blobOf(dataUrl: string): Blob {
+  const [head, data = ""] = dataUrl.split(",", 2);
+  const type = /^data:([^;,]+)/.exec(head ?? "")?.[1] ?? "application/octet-stream";
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  return new Blob([bytes], { type });
 }
