@@ -24,6 +24,7 @@ from twin.alarms import AlarmSeverity, raise_alarm
 from twin.alarms.conditions import Occurrence
 from twin.auth import users
 from twin.auth.roles import Role
+from twin.events import EventBus
 from twin.store.engine import session_factory
 from twin.store.models import DeviceRow
 
@@ -70,10 +71,13 @@ class World:
         return f"{role.value}-{scope.lower()}"
 
 
-def system(engine: Engine, fn: Callable[[Session], Any]) -> Any:
-    """Run a use case as the system (no principal), committed."""
-    with session_factory(engine)() as session, session.begin():
-        return fn(session)
+def system(engine: Engine, fn: Callable[[Session], Any], bus: EventBus | None = None) -> Any:
+    """Run a use case as the system (no principal), committed; its events go to ``bus`` (a server's)."""
+    with session_factory(engine)() as session:
+        if bus is not None:
+            bus.bind(session)
+        with session.begin():
+            return fn(session)
 
 
 def _alarm(engine: Engine, device: int, rule: str) -> int:
