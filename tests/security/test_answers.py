@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api_fixtures import login
 from tests.security.world import World
 from twin.auth.roles import Role
 
@@ -16,15 +15,15 @@ def test_imports_are_readable_by_admins_only(client: TestClient, world: World) -
     for role in Role:
         if role is Role.ADMIN:
             continue
-        headers = login(client, world.principal(role, "G"))
+        headers = world.headers(role, "G")
         assert client.get("/api/imports", headers=headers).status_code == 403, role
         assert client.get("/api/imports/1", headers=headers).status_code == 403, role
-    admin = login(client, world.principal(Role.ADMIN, "G"))
+    admin = world.headers(Role.ADMIN, "G")
     assert client.get("/api/imports", headers=admin).status_code == 200
 
 
 def test_a_route_ones_role_may_not_use_is_a_403_wherever_the_object(client: TestClient, world: World) -> None:
-    viewer = login(client, world.principal(Role.VIEWER, "A"))
+    viewer = world.headers(Role.VIEWER, "A")
     b = world.sides["B"]
     for method, url, body in (
         ("PATCH", f"/api/places/{b.floor}", {"name": "x"}),
@@ -37,7 +36,7 @@ def test_a_route_ones_role_may_not_use_is_a_403_wherever_the_object(client: Test
     ):
         answer = client.request(method, url, json=body, headers=viewer)
         assert answer.status_code == 403, (method, url, answer.text)
-    writer = login(client, world.principal(Role.ADMIN, "A"))
+    writer = world.headers(Role.ADMIN, "A")
     assert client.patch(f"/api/places/{b.floor}", json={"name": "x"}, headers=writer).status_code == 404
 
 

@@ -11,14 +11,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
-from tests.api_fixtures import login
 from tests.security.world import World, system
 from twin.alarms.lifecycle import acknowledge_alarm
 from twin.auth.roles import Role
 
 
 def _vendor(client: TestClient, world: World) -> dict[str, str]:
-    return login(client, world.principal(Role.VENDOR, "G"))
+    return world.headers(Role.VENDOR, "G")
 
 
 def test_alarm_lists_and_counts_hold_only_the_vendors_kinds(client: TestClient, world: World) -> None:
@@ -59,7 +58,7 @@ def _until(ws: WebSocketTestSession, kind: str) -> dict[str, Any]:
 
 
 def test_the_live_snapshot_and_events_hold_only_the_vendors_kinds(client: TestClient, world: World) -> None:
-    token = _vendor(client, world)["Authorization"].removeprefix("Bearer ")
+    token = _vendor(client, world)["X-API-Key"]
     with client.websocket_connect("/ws") as ws:
         ws.send_json({"type": "auth", "token": token})
         _until(ws, "ready")

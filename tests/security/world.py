@@ -9,7 +9,7 @@ everything, A only or B only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tests.api_fixtures import ADMIN_PASSWORD, login
+from tests.api_fixtures import ADMIN_PASSWORD
 from tests.twin.community import post, rect
 from twin.alarms import AlarmSeverity, raise_alarm
 from twin.alarms.conditions import Occurrence
@@ -64,11 +64,16 @@ class World:
 
     site: int = 0
     sides: dict[str, Side] = field(default_factory=dict)
-    job: int = 0
+    keys: dict[str, str] = field(default_factory=dict)
+    """Each principal's API key, by user name."""
 
     def principal(self, role: Role, scope: str) -> str:
         """Return the user name of the principal with a role on a scope."""
         return f"{role.value}-{scope.lower()}"
+
+    def headers(self, role: Role, scope: str) -> dict[str, str]:
+        """Return the headers that act as the principal with a role on a scope."""
+        return {"X-API-Key": self.keys[self.principal(role, scope)]}
 
 
 def system(engine: Engine, fn: Callable[[Session], Any], bus: EventBus | None = None) -> Any:
@@ -182,15 +187,14 @@ def build_world(client: TestClient, engine: Engine) -> World:
     w.site = post(client, "/api/sites", {"name": "两栋小区", "origin_lat": 25.07, "origin_lon": 102.72})["id"]
     w.sides = {"A": _side(client, engine, w.site, "A", 0.0), "B": _side(client, engine, w.site, "B", 60.0)}
     places = {"G": None, "A": w.sides["A"].building, "B": w.sides["B"].building}
-    for role in Role:
-        for scope in SCOPES:
-            name = w.principal(role, scope)
-            system(engine, lambda session, n=name, r=role, p=places[scope]: _account(session, n, ADMIN_PASSWORD, r, p))
+
+    def principals(session: Session) -> None:
+        # Machine accounts with keys: the same principals as a login's, without an argon2 hash each.
+        for role in Role:
+            for scope in SCOPES:
+                name = w.principal(role, scope)
+                _account(session, name, None, role, places[scope])
+                w.keys[name] = users.create_api_key(session, name, "matrix")[1]
+
+    system(engine, principals)
     return w
-
-
-def headers_of(client: TestClient, world: World) -> Iterator[tuple[Role, str, dict[str, str]]]:
-    """Log every principal in; yield its role, scope and Authorization header."""
-    for role in Role:
-        for scope in SCOPES:
-            yield role, scope, login(client, world.principal(role, scope))

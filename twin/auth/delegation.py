@@ -164,24 +164,35 @@ def check_api_key(session: Session, user: UserRow) -> None:
 # -- alarm rules -----------------------------------------------------------------------------------
 
 
-def rule_device_path(session: Session, spec: dict[str, Any]) -> str | None:
-    """Return the path of the one device a rule names by tag, or None for a site-wide rule."""
+def rule_device(session: Session, spec: dict[str, Any]) -> tuple[str, str] | None:
+    """Return the path and kind of the one device a rule names by tag, or None for a site-wide rule."""
     tag = spec.get("device") if spec.get("type", "device") == "device" else None
     if not isinstance(tag, str) or not tag:
         return None
-    return session.scalar(select(func.ltree2text(DeviceRow.path)).where(DeviceRow.tag == tag).limit(1))
+    row = session.execute(
+        select(func.ltree2text(DeviceRow.path), DeviceRow.kind).where(DeviceRow.tag == tag).limit(1)
+    ).one_or_none()
+    return None if row is None else (str(row[0]), str(row[1]))
 
 
 def check_rule(session: Session, spec: dict[str, Any], what: str) -> None:
-    """Refuse a change to a site-wide rule to all but global graph writers; a device's rule to those writing there."""
+    """Refuse a change to a site-wide rule to all but global graph writers; a device's rule to those writing there.
+
+    A rule naming a device the principal does not see is not confirmed (404), as the device is not.
+    """
     principal = principal_of(session)
     if principal is None:
         return
-    path = rule_device_path(session, spec)
-    if path is None:
+    device = rule_device(session, spec)
+    if device is None:
         require_global(session, Permission.GRAPH_WRITE, f"{what} a site-wide alarm rule")
-    elif not principal.allows(Permission.GRAPH_WRITE, path):
+        return
+    path, kind = device
+    if principal.allows(Permission.GRAPH_WRITE, path):
+        return
+    if not principal.has(Permission.GRAPH_WRITE) or principal.sees_device(path, kind):
         raise ForbiddenError(f"your roles do not allow {Permission.GRAPH_WRITE.value} on the device this rule names")
+    raise NotFoundError(f"alarm rule naming device {spec.get('device')!r} not found")
 
 
 # -- the audit log ---------------------------------------------------------------------------------
