@@ -74,3 +74,17 @@ def test_the_live_snapshot_and_events_hold_only_the_vendors_kinds(client: TestCl
         system(runtime.engine, lambda s: acknowledge_alarm(s, lift, "on it"), runtime.events)
         event = _until(ws, "event")
         assert event["kind"] == "alarm" and event["data"]["id"] == world.sides["A"].elevator_alarm, event
+
+
+def test_the_rule_list_holds_only_rules_on_the_vendors_kinds(client: TestClient, world: World) -> None:
+    for spec in (
+        {"name": "smoke on", "kind": "smoke_detector", "condition": "offline", "severity": "major"},
+        {"name": "lift off", "kind": "elevator", "condition": "offline", "severity": "major"},
+        {"name": "B's smoke", "device": "SD-B", "condition": "offline", "severity": "major"},
+        {"name": "B's lift", "device": "EL-B", "condition": "offline", "severity": "major"},
+    ):
+        assert client.post("/api/alarms/rules", json={"spec": spec}).status_code == 201, spec
+    listed = {r["name"] for r in client.get("/api/alarms/rules", headers=_vendor(client, world)).json()}
+    assert listed == {"lift off", "B's lift"}
+    on_a = {r["name"] for r in client.get("/api/alarms/rules", headers=world.headers(Role.VIEWER, "A")).json()}
+    assert on_a == {"smoke on", "lift off"}

@@ -19,7 +19,7 @@ from twin.alarms.schemas import AlarmAssign, AlarmNote, AlarmPublic, AlarmTicket
 from twin.alarms.severity import OPEN_STATES, SEVERITIES, STATES, AlarmSeverity, AlarmState
 from twin.api.deps import SessionDep
 from twin.audit import audit
-from twin.auth.delegation import check_rule
+from twin.auth.delegation import check_rule, shows_rule
 from twin.auth.deps import require
 from twin.auth.roles import Permission
 from twin.auth.scope import Principal
@@ -89,9 +89,13 @@ def count_alarms(session: SessionDep, under: Id | None = None) -> list[dict[str,
 
 @router.get("/rules")
 def list_rules(session: SessionDep) -> list[dict[str, Any]]:
-    """List the rules declared through the API."""
+    """List the rules declared through the API, but those naming a device or a device kind one does not see."""
     rows = session.scalars(select(AlarmRuleRow).order_by(AlarmRuleRow.id))
-    return [{"id": r.id, "name": r.name, "spec": r.spec, "created_by": r.created_by} for r in rows]
+    return [
+        {"id": r.id, "name": r.name, "spec": r.spec, "created_by": r.created_by}
+        for r in rows
+        if shows_rule(session, r.spec)
+    ]
 
 
 @router.post("/rules", status_code=status.HTTP_201_CREATED)

@@ -195,6 +195,20 @@ def check_rule(session: Session, spec: dict[str, Any], what: str) -> None:
     raise NotFoundError(f"alarm rule naming device {spec.get('device')!r} not found")
 
 
+def shows_rule(session: Session, spec: dict[str, Any]) -> bool:
+    """Tell whether a rule is listed to the session's principal: not if it names a device or kind it does not see."""
+    principal = principal_of(session)
+    if principal is None:
+        return True
+    device = rule_device(session, spec)
+    if device is not None:
+        return principal.sees_device(*device)
+    kind = spec.get("kind")
+    if principal.kind_limited and isinstance(kind, str) and kind != "*":
+        return any(g.device_kinds is None or kind in g.device_kinds for g in principal.grants)
+    return True
+
+
 # -- the audit log ---------------------------------------------------------------------------------
 
 
