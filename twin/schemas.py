@@ -11,12 +11,52 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from twin.catalogue import DeviceHealth, DeviceKind, RelationKind, SpaceKind
 
 GeoJSON = dict[str, Any]
-Id = Annotated[int, Ge(1), Le(2**63 - 1)]
+
+
+def _whole(value: Any) -> Any:
+    """Refuse a boolean or a fractional number where a whole number is expected (pydantic's lax mode takes them)."""
+    if isinstance(value, bool | float):
+        raise ValueError(f"give a whole number, not {value!r}")
+    return value
+
+
+_TRUTH = {"true": True, "false": False}
+
+
+def _flag(value: Any) -> Any:
+    """Take only true or false for a yes/no (never 0, 1, yes or on, which a typo or a number can be)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _TRUTH:
+        return _TRUTH[value.lower()]
+    raise ValueError(f"give true or false, not {value!r}")
+
+
+def _moment(value: Any) -> Any:
+    """Take a time only as ISO 8601 (a bare number would be read as seconds since 1970)."""
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"give an ISO 8601 time, not the number {value!r}")
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+        raise ValueError(f"give an ISO 8601 time, not the number {value!r}")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+"""An integer, given as one: neither true/false nor 1.0."""
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""A yes/no given as true or false, in a body or a query."""
+Moment = Annotated[datetime, BeforeValidator(_moment)]
+"""A time given as ISO 8601, in a body or a query."""
+Id = Annotated[int, BeforeValidator(_whole), Ge(1), Le(2**63 - 1)]
 """An id of the store: a positive bigint, so a too-large number is a 422, never a database error."""
 
 

@@ -74,7 +74,8 @@ class Subscription:
         if entry.kind not in self.target.kinds:
             return False
         kinds = self.target.device_kinds
-        return kinds is None or entry.device_kind is None or entry.device_kind in kinds
+        # A vendor receives only what concerns a device of its kinds: an event of no known kind is not its.
+        return kinds is None or entry.device_kind in kinds
 
 
 @dataclass
@@ -277,7 +278,7 @@ class Hub:
             device_id = int(event.path[-1][7:])
             data.setdefault("device_id", device_id)
             info = self.device(device_id)
-            device_kind = info[2] if info is not None else None
+            device_kind = info[2] if info is not None else data.get("device_kind")
             if device_kind is not None:
                 data.setdefault("device_kind", device_kind)
         self.emit(site_id, kind, event.path, device_kind, None, data)

@@ -85,7 +85,8 @@ def test_links_are_listed_and_revoked_only_in_scope(client: TestClient, make_use
     mine = _link(client, community.site, login(client, "ops"))
     theirs = _link(client, other, login(client, "elsewhere"))
     elsewhere = login(client, "elsewhere")
-    assert [link["id"] for link in client.get("/api/emergency-links", headers=elsewhere).json()["items"]] == [theirs["id"]]
+    listed = client.get("/api/emergency-links", headers=elsewhere).json()["items"]
+    assert [link["id"] for link in listed] == [theirs["id"]]
     assert client.delete(f"/api/emergency-links/{mine['id']}", headers=elsewhere).status_code == 404
     assert client.delete("/api/emergency-links/999999", headers=elsewhere).status_code == 404
     viewer = login(client, "look")

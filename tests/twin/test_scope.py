@@ -58,7 +58,11 @@ def test_inspector_cannot_change_the_graph(client: TestClient, community: Commun
     inside = client.patch(f"/api/places/{community.floors[1]}", json={"name": "x"}, headers=headers)
     assert inside.status_code == 403
     outside = client.patch(f"/api/places/{community.other_tower}", json={"name": "x"}, headers=headers)
-    assert outside.status_code == 404
+    assert outside.status_code == 403, "a role without graph.write anywhere is refused the route, wherever the object"
+    make_user("tower-admin", grants=[(Role.ADMIN, community.tower, None)])
+    writer = login(client, "tower-admin")
+    hidden = client.patch(f"/api/places/{community.other_tower}", json={"name": "x"}, headers=writer)
+    assert hidden.status_code == 404, "one who may write elsewhere is not told the other building exists"
     assert (
         client.post("/api/sites", json={"name": "x", "origin_lat": 1, "origin_lon": 1}, headers=headers).status_code
         == 403

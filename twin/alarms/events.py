@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from twin.events import Action, RegistryEvent, record
 from twin.graph.paths import scopes
 from twin.store.alarms import AlarmRow
+from twin.store.models import DeviceRow
 
 ALARM_EVENT = "alarm"
 
@@ -47,4 +49,7 @@ def announce(session: Session, action: Action, row: AlarmRow, *, cause: str) -> 
     """Queue the event of an alarm change, published when the session commits."""
     data = alarm_data(row)
     data["cause"] = cause
+    if row.device_id is not None:
+        # The hub filters a vendor's events by device kind; a device the ingest has not bound is not in its table.
+        data["device_kind"] = session.scalar(select(DeviceRow.kind).where(DeviceRow.id == row.device_id))
     record(session, RegistryEvent(action, ALARM_EVENT, row.id, scopes(row.path, row.device_id), data))

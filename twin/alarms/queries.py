@@ -59,9 +59,13 @@ class AlarmFilter:
 
 def _filtered(session: Session, f: AlarmFilter) -> Select[Any]:
     stmt = select(AlarmRow).where(subtree_condition(session, AlarmRow.path))
+    principal = principal_of(session)
+    if principal is not None and principal.kind_limited:
+        # A vendor sees the alarms of the devices of its kinds only (a place's alarm has no kind: none).
+        kind = select(DeviceRow.kind).where(DeviceRow.id == AlarmRow.device_id).correlate(AlarmRow).scalar_subquery()
+        stmt = stmt.where(principal.device_filter(AlarmRow.path, kind))
     if f.under is not None:
         place = session.get(PlaceRow, f.under)
-        principal = principal_of(session)
         if place is None or (principal is not None and not principal.sees_place(place.path)):
             raise NotFoundError(f"place {f.under} not found")
         stmt = stmt.where(AlarmRow.path.op("<@")(func.text2ltree(place.path)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
@@ -11,10 +10,10 @@ from sqlalchemy import select
 
 from twin.api.deps import SessionDep, require
 from twin.audit import verify
-from twin.auth import users
+from twin.auth import delegation, users
 from twin.auth.roles import Permission, Role
 from twin.auth.scope import Principal
-from twin.schemas import Id
+from twin.schemas import Flag, Id, Moment
 from twin.store.security import AuditRow
 
 router = APIRouter(prefix="/api", tags=["admin"])
@@ -28,7 +27,7 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str | None = Field(default=None, min_length=10, max_length=256)
     display_name: str | None = Field(default=None, max_length=200)
-    wall_display: bool = False
+    wall_display: Flag = False
 
 
 class GrantCreate(BaseModel):
@@ -48,7 +47,7 @@ class ApiKeyCreate(BaseModel):
 
 @router.get("/users")
 def list_users(session: SessionDep, _: Admin) -> dict[str, list[dict[str, Any]]]:
-    """List accounts with their grants."""
+    """List the accounts one administers (or created), with the grants one administers."""
     return {
         "items": [
             {
@@ -108,13 +107,13 @@ def list_audit(
     action: str | None = None,
     kind: str | None = None,
     object_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Id | None = None,
 ) -> dict[str, Any]:
-    """List audit entries, newest first, filtered by actor, action, object and time."""
-    stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+    """List audit entries in one's scope, newest first, filtered by actor, action, object and time."""
+    stmt = select(AuditRow).where(delegation.audit_condition(session)).order_by(AuditRow.id.desc()).limit(limit)
     for column, value in (
         (AuditRow.actor, actor),
         (AuditRow.action, action),

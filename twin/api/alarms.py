@@ -7,7 +7,6 @@ are checked against the live path's vocabulary before they are stored.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -20,12 +19,13 @@ from twin.alarms.schemas import AlarmAssign, AlarmNote, AlarmPublic, AlarmTicket
 from twin.alarms.severity import OPEN_STATES, SEVERITIES, STATES, AlarmSeverity, AlarmState
 from twin.api.deps import SessionDep
 from twin.audit import audit
+from twin.auth.delegation import check_rule, shows_rule
 from twin.auth.deps import require
 from twin.auth.roles import Permission
 from twin.auth.scope import Principal
 from twin.errors import NotFoundError, ValidationError
 from twin.events import RegistryEvent, record
-from twin.schemas import Id
+from twin.schemas import Flag, Id, Moment
 from twin.store.alarms import AlarmRuleRow
 from twin.store.models import DeviceRow
 
@@ -51,9 +51,9 @@ def list_alarms_route(
     device_id: Id | None = None,
     severity: Annotated[list[AlarmSeverity] | None, Query()] = None,
     state: Annotated[list[str] | None, Query(description="raised, acknowledged, cleared, closed, open or all")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    grouped: bool = True,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    grouped: Flag = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[AlarmPublic]:
@@ -89,14 +89,19 @@ def count_alarms(session: SessionDep, under: Id | None = None) -> list[dict[str,
 
 @router.get("/rules")
 def list_rules(session: SessionDep) -> list[dict[str, Any]]:
-    """List the rules declared through the API."""
+    """List the rules declared through the API, but those naming a device or a device kind one does not see."""
     rows = session.scalars(select(AlarmRuleRow).order_by(AlarmRuleRow.id))
-    return [{"id": r.id, "name": r.name, "spec": r.spec, "created_by": r.created_by} for r in rows]
+    return [
+        {"id": r.id, "name": r.name, "spec": r.spec, "created_by": r.created_by}
+        for r in rows
+        if shows_rule(session, r.spec)
+    ]
 
 
 @router.post("/rules", status_code=status.HTTP_201_CREATED)
 def create_rule(session: SessionDep, body: RuleCreate, request: Request, principal: RuleWriter) -> dict[str, Any]:
     """Declare a rule; refused with the reason when it names what does not exist or is in a wrong unit."""
+    check_rule(session, {**body.spec, "type": body.type}, "declare")
     vocab: Vocabulary = getattr(request.app.state, "alarm_vocabulary", None) or Vocabulary({})
     tags = {t for t in session.scalars(select(DeviceRow.tag)) if t}
     rule: DeviceRule | PlaceRule
@@ -129,6 +134,7 @@ def delete_rule(session: SessionDep, rule_id: Id, principal: RuleWriter) -> None
     row = session.get(AlarmRuleRow, rule_id)
     if row is None:
         raise NotFoundError(f"alarm rule {rule_id} not found")
+    check_rule(session, row.spec, "withdraw")
     audit(session, action="alarm_rule.delete", kind="alarm_rule", object_id=row.id, before=row.spec)
     session.delete(row)
     record(session, RegistryEvent("delete", RULES_EVENT, rule_id, (), {"name": row.name}))

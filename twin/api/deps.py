@@ -207,3 +207,12 @@ def require(*permissions: Permission) -> Callable[[Principal], Awaitable[Princip
         return principal
 
     return check
+
+
+GRAPH_WRITES = [Depends(require(Permission.GRAPH_WRITE))]
+"""The dependencies of a route that changes the graph: a role without ``graph.write`` anywhere is a 403 at once.
+
+Without it such a route would load its object first and answer 404 outside one's scope, where the
+documented answer to a route one's role may not use is a 403 (the object's own scope is checked
+where it is loaded).
+"""

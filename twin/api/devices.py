@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from twin.api.deps import ReadingDep, SessionDep, read_only
+from twin.api.deps import GRAPH_WRITES, ReadingDep, SessionDep, read_only
 from twin.api.query_model import openapi_parameters, query_model
 from twin.errors import ValidationError
 from twin.graph import device_list, queries
@@ -20,6 +20,7 @@ from twin.schemas import (
     DevicePage,
     DevicePublic,
     DeviceUpdate,
+    Flag,
     Id,
     PlaceList,
     RelationCreate,
@@ -68,7 +69,7 @@ class DeviceFilters(BaseModel):
     near_device: Id | None = None
     radius: float | None = Field(None, description="Metres around near or near_device.")
     nearest: int | None = Field(None, description="The N closest to near or near_device.")
-    include_retired: bool = False
+    include_retired: Flag = False
     cursor: str | None = None
     limit: int = Field(100, ge=1, le=device_list.MAX_LIMIT)
 
@@ -104,7 +105,7 @@ async def list_devices(
     return Response(body, media_type="application/json")
 
 
-@router.post("/devices", status_code=status.HTTP_201_CREATED)
+@router.post("/devices", status_code=status.HTTP_201_CREATED, dependencies=GRAPH_WRITES)
 def create_device(session: SessionDep, body: DeviceCreate) -> DevicePublic:
     """Place a new device."""
     return devices_public(session, [uc.create_device(session, body)])[0]
@@ -117,13 +118,13 @@ def get_device(session: SessionDep, device_id: Id) -> DevicePublic:
     return devices_public(session, [uc.get_device(session, device_id)])[0]
 
 
-@router.patch("/devices/{device_id}")
+@router.patch("/devices/{device_id}", dependencies=GRAPH_WRITES)
 def update_device(session: SessionDep, device_id: Id, body: DeviceUpdate) -> DevicePublic:
     """Rename, re-tag or move a device."""
     return devices_public(session, [uc.update_device(session, device_id, body)])[0]
 
 
-@router.delete("/devices/{device_id}")
+@router.delete("/devices/{device_id}", dependencies=GRAPH_WRITES)
 def retire_device(session: SessionDep, device_id: Id) -> DevicePublic:
     """Retire a device; its history, alarms and tickets stay."""
     return devices_public(session, [uc.retire_device(session, device_id)])[0]
@@ -145,13 +146,13 @@ def list_households(session: SessionDep, device_id: Id) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.post("/relations", status_code=status.HTTP_201_CREATED)
+@router.post("/relations", status_code=status.HTTP_201_CREATED, dependencies=GRAPH_WRITES)
 def create_relation(session: SessionDep, body: RelationCreate) -> RelationPublic:
     """Link a device to a place or another device (feeds, serves, monitors, via)."""
     return RelationPublic.model_validate(uc.add_relation(session, body), from_attributes=True)
 
 
-@router.delete("/relations/{relation_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/relations/{relation_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=GRAPH_WRITES)
 def delete_relation(session: SessionDep, relation_id: Id) -> None:
     """Remove a typed link."""
     uc.delete_relation(session, relation_id)

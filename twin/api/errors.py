@@ -50,7 +50,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ValidationError)
     async def invalid(request: Request, exc: ValidationError) -> JSONResponse:
         return ErrorResponse(
-            {"detail": [{"loc": ["body", exc.field], "msg": exc.rule, "type": "twin.rule"}]}, status_code=422
+            {"detail": [{"loc": [_location(request, exc.field), exc.field], "msg": exc.rule, "type": "twin.rule"}]},
+            status_code=422,
         )
 
     @app.exception_handler(ServiceError)
@@ -71,6 +72,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TwinError)
     async def refused(request: Request, exc: TwinError) -> JSONResponse:
         return ErrorResponse({"detail": str(exc)}, status_code=400)
+
+
+def _location(request: Request, field: str) -> str:
+    """Say where a refused field was given, as FastAPI's own 422 does: the query, the path or the body."""
+    name = field.split(".", 1)[0].split("[", 1)[0]
+    if name in request.query_params:
+        return "query"
+    if name in request.path_params:
+        return "path"
+    return "body"
 
 
 def _cannot_hold(error: BaseException | None) -> JSONResponse:

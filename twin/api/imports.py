@@ -171,13 +171,16 @@ def _store(source: IO[bytes], target: Path, limit: int) -> Path:
 
 @router.get("/imports")
 def list_imports(
-    session: SessionDep, site_id: int | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    session: SessionDep,
+    _: ImporterDep,
+    site_id: Annotated[int | None, Query(strict=True)] = None,
+    limit: Annotated[int, Query(ge=1, le=500, strict=True)] = 50,
 ) -> dict[str, list[JobPublic]]:
-    """List the latest imports of the sites the caller sees (and the caller's own), newest first."""
+    """List the latest imports of the sites the caller sees (and the caller's own), newest first; admins only."""
     return {"items": [job_public(row) for row in list_jobs(session, site_id, limit)]}
 
 
 @router.get("/imports/{job_id}")
-def read_import(session: SessionDep, job_id: int) -> JobPublic:
-    """Give an import's status, progress, counts, summary of changes and warnings."""
+def read_import(session: SessionDep, _: ImporterDep, job_id: int) -> JobPublic:
+    """Give an import's status, progress, counts, summary of changes and warnings; admins only."""
     return job_public(get_job(session, job_id))

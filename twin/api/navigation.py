@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from twin.alarms.severity import SEVERITIES
-from twin.api.deps import SessionDep, read_only
+from twin.api.deps import GRAPH_WRITES, SessionDep, read_only
 from twin.catalogue import DEVICE_HEALTH, DEVICE_KINDS, SPACE_KINDS
 from twin.graph import queries, walking
 from twin.graph.geometry import point_xyz
@@ -40,7 +40,7 @@ def get_route(
     return walking.route(session, from_, to)
 
 
-@router.post("/walk-edges", status_code=status.HTTP_201_CREATED)
+@router.post("/walk-edges", status_code=status.HTTP_201_CREATED, dependencies=GRAPH_WRITES)
 def create_walk_edge(session: SessionDep, body: WalkEdgeCreate) -> dict[str, Any]:
     """Declare a door, opening, stair or elevator between two spaces."""
     row = walking.add_walk_edge(session, body.from_space_id, body.to_space_id, body.kind, body.length, body.via)

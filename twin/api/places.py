@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from twin.api.deps import ReadingDep, SessionDep, read_only
+from twin.api.deps import GRAPH_WRITES, ReadingDep, SessionDep, read_only
 from twin.graph import place_page, queries
 from twin.graph import places as uc
 from twin.graph.views import place_items, places_public
@@ -77,7 +77,7 @@ def list_sites(session: SessionDep) -> Response:
     return _json(place_page.render(session, select(PlaceRow.id, PlaceRow.id.label("sort")).where(where))[0])
 
 
-@router.post("/sites", status_code=status.HTTP_201_CREATED)
+@router.post("/sites", status_code=status.HTTP_201_CREATED, dependencies=GRAPH_WRITES)
 def create_site(session: SessionDep, body: SiteCreate) -> SitePublic:
     """Create a community."""
     return places_public(session, [uc.create_site(session, body)])[0]  # type: ignore[return-value]
@@ -90,7 +90,7 @@ def get_site(session: SessionDep, site_id: Id) -> SitePublic:
     return places_public(session, [uc.get_place(session, SiteRow, site_id, "site")])[0]  # type: ignore[return-value]
 
 
-@router.post("/buildings", status_code=status.HTTP_201_CREATED)
+@router.post("/buildings", status_code=status.HTTP_201_CREATED, dependencies=GRAPH_WRITES)
 def create_building(session: SessionDep, body: BuildingCreate) -> BuildingPublic:
     """Put a building on a site."""
     return places_public(session, [uc.create_building(session, body)])[0]  # type: ignore[return-value]
@@ -104,7 +104,7 @@ def get_building(session: SessionDep, building_id: Id) -> BuildingPublic:
     return places_public(session, [row])[0]  # type: ignore[return-value]
 
 
-@router.post("/floors", status_code=status.HTTP_201_CREATED)
+@router.post("/floors", status_code=status.HTTP_201_CREATED, dependencies=GRAPH_WRITES)
 def create_floor(session: SessionDep, body: FloorCreate) -> FloorPublic:
     """Add a storey to a building."""
     return places_public(session, [uc.create_floor(session, body)])[0]  # type: ignore[return-value]
@@ -117,7 +117,7 @@ def get_floor(session: SessionDep, floor_id: Id) -> FloorPublic:
     return places_public(session, [uc.get_place(session, FloorRow, floor_id, "floor")])[0]  # type: ignore[return-value]
 
 
-@router.post("/spaces", status_code=status.HTTP_201_CREATED)
+@router.post("/spaces", status_code=status.HTTP_201_CREATED, dependencies=GRAPH_WRITES)
 def create_space(session: SessionDep, body: SpaceCreate) -> SpacePublic:
     """Add a space to a floor."""
     return places_public(session, [uc.create_space(session, body)])[0]  # type: ignore[return-value]
@@ -152,7 +152,7 @@ def get_space_at(session: SessionDep, floor_id: Id, x: float, y: float) -> Space
     return None if row is None else places_public(session, [row])[0]  # type: ignore[return-value]
 
 
-@router.patch("/places/{place_id}")
+@router.patch("/places/{place_id}", dependencies=GRAPH_WRITES)
 def update_place(session: SessionDep, place_id: Id, body: PlaceUpdate) -> PlacePublic:
     """Rename or move a place."""
     row = uc.update_place(session, place_id, body)
@@ -160,7 +160,7 @@ def update_place(session: SessionDep, place_id: Id, body: PlaceUpdate) -> PlaceP
     return places_public(session, [row])[0]
 
 
-@router.delete("/places/{place_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/places/{place_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=GRAPH_WRITES)
 def delete_place(session: SessionDep, place_id: Id) -> None:
     """Delete an empty place."""
     uc.delete_place(session, place_id)

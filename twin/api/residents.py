@@ -19,7 +19,7 @@ from twin.auth.pii import PiiKey, mask_id_number, mask_name, mask_phone
 from twin.auth.roles import SEES_BILLING, Permission
 from twin.auth.scope import Principal
 from twin.graph.places import get_place
-from twin.schemas import Id
+from twin.schemas import Flag, Id
 from twin.store.models import SpaceRow
 from twin.store.security import ResidentRow
 
@@ -69,7 +69,7 @@ def list_residents(
     session: SessionDep,
     runtime: RuntimeDep,
     principal: PrincipalDep,
-    reveal: Annotated[bool, Query(description="Unmask (finance and admin only), with a reason.")] = False,
+    reveal: Annotated[Flag, Query(description="Unmask (finance and admin only), with a reason.")] = False,
     reason: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
     """List a unit's residents, masked unless the caller may and does ask to unmask, saying why."""

@@ -14,7 +14,7 @@ from twin.auth.scope import Principal
 from twin.catalogue import DeviceKind
 from twin.graph.devices import get_device
 from twin.graph.views import devices_public
-from twin.schemas import DevicePublic, Id
+from twin.schemas import DevicePublic, Id, Moment
 from twin.store.base import utcnow
 from twin.telemetry.discovered import bind_discovered, list_discovered, suggest
 from twin.telemetry.live import LiveTelemetry, live_of
@@ -98,9 +98,12 @@ def _live(request: Request) -> LiveTelemetry | None:
     return live_of(request.app.state)
 
 
-@router.get("/devices/{device_id}/state", response_model_exclude_none=True)
-def device_state(request: Request, session: SessionDep, device_id: int) -> DeviceStatePublic:
-    """Return a device's health and latest value of each quantity (live values win when newer)."""
+@router.get("/devices/{device_id}/state")
+def device_state(request: Request, session: SessionDep, device_id: Id) -> DeviceStatePublic:
+    """Return a device's health and latest value of each quantity (live values win when newer).
+
+    Every field is sent, ``last_seen`` as null for a device never heard from: the schema requires it.
+    """
     device = get_device(session, device_id)
     values = stored_state(session, device.id)
     health, last_seen = device.health, device.last_seen
@@ -124,10 +127,10 @@ def device_state(request: Request, session: SessionDep, device_id: int) -> Devic
 @router.get("/devices/{device_id}/history", response_model_by_alias=True, response_model_exclude_none=True)
 def device_history(
     session: SessionDep,
-    device_id: int,
+    device_id: Id,
     quantity: Annotated[str, Query(min_length=1, max_length=64)],
-    start: Annotated[datetime | None, Query(alias="from", description="ISO 8601 with a zone.")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="ISO 8601 with a zone; default now.")] = None,
+    start: Annotated[Moment | None, Query(alias="from", description="ISO 8601 with a zone.")] = None,
+    end: Annotated[Moment | None, Query(alias="to", description="ISO 8601 with a zone; default now.")] = None,
     step: Annotated[str | None, Query(description="30s, 5m, 1h, 1d, 1w; default: at most 500 points.")] = None,
     tz: Annotated[str, Query(description="Time zone of the bucket edges (daily buckets at its midnight).")] = "UTC",
 ) -> HistoryPublic:

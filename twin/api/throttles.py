@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from twin.api.deps import SessionDep, require
-from twin.auth import names, throttle
+from twin.auth import delegation, names, throttle
 from twin.auth.roles import Permission
 from twin.auth.scope import Principal
 
@@ -41,7 +41,11 @@ class Cleared(BaseModel):
 
 @router.get("/throttles")
 def list_throttles(session: SessionDep, _: Admin) -> ThrottleList:
-    """List failed-login throttles: which accounts fail from which addresses, and until when they wait."""
+    """List failed-login throttles: which accounts fail from which addresses, and until when they wait.
+
+    Throttles name any account and address, so only an administrator of everything sees or clears them.
+    """
+    delegation.require_global(session, Permission.USER_ADMIN, "login throttles")
     return ThrottleList(items=[ThrottleOut(**vars(t)) for t in throttle.listing(session)])
 
 
@@ -53,5 +57,6 @@ def clear_throttles(
     address: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Cleared:
     """Clear an account's throttles (every address), an address's (every account), or one pair's (both given)."""
+    delegation.require_global(session, Permission.USER_ADMIN, "login throttles")
     name = None if username is None else names.normalise(username)
     return Cleared(cleared=throttle.clear(session, name, address))

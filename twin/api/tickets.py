@@ -44,7 +44,7 @@ from twin.operations.ticket_queries import (
     ticket_detail,
     tickets_public,
 )
-from twin.schemas import Id
+from twin.schemas import Flag, Id
 
 router = APIRouter(prefix="/api", tags=["tickets"])
 Writer = Annotated[Principal, Depends(require(Permission.TICKET_WRITE))]
@@ -83,7 +83,7 @@ def list_tickets_route(
     status_: Annotated[list[TicketStatus] | None, Query(alias="status")] = None,
     category: Annotated[list[catalogue.TicketCategory] | None, Query()] = None,
     priority: Annotated[list[catalogue.TicketPriority] | None, Query()] = None,
-    overdue: bool | None = None,
+    overdue: Flag | None = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     alarm_id: Id | None = None,
     device_id: Id | None = None,

@@ -56,6 +56,11 @@ class Principal:
         """Return the roles held anywhere."""
         return {grant.role for grant in self.grants}
 
+    @property
+    def kind_limited(self) -> bool:
+        """Tell whether some grant limits the device kinds seen (a vendor's): device-bound rows need a kind check."""
+        return any(g.device_kinds is not None for g in self.grants)
+
     def has(self, permission: Permission) -> bool:
         """Tell whether some grant carries the permission (somewhere)."""
         return any(permission in PERMISSIONS[grant.role] for grant in self.grants)
@@ -134,12 +139,16 @@ def subtree_condition(session: Session, path_column: Any) -> ColumnElement[bool]
 
 
 def check_allowed(session: Session, permission: Permission, path: str, what: str) -> None:
-    """Refuse a change the session's principal may not make at ``path``: 404 if unseen, 403 if seen."""
+    """Refuse a change the session's principal may not make at ``path``: 404 if unseen, 403 if seen.
+
+    A principal whose roles carry the permission nowhere is told so (403) wherever the object is:
+    that says nothing of the object, only of the caller's roles.
+    """
     from twin.errors import ForbiddenError, NotFoundError
 
     principal = principal_of(session)
     if principal is None or principal.allows(permission, path):
         return
-    if principal.sees_place(path):
+    if not principal.has(permission) or principal.sees_place(path):
         raise ForbiddenError(f"your roles do not allow {permission.value} on {what}")
     raise NotFoundError(f"{what} not found")

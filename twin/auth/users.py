@@ -15,9 +15,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from twin.audit import audit
-from twin.auth import names, sessions
+from twin.auth import delegation, names, sessions
 from twin.auth.passwords import hash_password
 from twin.auth.roles import Role
+from twin.auth.scope import principal_of
 from twin.errors import NotFoundError, ValidationError
 from twin.store.base import utcnow
 from twin.store.models import PlaceRow
@@ -74,8 +75,14 @@ def grant(
 ) -> GrantRow:
     """Give a user a role on a place's subtree (everywhere when no place); a vendor's names device kinds."""
     user = get_user(session, username)
-    if place_id is not None and session.get(PlaceRow, place_id) is None:
+    place = None if place_id is None else session.get(PlaceRow, place_id)
+    if place_id is not None and place is None:
         raise NotFoundError(f"place {place_id} not found")
+    delegation.check_manage(session, user, "grant it roles")
+    try:
+        delegation.check_grant(session, role, None if place is None else place.path, device_kinds)
+    except NotFoundError:
+        raise NotFoundError(f"place {place_id} not found") from None
     if role is Role.VENDOR and not device_kinds:
         raise ValidationError("device_kinds", "a vendor's grant names the device kinds it maintains")
     row = GrantRow(
@@ -96,6 +103,7 @@ def grant(
 def disable_user(session: Session, username: str) -> UserRow:
     """Disable an account: its sessions end, its tokens and keys stop working at the next request."""
     user = get_user(session, username)
+    delegation.check_manage(session, user, "disable it")
     user.disabled = True
     sessions.end_all(session, user, "disabled")
     audit(
@@ -112,18 +120,26 @@ def disable_user(session: Session, username: str) -> UserRow:
 def set_password(session: Session, username: str, password: str) -> None:
     """Change a user's password; every session of the account ends (who knew the old one is logged out)."""
     user = get_user(session, username)
+    principal = principal_of(session)
+    if principal is None or principal.user_id != user.id:
+        delegation.check_manage(session, user, "change its password")
     user.password_hash = hash_password(password)
     sessions.end_all(session, user, "password")
     audit(session, action="user.passwd", kind="user", object_id=user.id)
 
 
 def list_users(session: Session) -> list[tuple[UserRow, list[GrantRow]]]:
-    """Return every user with their grants."""
+    """Return the users the session's principal may see with their grants (every one for the system)."""
     users = list(session.scalars(select(UserRow).order_by(UserRow.username)))
+    principal = principal_of(session)
+    shown = delegation.visible_users(session, principal, [u.id for u in users])
     grants: dict[int, list[GrantRow]] = {}
-    for row in session.scalars(select(GrantRow).order_by(GrantRow.id)):
-        grants.setdefault(row.user_id, []).append(row)
-    return [(user, grants.get(user.id, [])) for user in users]
+    for row, path in session.execute(
+        select(GrantRow, PlaceRow.path).outerjoin(PlaceRow, PlaceRow.id == GrantRow.place_id).order_by(GrantRow.id)
+    ):
+        if principal is None or principal.user_id == row.user_id or delegation.shows_grant(principal, path):
+            grants.setdefault(row.user_id, []).append(row)
+    return [(user, grants.get(user.id, [])) for user in users if user.id in shown]
 
 
 def _digest(secret: str) -> str:
@@ -133,6 +149,7 @@ def _digest(secret: str) -> str:
 def create_api_key(session: Session, username: str, name: str) -> tuple[ApiKeyRow, str]:
     """Create a key acting as a user; the secret is shown once and only its hash is kept."""
     user = get_user(session, username)
+    delegation.check_api_key(session, user)
     prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
     row = ApiKeyRow(user_id=user.id, name=name, prefix=prefix, secret_hash=_digest(secret))
     session.add(row)
@@ -146,6 +163,13 @@ def revoke_api_key(session: Session, prefix: str) -> ApiKeyRow:
     row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
     if row is None:
         raise NotFoundError(f"API key {prefix!r} not found")
+    owner = session.get(UserRow, row.user_id)
+    principal = principal_of(session)
+    if owner is not None and principal is not None and principal.user_id != owner.id:
+        try:
+            delegation.check_manage(session, owner, "revoke its keys")
+        except NotFoundError:
+            raise NotFoundError(f"API key {prefix!r} not found") from None
     row.revoked_at = utcnow()
     audit(session, action="apikey.revoke", kind="api_key", object_id=row.id)
     return row

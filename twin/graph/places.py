@@ -14,6 +14,7 @@ from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from twin.audit import audit, snapshot
+from twin.auth.delegation import require_global
 from twin.auth.roles import Permission
 from twin.auth.scope import check_allowed, principal_of
 from twin.errors import NotFoundError, ValidationError
@@ -59,11 +60,7 @@ def _announce(session: Session, action: Action, row: PlaceRow, before: dict[str,
 
 def create_site(session: Session, data: SiteCreate) -> SiteRow:
     """Create a community whose origin defines its local metric frame (administrators only)."""
-    principal = principal_of(session)
-    if principal is not None and not principal.has(Permission.USER_ADMIN):
-        from twin.errors import ForbiddenError
-
-        raise ForbiddenError("only administrators create sites")
+    require_global(session, Permission.USER_ADMIN, "create a site")
     boundary = parse("boundary", data.boundary, ("Polygon", "MultiPolygon"))
     if boundary is not None and boundary.geom_type == "Polygon":
         from shapely.geometry import MultiPolygon

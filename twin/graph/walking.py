@@ -47,6 +47,9 @@ def add_walk_edge(
         length = _centre_distance(session, a, b)
     if length < 0 or not math.isfinite(length):
         raise ValidationError("length", "must be a finite number of metres, not negative")
+    pair = (WalkEdgeRow.from_space_id == a.id, WalkEdgeRow.to_space_id == b.id, WalkEdgeRow.kind == kind)
+    if session.scalar(select(WalkEdgeRow.id).where(*pair)) is not None:
+        raise ValidationError("to_space_id", f"spaces {a.id} and {b.id} are already joined by a {kind}")
     row = WalkEdgeRow(site_id=a.site_id, from_space_id=a.id, to_space_id=b.id, kind=kind, length=length, via=via)
     session.add(row)
     session.flush()

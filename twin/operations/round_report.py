@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from twin.auth.scope import device_condition
 from twin.graph.walking import load_graph
 from twin.operations.catalogue import Outcome
 from twin.operations.inspection_schemas import RoundPublic, StopPublic, VisitPublic, WalkedReport
@@ -28,8 +29,10 @@ def visit_public(visit: InspectionVisitRow) -> VisitPublic:
 
 def _names(session: Session, stops: Sequence[InspectionStopRow]) -> tuple[dict[int, str], dict[int, tuple[str, int]]]:
     device_ids = [s.device_id for s in stops if s.device_id is not None]
+    # Only the devices the caller sees are named: a vendor's view of a round leaves the other kinds' stops unnamed.
+    seen = device_condition(session, DeviceRow.path, DeviceRow.kind)
     devices = (
-        dict(session.execute(select(DeviceRow.id, DeviceRow.name).where(DeviceRow.id.in_(device_ids))).all())
+        dict(session.execute(select(DeviceRow.id, DeviceRow.name).where(DeviceRow.id.in_(device_ids), seen)).all())
         if device_ids
         else {}
     )

@@ -78,6 +78,9 @@ def _announce(session: Session, action: Action, row: TicketRow, before: dict[str
         "place_id": row.place_id,
         "device_id": row.device_id,
     }
+    if row.device_id is not None:
+        # For the hub's filter by device kind (a vendor's), whether or not the ingest has bound the device.
+        data["device_kind"] = session.scalar(select(DeviceRow.kind).where(DeviceRow.id == row.device_id))
     record(session, RegistryEvent(action, "ticket", row.id, scopes(row.path, row.device_id), data))
     audit(session, action=f"ticket.{action}", kind="ticket", object_id=row.id, before=before, after=snapshot(row))
 
