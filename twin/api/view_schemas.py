@@ -122,3 +122,18 @@ class FloorPlan(BaseModel):
     floor: PlanFloor
     spaces: list[PlanSpace]
     devices: list[PlanDevice]
+
+
+class SpaceEnergy(BaseModel):
+    """What one room used."""
+
+    energy_kwh: float
+
+
+class FloorLayers(BaseModel):
+    """``GET /api/floors/{id}/layers``: each room's energy use over the last ``days``, keyed by space id."""
+
+    floor_id: int
+    since: datetime
+    days: int
+    spaces: dict[str, SpaceEnergy]

@@ -26,6 +26,8 @@ export interface TwinHooks {
   /** Buildings drawn from their imported model, and those whose model failed to load. */
   models: number;
   modelsFailed: number;
+  /** The colour a focused floor's device is painted and where on the page, for tests to read its pixels. */
+  probe: ((deviceId: string) => { colour: string; x: number; y: number } | null) | null;
 }
 
 const state: TwinHooks = {
@@ -47,6 +49,7 @@ const state: TwinHooks = {
   takeover: null,
   models: 0,
   modelsFailed: 0,
+  probe: null,
 };
 
 export const hooks = {
