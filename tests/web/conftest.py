@@ -47,6 +47,8 @@ class WebServer:
     url: str
     username: str
     password: str
+    db_url: str = ""
+    """The server's database, for tests that check what the store holds after a journey."""
 
 
 def _need(condition: bool, reason: str) -> None:
@@ -117,7 +119,7 @@ def web_server(
             assert server.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.2)
-        yield WebServer(f"http://127.0.0.1:{port}", "webadmin", PASSWORD)
+        yield WebServer(f"http://127.0.0.1:{port}", "webadmin", PASSWORD, postgis.url(database))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -169,4 +171,3 @@ def page_errors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(browser, "new_page", watched)
     yield errors
     assert errors == [], "the pages logged errors:\n" + "\n".join(errors)
-

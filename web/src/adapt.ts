@@ -123,7 +123,7 @@ export function adaptHistory(raw: Schemas["HistoryPublic"], unit: string | null)
     const time = Date.parse(p.t) / 1000;
     if (Number.isFinite(time)) points.push([time, p.avg ?? null, p.min ?? null, p.max ?? null]);
   }
-  return { quantity: raw.quantity, unit, points };
+  return { quantity: raw.quantity, unit, from: Date.parse(raw.from) / 1000, to: Date.parse(raw.to) / 1000, points };
 }
 
 /** Return a history step the server accepts for a span and a wanted number of seconds. */

@@ -82,6 +82,15 @@ function alarmItem(ctx: AttentionContext, alarm: ActiveAlarm, subject: Subject, 
   );
 }
 
+/** Show a live alarm change (an acknowledgement, a clear) on its item at once, before the re-read. */
+export function markAlarm(root: HTMLElement, catalogue: Catalogue, alarm: { id: number | string; state?: string }): void {
+  const item = root.querySelector<HTMLElement>(`li.alarm[data-alarm="${String(alarm.id)}"]`);
+  if (!item || alarm.state === undefined) return;
+  item.dataset.state = alarm.state;
+  const state = item.querySelector(".state");
+  if (state) state.textContent = labelIn(catalogue, "alarm_state", alarm.state);
+}
+
 /** Render the open tickets and, when the role may write tickets, the form for a new one. */
 export async function ticketList(ctx: AttentionContext, tickets: readonly Ticket[], subject: Subject): Promise<HTMLElement> {
   const { catalogue } = ctx;

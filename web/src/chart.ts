@@ -46,7 +46,7 @@ export function historyChart(container: HTMLElement, history: History, colour: s
       height: 170,
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: [history.from, history.to] } },
       axes: [
         { ...axis, label: t("chart.time"), values: (_u, ticks) => timeTicks(ticks, language) },
         { ...axis, label: `${history.quantity}${history.unit ? ` (${history.unit})` : ""}`, values: (_u, ticks) => ticks.map((v) => `${v}${unit}`), size: 64 },

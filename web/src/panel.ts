@@ -4,14 +4,14 @@
  */
 import { ago, toMillis } from "./age";
 import { displayAddress } from "./address";
-import { alarmList, ticketList, type AttentionContext, type Subject } from "./attention";
+import { alarmList, markAlarm, ticketList, type AttentionContext, type Subject } from "./attention";
 import { colourOf, fireSafetyKinds, labelIn } from "./catalogue";
 import { historyChart } from "./chart";
 import { h, replace } from "./dom";
 import { hooks } from "./hooks";
 import { t } from "./i18n";
 import { showError, type Shell } from "./shell";
-import type { PlacedDevice, Reading, Space } from "./types";
+import type { DeviceDetail, PlacedDevice, Reading, Space } from "./types";
 import { formatValue } from "./values";
 
 const DAY_S = 86_400;
@@ -44,7 +44,18 @@ export class Panel {
       category: fireSafetyKinds(catalogue).has(detail.kind) ? "fire_safety" : "other",
       title: t("panel.ticket_title", { device: detail.name }),
     };
-    const ctx = this.attention(() => this.showDevice(deviceId));
+    const alarmsBox = h("div", { class: "attention" });
+    const ticketsBox = h("div", { class: "attention" });
+    const ctx = this.attention(async () => {
+      const fresh = await api.device(deviceId);
+      await draw(fresh.alarms, fresh.tickets);
+    });
+    const draw = async (alarms: DeviceDetail["alarms"], tickets: DeviceDetail["tickets"]): Promise<void> => {
+      const [a, b] = await Promise.all([alarmList(ctx, alarms, subject), ticketList(ctx, tickets, subject)]);
+      replace(alarmsBox, a);
+      replace(ticketsBox, b);
+    };
+    await draw(detail.alarms, detail.tickets);
     const values = h("table", { class: "values" });
     const healthBadge = h("span", { class: "badge" });
     const lastSeen = h("span", { class: "muted" });
@@ -62,9 +73,11 @@ export class Panel {
     const stopValues = store.onDevices((changed) => {
       if (changed.has(deviceId)) paint();
     });
-    // Another operator's acknowledgement or a new alarm on this device re-reads the panel.
+    // Another operator's acknowledgement shows at once from the live event; the sections are then re-read.
     const stopAlarms = store.onAlarm((alarm) => {
-      if (String(alarm.device_id) === deviceId) void ctx.refresh();
+      if (String(alarm.device_id) !== deviceId) return;
+      markAlarm(alarmsBox, catalogue, alarm);
+      void ctx.refresh();
     });
     this.stopLive = () => {
       stopValues();
@@ -86,9 +99,9 @@ export class Panel {
       quantities.length > 0 && h("h3", {}, t("panel.history"), " ", picker),
       quantities.length > 0 && chartBox,
       h("h3", {}, t("panel.alarms")),
-      await alarmList(ctx, detail.alarms, subject),
+      alarmsBox,
       h("h3", {}, t("panel.tickets")),
-      await ticketList(ctx, detail.tickets, subject),
+      ticketsBox,
     );
     hooks.set({ panel: `device:${deviceId}` });
     const first = quantities[0];
@@ -127,10 +140,25 @@ export class Panel {
     hooks.set({ panel: `space:${space.id}` });
   }
 
-  /** The context of the alarm and ticket sections: re-reading the object after an action. */
+  /** The context of the alarm and ticket sections: re-reading the object after an action (one read at a time). */
   private attention(reload: () => Promise<void>): AttentionContext {
-    let pending: Promise<void> | null = null;
-    const refresh = (): Promise<void> => (pending ??= reload().finally(() => (pending = null)));
+    // One read at a time; a change heard during a read asks for one more, so the last read is after it.
+    let running: Promise<void> | null = null;
+    let again = false;
+    const refresh = (): Promise<void> => {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = reload().finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          void refresh();
+        }
+      });
+      return running;
+    };
     return { api: this.shell.api, catalogue: this.shell.catalogue, refresh, fail: showError };
   }
 

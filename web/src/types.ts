@@ -89,6 +89,9 @@ export type DeviceDetail = Omit<S["DeviceDetail"], "health"> & {
 export interface History {
   quantity: string;
   unit: string | null;
+  /** The window asked for, in epoch seconds: the time axis spans it even with one point. */
+  from: number;
+  to: number;
   points: [number, number | null, number | null, number | null][];
 }
 

@@ -141,18 +141,32 @@ export class TwinView {
     if (failed > 0) console.warn(`${failed} building model(s) could not be loaded; their footprints are drawn instead`);
   }
 
-  /** Tint each building by the worse of its counters and the live alarms under it. */
+  /**
+   * Tint each building and each opened floor by its worst active alarm. While the socket is live
+   * the store knows every alarm; before that, the scene's counters stand in for the buildings.
+   */
   retint(): void {
     if (!this.scene || !this.site) return;
-    const live = new Map<string, string[]>();
+    const live = this.ctx.live.state === "live";
+    const under = new Map<string, string[]>();
     for (const { alarm, path } of this.ctx.store.alarms.values()) {
-      const building = idFromPath(path, "building");
-      if (building !== null) live.set(building, [...(live.get(building) ?? []), alarm.severity]);
+      for (const place of [idFromPath(path, "building"), idFromPath(path, "floor")]) {
+        if (place !== null) under.set(place, [...(under.get(place) ?? []), alarm.severity]);
+      }
     }
+    const catalogue = this.ctx.catalogue;
     for (const [id, view] of this.site.buildings) {
-      const known = this.scene.counters[id]?.worst_severity;
-      const severities = [...(live.get(id) ?? []), ...(known ? [known] : [])];
-      tintBuilding(view, this.ctx.catalogue, worstSeverity(this.ctx.catalogue, severities));
+      const known = live ? null : this.scene.counters[id]?.worst_severity;
+      const severities = [...(under.get(id) ?? []), ...(known ? [known] : [])];
+      tintBuilding(view, catalogue, worstSeverity(catalogue, severities));
+    }
+    for (const [, stack] of this.stacks) {
+      const colours = new Map<string, string>();
+      for (const floor of stack.building.data.floors) {
+        const worst = worstSeverity(catalogue, under.get(String(floor.id)) ?? []);
+        if (worst !== null) colours.set(String(floor.id), colourOf(catalogue, "alarm_severity", worst));
+      }
+      stack.tint(colours);
     }
   }
 
@@ -187,6 +201,7 @@ export class TwinView {
     stack.mode = this.mode;
     stack.open();
     this.building = buildingId;
+    this.retint();
     for (const listener of this.floorListeners) listener(null);
     if (fly) {
       const [x, y] = view.centre;
