@@ -170,4 +170,6 @@ def page_errors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(browser, "new_page", watched)
     yield errors
-    assert errors == [], "the pages logged errors:\n" + "\n".join(errors)
+    # A test marked as failing for a known gap has failed on it already; the rest must be clean.
+    if request.node.get_closest_marker("xfail") is None:
+        assert errors == [], "the pages logged errors:\n" + "\n".join(errors)

@@ -111,7 +111,15 @@ def test_site_floor_and_device_panel(browser: Browser, web_server: WebServer) ->
     page.close()
 
 
-@pytest.mark.parametrize("path", ["/wall", "/inspect", "/respond"])
+INSPECT_GAP = (
+    "pages/inspect.ts asks GET /api/inspections/today, which the server does not declare (see"
+    " test_contract.KNOWN_GAPS); the view used to read the 404 as no rounds. Its owner is moving it."
+)
+
+
+@pytest.mark.parametrize(
+    "path", ["/wall", pytest.param("/inspect", marks=pytest.mark.xfail(strict=True, reason=INSPECT_GAP)), "/respond"]
+)
 def test_other_modes_load_without_errors(browser: Browser, web_server: WebServer, path: str) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     failures: list[str] = []
