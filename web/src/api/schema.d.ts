@@ -3280,6 +3280,45 @@ export interface components {
             minutes_per_stop?: number | null;
         };
         /**
+         * RatePage
+         * @description Payment rates per place and month over a span of months (``from`` and ``to`` as YYYY-MM).
+         */
+        RatePage: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "site" | "building" | "floor";
+            /** From */
+            from: string;
+            /** Items */
+            items: components["schemas"]["RatePoint"][];
+            /** To */
+            to: string;
+        };
+        /**
+         * RatePoint
+         * @description The payment rate of one place for one month: paid over due, exact.
+         */
+        RatePoint: {
+            /** Amount Due */
+            amount_due: string;
+            /** Amount Paid */
+            amount_paid: string;
+            /** Households */
+            households: number;
+            /** Households Paid */
+            households_paid: number;
+            /** Name */
+            name: string;
+            /** Period */
+            period: string;
+            /** Place Id */
+            place_id: number;
+            /** Rate */
+            rate: string | null;
+        };
+        /**
          * Refresh
          * @description A refresh token to exchange.
          */
@@ -5002,9 +5041,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RatePage"];
                 };
             };
             /** @description Validation Error */
