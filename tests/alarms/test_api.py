@@ -85,3 +85,33 @@ def test_rules_through_the_api_are_checked_before_they_are_stored(client: TestCl
     selfish = {"name": "loop", "members": ["loop"], "severity": "critical"}
     assert "itself" in client.post("/api/alarms/rules", json={"type": "place", "spec": selfish}).text
     assert [r["name"] for r in client.get("/api/alarms/rules").json()] == ["low pressure"]
+
+
+def test_device_and_space_answers_carry_their_active_alarms_and_open_tickets(
+    client: TestClient, engine: Engine, graph: Graph
+) -> None:
+    """What the panels show comes with the object: a route the view reads but the server lacks is a bug."""
+    device = graph.devices["SD-1"]
+    assert client.get(f"/api/devices/{device}").json()["alarms"] == []
+    alarm = raised(engine, graph)
+    client.post(f"/api/alarms/{alarm}/assign", json={"assignee": "root"})
+    ticket = client.post(f"/api/alarms/{alarm}/ticket", json={"category": "fire_safety"}).json()["ticket_id"]
+    detail = client.get(f"/api/devices/{device}").json()
+    assert [(a["id"], a["severity"], a["assignee"]) for a in detail["alarms"]] == [(alarm, "critical", "root")]
+    assert [(t["id"], t["status"], t["alarm_id"]) for t in detail["tickets"]] == [(ticket, "open", alarm)]
+    space = client.get(f"/api/spaces/{graph.unit}").json()
+    assert [a["id"] for a in space["alarms"]] == [alarm] and [t["id"] for t in space["tickets"]] == [ticket]
+    client.post(f"/api/alarms/{alarm}/clear", json={})
+    assert client.get(f"/api/devices/{device}").json()["alarms"] == []
+    assert client.get(f"/api/spaces/{graph.unit}").json()["alarms"] == []
+
+
+def test_the_scene_counts_each_building_s_alarms_and_names_the_worst(
+    client: TestClient, engine: Engine, graph: Graph
+) -> None:
+    raised(
+        engine, graph, "PS-1", rule="pressure", subject=f"device:{graph.devices['PS-1']}", severity=AlarmSeverity.MINOR
+    )
+    raised(engine, graph)
+    counters = client.get(f"/api/sites/{graph.site}/scene").json()["counters"][str(graph.building)]
+    assert (counters["alarms"], counters["worst_severity"]) == (2, "critical")

@@ -94,7 +94,9 @@ def test_missing_columns_refuse_the_file_and_gb18030_is_read(client: TestClient,
 def test_payment_rates_per_floor_building_and_site_month_by_month(client: TestClient, community: Community) -> None:
     assert import_csv(client, community.site, csv_text(GOOD)).json()["created"] == 7
     params = {"under": community.site, "from": "2024-01", "to": "2024-02"}
-    floors = client.get("/api/billing/rates", params={**params, "by": "floor"}).json()["items"]
+    answer = client.get("/api/billing/rates", params={**params, "by": "floor"}).json()
+    assert (answer["by"], answer["from"], answer["to"]) == ("floor", "2024-01", "2024-02")
+    floors = answer["items"]
     by_floor = {(p["place_id"], p["period"]): p for p in floors}
     f1, f2, f3 = community.floors[1], community.floors[2], community.floors[3]
     expect = {

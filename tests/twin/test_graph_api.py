@@ -9,6 +9,9 @@ from fastapi.testclient import TestClient
 from shapely.geometry import Point, shape
 
 from tests.twin.community import Community, build, post, rect
+from twin.alarms.severity import AlarmSeverity, AlarmState
+from twin.catalogue import DeviceHealth, DeviceKind, SpaceKind
+from twin.operations.catalogue import BillingStatus, Outcome, TicketCategory, TicketPriority, TicketStatus
 
 
 @pytest.fixture
@@ -144,6 +147,17 @@ def test_catalogue_has_both_languages_and_colours(client: TestClient) -> None:
     catalogue = client.get("/api/catalogue").json()
     smoke = catalogue["device_kinds"]["smoke_detector"]
     assert smoke["zh"] == "感烟探测器" and smoke["en"] == "Smoke detector" and smoke["colour"].startswith("#")
+    # One endpoint serves every vocabulary the pages read, each from the enum that declares it.
+    declared = {
+        "device_kinds": DeviceKind, "space_kinds": SpaceKind, "device_health": DeviceHealth,
+        "alarm_severity": AlarmSeverity, "alarm_state": AlarmState, "ticket_status": TicketStatus,
+        "ticket_priority": TicketPriority, "ticket_category": TicketCategory, "billing_status": BillingStatus,
+        "inspection_outcome": Outcome,
+    }  # fmt: skip
+    assert {name: set(catalogue[name]) for name in declared} == {name: set(e) for name, e in declared.items()}
+    # Severities come in rising order: the view ranks a severity by its position.
+    assert list(catalogue["alarm_severity"]) == ["warning", "minor", "major", "critical"]
+    assert catalogue["alarm_severity"]["critical"]["zh"] == "紧急"
 
 
 def test_an_empty_list_is_told_from_a_missing_place_or_device(client: TestClient, community: Community) -> None:

@@ -15,9 +15,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from tests.conftest import BrokerInfo
 from twin.services import PostgresCluster
@@ -46,8 +47,8 @@ class WebServer:
     url: str
     username: str
     password: str
-    database_url: str = ""
-    """The server's database, for journeys that check what the store holds after what a person did."""
+    db_url: str = ""
+    """The server's database, for tests that check what the store holds after a journey."""
 
 
 def _need(condition: bool, reason: str) -> None:
@@ -135,3 +136,40 @@ def browser(web_server: WebServer) -> Iterator[Browser]:
             yield chromium
         finally:
             chromium.close()
+
+
+NETWORK_LOG = "Failed to load resource:"
+"""Chromium's own line for every 4xx answer: a page that expects one (an invalid emergency key)
+says so itself, and a route the server lacks is logged by the view's client (``ApiError``)."""
+
+
+@pytest.fixture(autouse=True)
+def page_errors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Fail a browser test on any console error or uncaught error of any page it opened.
+
+    Every page a test opens with ``browser.new_page`` is watched, so a view that swallows a
+    missing route or field into an empty answer, but logs it, fails the test that shows it.
+    """
+    errors: list[str] = []
+    if "browser" not in request.fixturenames:
+        yield errors
+        return
+    browser: Browser = request.getfixturevalue("browser")
+    opened = browser.new_page
+
+    def watched(**kwargs: Any) -> Page:
+        page = opened(**kwargs)
+
+        def console(message: ConsoleMessage) -> None:
+            if message.type == "error" and not message.text.startswith(NETWORK_LOG):
+                errors.append(f"console.error on {page.url}: {message.text}")
+
+        page.on("console", console)
+        page.on("pageerror", lambda error: errors.append(f"uncaught on {page.url}: {error}"))
+        return page
+
+    monkeypatch.setattr(browser, "new_page", watched)
+    yield errors
+    # A test marked as failing for a known gap has failed on it already; the rest must be clean.
+    if request.node.get_closest_marker("xfail") is None:
+        assert errors == [], "the pages logged errors:\n" + "\n".join(errors)

@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.conftest import BrokerInfo
 from tests.ingest.helpers import Publisher
 from tests.web.conftest import ARTIFACTS, WebServer
 

@@ -96,7 +96,7 @@ def _png(width: int, height: int) -> bytes:
 @pytest.fixture(scope="module")
 def store(web_server: WebServer) -> Iterator[Engine]:
     """The server's database, read the way an auditor would."""
-    engine = create_engine(web_server.database_url)
+    engine = create_engine(web_server.db_url)
     try:
         yield engine
     finally:

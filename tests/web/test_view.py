@@ -116,7 +116,9 @@ def test_site_floor_and_device_panel(browser: Browser, web_server: WebServer) ->
     page.close()
 
 
-@pytest.mark.parametrize("path", ["/wall", "/inspect", "/respond"])
+@pytest.mark.parametrize(
+    "path", ["/wall", "/inspect", "/respond"]
+)
 def test_other_modes_load_without_errors(browser: Browser, web_server: WebServer, path: str) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     failures: list[str] = []

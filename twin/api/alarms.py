@@ -7,9 +7,11 @@ are checked against the live path's vocabulary before they are stored.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from twin.alarms import lifecycle as uc
@@ -17,6 +19,7 @@ from twin.alarms.queries import AlarmFilter, alarm_counts, get_alarm, list_alarm
 from twin.alarms.rules import DeviceRule, PlaceRule, RuleError, Vocabulary, device_rule, place_rule
 from twin.alarms.schemas import AlarmAssign, AlarmNote, AlarmPublic, AlarmTicket, RuleCreate
 from twin.alarms.severity import OPEN_STATES, SEVERITIES, STATES, AlarmSeverity, AlarmState
+from twin.api.catalogue import LabelPublic
 from twin.api.deps import SessionDep
 from twin.audit import audit
 from twin.auth.delegation import check_rule, shows_rule
@@ -35,13 +38,52 @@ RuleWriter = Annotated[Principal, Depends(require(Permission.GRAPH_WRITE))]
 RULES_EVENT = "alarm_rule"
 
 
+class Legend(BaseModel):
+    """The alarm vocabularies (most urgent severity first); the view reads them from the catalogue."""
+
+    severities: dict[str, LabelPublic]
+    states: dict[str, LabelPublic]
+
+
+class AlarmCount(BaseModel):
+    """Open alarms in one building or floor, by severity."""
+
+    place_id: int
+    level: str
+    counts: dict[str, int]
+
+
+class RulePublic(BaseModel):
+    """A rule declared through the API, as stored."""
+
+    id: int
+    name: str
+    spec: dict[str, Any]
+    created_by: str | None
+
+
+class AlarmDetail(AlarmPublic):
+    """An alarm with the alarms a storm grouped under it."""
+
+    grouped: list[AlarmPublic]
+
+
+class TicketOpened(BaseModel):
+    """The ticket an alarm opened, and its SLA due time."""
+
+    ticket_id: int
+    alarm_id: int
+    status: str
+    due_at: datetime
+
+
 @router.get("/legend")
-def legend() -> dict[str, Any]:
+def legend() -> Legend:
     """Return the severities and states with their labels and colours."""
-    return {
-        "severities": {s.value: {"zh": lb.zh, "en": lb.en, "colour": lb.colour} for s, lb in SEVERITIES.items()},
-        "states": {s.value: {"zh": lb.zh, "en": lb.en, "colour": lb.colour} for s, lb in STATES.items()},
-    }
+    return Legend(
+        severities={s.value: LabelPublic(zh=lb.zh, en=lb.en, colour=lb.colour) for s, lb in SEVERITIES.items()},
+        states={s.value: LabelPublic(zh=lb.zh, en=lb.en, colour=lb.colour) for s, lb in STATES.items()},
+    )
 
 
 @router.get("")
@@ -82,24 +124,24 @@ def _states(words: list[str] | None) -> tuple[AlarmState, ...]:
 
 
 @router.get("/counts")
-def count_alarms(session: SessionDep, under: Id | None = None) -> list[dict[str, Any]]:
+def count_alarms(session: SessionDep, under: Id | None = None) -> list[AlarmCount]:
     """Count open alarms per building and floor, by severity (the overview's numbers)."""
-    return [{"place_id": c.place_id, "level": c.level, "counts": c.counts} for c in alarm_counts(session, under)]
+    return [AlarmCount(place_id=c.place_id, level=c.level, counts=c.counts) for c in alarm_counts(session, under)]
 
 
 @router.get("/rules")
-def list_rules(session: SessionDep) -> list[dict[str, Any]]:
+def list_rules(session: SessionDep) -> list[RulePublic]:
     """List the rules declared through the API, but those naming a device or a device kind one does not see."""
     rows = session.scalars(select(AlarmRuleRow).order_by(AlarmRuleRow.id))
     return [
-        {"id": r.id, "name": r.name, "spec": r.spec, "created_by": r.created_by}
+        RulePublic(id=r.id, name=r.name, spec=r.spec, created_by=r.created_by)
         for r in rows
         if shows_rule(session, r.spec)
     ]
 
 
 @router.post("/rules", status_code=status.HTTP_201_CREATED)
-def create_rule(session: SessionDep, body: RuleCreate, request: Request, principal: RuleWriter) -> dict[str, Any]:
+def create_rule(session: SessionDep, body: RuleCreate, request: Request, principal: RuleWriter) -> RulePublic:
     """Declare a rule; refused with the reason when it names what does not exist or is in a wrong unit."""
     check_rule(session, {**body.spec, "type": body.type}, "declare")
     vocab: Vocabulary = getattr(request.app.state, "alarm_vocabulary", None) or Vocabulary({})
@@ -125,7 +167,7 @@ def create_rule(session: SessionDep, body: RuleCreate, request: Request, princip
     session.flush()
     audit(session, action="alarm_rule.create", kind="alarm_rule", object_id=row.id, after=row.spec)
     record(session, RegistryEvent("create", RULES_EVENT, row.id, (), {"name": row.name}))
-    return {"id": row.id, "name": row.name, "spec": row.spec, "created_by": row.created_by}
+    return RulePublic(id=row.id, name=row.name, spec=row.spec, created_by=row.created_by)
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -141,13 +183,12 @@ def delete_rule(session: SessionDep, rule_id: Id, principal: RuleWriter) -> None
 
 
 @router.get("/{alarm_id}")
-def get_alarm_route(session: SessionDep, alarm_id: Id) -> dict[str, Any]:
+def get_alarm_route(session: SessionDep, alarm_id: Id) -> AlarmDetail:
     """Return an alarm with the children grouped under it."""
     row = get_alarm(session, alarm_id)
     children = list_alarms(session, AlarmFilter(parent_id=row.id, states=()), limit=1000)
-    out = AlarmPublic.of(row, len(children)).model_dump(mode="json")
-    out["grouped"] = [AlarmPublic.of(c).model_dump(mode="json") for c, _ in children]
-    return out
+    grouped = [AlarmPublic.of(c) for c, _ in children]
+    return AlarmDetail(**AlarmPublic.of(row, len(children)).model_dump(), grouped=grouped)
 
 
 @router.post("/{alarm_id}/ack")
@@ -175,7 +216,7 @@ def assign(session: SessionDep, alarm_id: Id, body: AlarmAssign, principal: Hand
 
 
 @router.post("/{alarm_id}/ticket", status_code=status.HTTP_201_CREATED)
-def open_ticket(session: SessionDep, alarm_id: Id, body: AlarmTicket, principal: Handler) -> dict[str, Any]:
+def open_ticket(session: SessionDep, alarm_id: Id, body: AlarmTicket, principal: Handler) -> TicketOpened:
     """Open a repair ticket from an alarm; the alarm and the ticket name each other."""
     ticket = uc.open_ticket_for_alarm(session, alarm_id, body.category, body.priority, body.description)
-    return {"ticket_id": ticket.id, "alarm_id": alarm_id, "status": ticket.status, "due_at": ticket.due_at}
+    return TicketOpened(ticket_id=ticket.id, alarm_id=alarm_id, status=ticket.status, due_at=ticket.due_at)

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from twin.api.deps import RuntimeDep, SessionDep
@@ -30,8 +31,36 @@ GLB = "model/gltf-binary"
 CACHE = "private, no-cache"
 
 
+class ModelFile(BaseModel):
+    """One GLB of an imported model: the storey (or building) it draws and the model→site matrix."""
+
+    model_config = ConfigDict(extra="allow")
+
+    file: str
+    url: str
+    building_id: int | None = None
+    floor_id: int | None = None
+    model_to_site: list[list[float]] | None = None
+    """Row-major 4×4, Z up; null until the model is placed on the site."""
+
+
+class ModelPublic(BaseModel):
+    """An imported model's manifest (its other keys are kept as the importer wrote them) and its visible files."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    files: list[ModelFile]
+
+
+class ModelList(BaseModel):
+    """A site's imported models."""
+
+    items: list[ModelPublic]
+
+
 @router.get("/sites/{site_id}/models")
-def list_models(session: SessionDep, runtime: RuntimeDep, site_id: int) -> dict[str, list[dict[str, Any]]]:
+def list_models(session: SessionDep, runtime: RuntimeDep, site_id: int) -> ModelList:
     """List a site's imported models and the GLB files the caller may see, with where each goes."""
     site = get_place(session, SiteRow, site_id, "site")
     folder = site_assets(assets_root(runtime.settings.home), site.id)
@@ -57,7 +86,7 @@ def list_models(session: SessionDep, runtime: RuntimeDep, site_id: int) -> dict[
             url = f"/api/assets/sites/{site.id}/{manifest['model']}/{entry['file']}"
             files.append(entry | {"url": url, "model_to_site": placement})
         items.append({k: v for k, v in manifest.items() if k != "files"} | {"files": files})
-    return {"items": items}
+    return ModelList.model_validate({"items": items})
 
 
 @router.get("/assets/sites/{site_id}/{model}/{file}", response_class=Response, responses={200: {"content": {GLB: {}}}})

@@ -9,11 +9,11 @@ and allowed to write bills, and it is uploaded under ``/api/uploads/…`` (the u
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from twin.api.deps import RuntimeDep, SessionDep
@@ -170,6 +170,17 @@ def list_status(
     return {"items": unit_statuses(session, under, _key(runtime), _month("period", period), status_)}
 
 
+class RatePage(BaseModel):
+    """Payment rates per place and month over a span of months (``from`` and ``to`` as YYYY-MM)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    by: Literal["site", "building", "floor"]
+    from_: str = Field(alias="from")
+    to: str
+    items: list[RatePoint]
+
+
 @router.get("/billing/rates")
 def list_rates(
     session: SessionDep,
@@ -178,9 +189,9 @@ def list_rates(
     by: Literal["site", "building", "floor"] = "building",
     from_: Annotated[str | None, Query(alias="from", max_length=16, description="First month (YYYY-MM).")] = None,
     to: Annotated[str | None, Query(max_length=16, description="Last month (YYYY-MM); default this month.")] = None,
-) -> dict[str, Any]:
+) -> RatePage:
     """Return the payment rate (paid over due, exact) per site, building or floor, month by month."""
     last = _month("to", to) or today_cst().replace(day=1)
     first = _month("from", from_) or last.replace(year=last.year - 1)
     items: list[RatePoint] = payment_rates(session, under, by, first, last)
-    return {"by": by, "from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}", "items": items}
+    return RatePage(by=by, from_=f"{first:%Y-%m}", to=f"{last:%Y-%m}", items=items)

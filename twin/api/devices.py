@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from twin.api.attention import DeviceDetail, attention
 from twin.api.deps import GRAPH_WRITES, ReadingDep, SessionDep, read_only
 from twin.api.query_model import openapi_parameters, query_model
 from twin.errors import ValidationError
@@ -113,9 +114,10 @@ def create_device(session: SessionDep, body: DeviceCreate) -> DevicePublic:
 
 @router.get("/devices/{device_id}")
 @read_only
-def get_device(session: SessionDep, device_id: Id) -> DevicePublic:
-    """Read a device with its place."""
-    return devices_public(session, [uc.get_device(session, device_id)])[0]
+def get_device(session: SessionDep, device_id: Id) -> DeviceDetail:
+    """Read a device with its place, its active alarms and its open tickets (what its panel shows)."""
+    device = devices_public(session, [uc.get_device(session, device_id)])[0]
+    return DeviceDetail(**device.model_dump(), **attention(session, device_id=device.id).model_dump())
 
 
 @router.patch("/devices/{device_id}", dependencies=GRAPH_WRITES)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, select, union_all
 
 from twin.api.deps import SessionDep, read_only
+from twin.api.view_schemas import FloorLayers, SpaceEnergy
 from twin.auth.scope import device_condition
 from twin.graph.places import get_place
 from twin.schemas import Id
@@ -30,7 +31,7 @@ ENERGY = "energy"
 @read_only
 def floor_layers(
     session: SessionDep, floor_id: Id, days: Annotated[int, Query(ge=1, le=366)] = 30
-) -> dict[str, object]:
+) -> FloorLayers:
     """Return each room's energy use (kWh) over the last ``days``, from the meters the caller may see."""
     floor = get_place(session, FloorRow, floor_id, "floor")
     since = utcnow() - timedelta(days=days)
@@ -62,5 +63,5 @@ def floor_layers(
         .join(rise, rise.c.device_id == meters.c.id)
         .group_by(meters.c.space_id)
     ).all()
-    spaces = {str(space_id): {"energy_kwh": round(float(kwh), 3)} for space_id, kwh in rows}
-    return {"floor_id": floor.id, "since": since.isoformat(), "days": days, "spaces": spaces}
+    spaces = {str(space_id): SpaceEnergy(energy_kwh=round(float(kwh), 3)) for space_id, kwh in rows}
+    return FloorLayers(floor_id=floor.id, since=since, days=days, spaces=spaces)

@@ -1,4 +1,4 @@
-"""Finding one's way: walking routes between spaces, search, and the catalogue the legend reads."""
+"""Finding one's way: walking routes between spaces and search (the legend's catalogue is ``twin.api.catalogue``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from twin.alarms.severity import SEVERITIES
 from twin.api.deps import GRAPH_WRITES, SessionDep, read_only
-from twin.catalogue import DEVICE_HEALTH, DEVICE_KINDS, SPACE_KINDS
 from twin.graph import queries, walking
 from twin.graph.geometry import point_xyz
 from twin.graph.paths import PathNamer
@@ -84,21 +82,3 @@ def search(
             )
         )
     return {"items": items}
-
-
-@router.get("/catalogue")
-def catalogue() -> dict[str, Any]:
-    """Return the declared kinds, statuses and alarm severities with their zh-CN and English labels and colours."""
-    return {
-        "device_kinds": {
-            k.value: {"zh": v.label.zh, "en": v.label.en, "colour": v.label.colour, "fire_safety": v.fire_safety}
-            for k, v in DEVICE_KINDS.items()
-        },
-        "space_kinds": {k.value: {"zh": v.zh, "en": v.en, "colour": v.colour} for k, v in SPACE_KINDS.items()},
-        "device_health": {k.value: {"zh": v.zh, "en": v.en, "colour": v.colour} for k, v in DEVICE_HEALTH.items()},
-        # Least to most urgent: the view ranks severities by their place here, and paints alarms in these colours.
-        "alarm_severity": {
-            k.value: {"zh": v.zh, "en": v.en, "colour": v.colour}
-            for k, v in sorted(SEVERITIES.items(), key=lambda item: item[0].rank)
-        },
-    }

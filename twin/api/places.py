@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from twin.api.attention import SpaceDetail, attention
 from twin.api.deps import GRAPH_WRITES, ReadingDep, SessionDep, read_only
 from twin.graph import place_page, queries
 from twin.graph import places as uc
@@ -125,9 +126,10 @@ def create_space(session: SessionDep, body: SpaceCreate) -> SpacePublic:
 
 @router.get("/spaces/{space_id}")
 @read_only
-def get_space(session: SessionDep, space_id: Id) -> SpacePublic:
-    """Read a space."""
-    return places_public(session, [uc.get_place(session, SpaceRow, space_id, "space")])[0]  # type: ignore[return-value]
+def get_space(session: SessionDep, space_id: Id) -> SpaceDetail:
+    """Read a space with the active alarms and open tickets in it (what its panel shows)."""
+    space = places_public(session, [uc.get_place(session, SpaceRow, space_id, "space")])[0]
+    return SpaceDetail(**space.model_dump(), **attention(session, under=space.id).model_dump())
 
 
 @router.get("/places/{place_id}/children", response_model=PlaceList)

@@ -12,7 +12,10 @@ import orjson
 from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 
+from twin.alarms.queries import alarm_counts
+from twin.alarms.severity import AlarmSeverity
 from twin.api.deps import SessionDep
+from twin.api.view_schemas import FloorPlan, Scene
 from twin.auth.scope import device_condition, place_condition
 from twin.graph.frame import local_frame_proj
 from twin.graph.places import get_place
@@ -40,13 +43,17 @@ def _ring(geojson: str | None) -> list[list[float]] | None:
     return [[round(x, 3), round(y, 3)] for x, y, *_ in coordinates[0]]
 
 
+def _counters() -> dict[str, Any]:
+    return {"devices": 0, "offline": 0, "alarms": 0, "worst_severity": None}
+
+
 def _json(body: dict[str, Any]) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.get("/sites/{site_id}/scene")
+@router.get("/sites/{site_id}/scene", response_model=Scene)
 def site_scene(session: SessionDep, site_id: Id) -> Response:
-    """Return a site's buildings with their floors, its ground layers and per-building device counts."""
+    """Return a site's buildings with their floors, its ground layers and per-building device and alarm counts."""
     site = get_place(session, SiteRow, site_id, "site")
     buildings = session.execute(
         select(
@@ -70,7 +77,7 @@ def site_scene(session: SessionDep, site_id: Id) -> Response:
         floors.setdefault(row.building_id, []).append(
             {"id": row.id, "name": row.name, "level": row.level, "elevation": row.elevation, "height": row.height}
         )
-    counts: dict[int, dict[str, int]] = {}
+    counts: dict[int, dict[str, Any]] = {}
     building_of = func.subpath(DeviceRow.path, 1, 1)
     for row in session.execute(
         select(func.ltree2text(building_of).label("building"), DeviceRow.health, func.count().label("n"))
@@ -82,10 +89,15 @@ def site_scene(session: SessionDep, site_id: Id) -> Response:
         )
         .group_by(building_of, DeviceRow.health)
     ):
-        entry = counts.setdefault(int(row.building), {"devices": 0, "offline": 0})
+        entry = counts.setdefault(int(row.building), _counters())
         entry["devices"] += int(row.n)
         if row.health in ("offline", "unreachable"):
             entry["offline"] += int(row.n)
+    for count in alarm_counts(session, site.id):
+        if count.level == "building":
+            entry = counts.setdefault(count.place_id, _counters())
+            entry["alarms"] = sum(count.counts.values())
+            entry["worst_severity"] = max(count.counts, key=lambda s: AlarmSeverity(s).rank)
     layers: dict[str, list[Any]] = {name: [] for name in GROUND_KINDS.values()}
     proj = local_frame_proj(site.origin_lat, site.origin_lon, site.origin_height)
     for row in session.execute(
@@ -122,7 +134,7 @@ def site_scene(session: SessionDep, site_id: Id) -> Response:
     )
 
 
-@router.get("/floors/{floor_id}/plan")
+@router.get("/floors/{floor_id}/plan", response_model=FloorPlan)
 def floor_plan(session: SessionDep, floor_id: Id) -> Response:
     """Return a floor with its spaces (polygons) and devices (positions, health): the 2D plan and the pins."""
     floor = get_place(session, FloorRow, floor_id, "floor")

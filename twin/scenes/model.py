@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Literal
 
 from twin.alarms.rules import Condition
+from twin.alarms.severity import AlarmSeverity
 from twin.catalogue import DeviceKind
 from twin.errors import TwinError
+from twin.operations.catalogue import Every
 
 LayerKindName = Literal["footprints", "roads", "zones", "pois", "parcels"]
 
@@ -81,7 +83,7 @@ class AlarmRule:
     quantity: str
     condition: Condition
     threshold: float | bool | str | None = None
-    severity: Literal["critical", "major", "minor", "warning"] = "warning"
+    severity: AlarmSeverity = AlarmSeverity.WARNING
     for_s: int = 0
 
 
@@ -90,7 +92,7 @@ class InspectionPlan:
     """A recurring inspection of the devices of some kinds, e.g. the monthly fire equipment check."""
 
     name: str
-    every: Literal["day", "week", "month", "quarter", "year"]
+    every: Every
     kinds: tuple[DeviceKind, ...]
     checklist: tuple[str, ...] = ()
 

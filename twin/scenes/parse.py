@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 from twin.alarms.rules import CONDITIONS
 from twin.alarms.severity import AlarmSeverity
 from twin.catalogue import DeviceKind
+from twin.operations.catalogue import Every
 from twin.scenes.model import (
     AlarmRule,
     Binding,
@@ -33,7 +34,7 @@ T = TypeVar("T")
 _LAYER_KINDS = ("footprints", "roads", "zones", "pois", "parcels")
 _CONDITIONS = CONDITIONS
 _SEVERITIES = tuple(s.value for s in AlarmSeverity)
-_EVERY = ("day", "week", "month", "quarter", "year")
+_EVERY = tuple(e.value for e in Every)
 
 
 class _Reader:
@@ -232,7 +233,7 @@ def _rule(reader: _Reader, index: int, data: Mapping[str, Any]) -> AlarmRule:
         quantity=reader.get(data, (*key, "quantity"), str),
         condition=reader.choice(data, (*key, "condition"), _CONDITIONS),  # type: ignore[arg-type]
         threshold=threshold,
-        severity=reader.choice(data, (*key, "severity"), _SEVERITIES, "warning"),  # type: ignore[arg-type]
+        severity=AlarmSeverity(reader.choice(data, (*key, "severity"), _SEVERITIES, "warning")),
         for_s=reader.get(data, (*key, "for_s"), int, 0),
     )
 
@@ -246,7 +247,7 @@ def _plan(reader: _Reader, index: int, data: Mapping[str, Any]) -> InspectionPla
         raise reader.fail((*key, "checklist"), "must be a list of strings")
     return InspectionPlan(
         name=reader.get(data, (*key, "name"), str),
-        every=reader.choice(data, (*key, "every"), _EVERY),  # type: ignore[arg-type]
+        every=Every(reader.choice(data, (*key, "every"), _EVERY)),
         kinds=tuple(reader.kind(k, (*key, "kinds")) for k in kinds),
         checklist=tuple(checklist),
     )

@@ -1,29 +1,77 @@
 /**
- * What the signed-in role may do. The server decides; the view only hides buttons that would
- * be refused, and shows everything when the server does not say.
+ * What the signed-in role may do, and the actions on alarms and tickets, through the typed
+ * client. The server decides; the view only hides buttons that would be refused.
  */
-import type { Api } from "./api";
+import type { Api, Schemas } from "./api";
 
-export type Action = "alarm.ack" | "ticket.create" | "inspection.write" | "emergency.create";
+/** The actions the pages offer, each checked against the server permission that allows it. */
+const PERMISSION = {
+  "alarm.ack": "alarm.ack",
+  "ticket.write": "ticket.write",
+  "inspection.write": "inspection.write",
+  "emergency.create": "emergency.create",
+} as const;
 
-let permissions: Promise<Set<string> | null> | null = null;
+export type Action = keyof typeof PERMISSION;
 
-/** Return whether the current role may perform an action. */
+let permissions: Promise<Set<string>> | null = null;
+
+/** Return whether the current role may perform an action (as `GET /api/me` lists its permissions). */
 export async function may(api: Api, action: Action): Promise<boolean> {
-  permissions ??= api.request<{ permissions?: string[] }>("GET", "/api/me").then(
-    (me) => (me.permissions ? new Set(me.permissions) : null),
-    () => null,
+  permissions ??= api.call("GET /api/me", api.client.GET("/api/me")).then((me) => {
+    const listed = me.permissions;
+    if (!Array.isArray(listed)) throw new Error("GET /api/me sends no permissions");
+    return new Set(listed.map(String));
+  });
+  return (await permissions).has(PERMISSION[action]);
+}
+
+type AlarmAnswer = Promise<Schemas["AlarmPublic"]>;
+
+/** Acknowledge an alarm (who and when are recorded by the server). */
+export function acknowledge(api: Api, alarmId: number, note: string | null = null): AlarmAnswer {
+  const params = { path: { alarm_id: alarmId } };
+  return api.call(`POST /api/alarms/${alarmId}/ack`, api.client.POST("/api/alarms/{alarm_id}/ack", { params, body: { note } }));
+}
+
+/** Give an alarm to someone who may handle alarms there. */
+export function assign(api: Api, alarmId: number, assignee: string): AlarmAnswer {
+  const params = { path: { alarm_id: alarmId } };
+  return api.call(`POST /api/alarms/${alarmId}/assign`, api.client.POST("/api/alarms/{alarm_id}/assign", { params, body: { assignee } }));
+}
+
+/** Clear an alarm by hand. */
+export function clear(api: Api, alarmId: number): AlarmAnswer {
+  const params = { path: { alarm_id: alarmId } };
+  return api.call(`POST /api/alarms/${alarmId}/clear`, api.client.POST("/api/alarms/{alarm_id}/clear", { params, body: {} }));
+}
+
+/** Open a repair ticket from an alarm; the alarm and the ticket then name each other. */
+export function ticketFromAlarm(
+  api: Api,
+  alarmId: number,
+  category: Schemas["TicketCategory"],
+  priority: Schemas["TicketPriority"],
+): Promise<Schemas["TicketOpened"]> {
+  const params = { path: { alarm_id: alarmId } };
+  return api.call(`POST /api/alarms/${alarmId}/ticket`, api.client.POST("/api/alarms/{alarm_id}/ticket", { params, body: { category, priority } }));
+}
+
+/** Open a ticket on a device or a place. */
+export function openTicket(api: Api, body: Schemas["TicketCreate"]): Promise<Schemas["TicketPublic"]> {
+  return api.call("POST /api/tickets", api.client.POST("/api/tickets", { body }));
+}
+
+/** Attach a photo to a ticket, as the multipart field `file`. */
+export function attachPhoto(api: Api, ticketId: number, photo: Blob): Promise<Schemas["PhotoPublic"]> {
+  const form = new FormData();
+  form.append("file", photo);
+  return api.call(
+    `POST /api/uploads/tickets/${ticketId}/photos`,
+    api.client.POST("/api/uploads/tickets/{ticket_id}/photos", {
+      params: { path: { ticket_id: ticketId } },
+      body: { file: "" },
+      bodySerializer: () => form,
+    }),
   );
-  const granted = await permissions;
-  return granted === null || granted.has(action);
-}
-
-/** Acknowledge an alarm. */
-export function acknowledge(api: Api, alarmId: string | number): Promise<unknown> {
-  return api.request("POST", `/api/alarms/${encodeURIComponent(String(alarmId))}/ack`, {});
-}
-
-/** Open a maintenance ticket for a device. */
-export function openTicket(api: Api, deviceId: string | number, title: string): Promise<unknown> {
-  return api.request("POST", "/api/tickets", { device_id: deviceId, title });
 }

@@ -1,32 +1,37 @@
 /**
  * The server's answers as the view uses them. The API speaks GeoJSON, ISO times and lists
  * of latest values; the view wants rings, seconds and maps. Converting here, in one place,
- * keeps the drawing code simple and lets a vocabulary or layer the server does not send yet
- * arrive as an empty one instead of a crash.
+ * keeps the drawing code simple. The answers are typed by the server's OpenAPI document, so
+ * nothing here invents a missing field: a vocabulary the catalogue lacks is an error, shown.
  */
-import type {
-  BimFile,
-  Building,
-  BuildingCounters,
-  Catalogue,
-  DeviceDetail,
-  History,
-  Reading,
-  Scene,
-  SearchHit,
-  SearchType,
-  XY,
-} from "./types";
+import type { Schemas } from "./api";
+import { t } from "./i18n";
+import type { BimFile, Building, Catalogue, DeviceDetail, FloorPlan, History, PlacedDevice, Reading, Scene, SearchHit, SearchType, Space, XY } from "./types";
 
 type Json = Record<string, unknown>;
 
-const VOCABULARIES = ["device_kinds", "space_kinds", "device_health", "alarm_severity"] as const;
+/** The vocabularies the pages look up: the catalogue must serve every one. */
+export const VOCABULARIES = [
+  "device_kinds",
+  "space_kinds",
+  "device_health",
+  "alarm_severity",
+  "alarm_state",
+  "ticket_status",
+  "ticket_priority",
+  "ticket_category",
+  "billing_status",
+  "inspection_outcome",
+] as const satisfies readonly (keyof Catalogue)[];
 
-/** Fill every vocabulary the view looks up, empty where the server has none yet. */
-export function adaptCatalogue(raw: Json): Catalogue {
-  const catalogue = { ...raw } as Json;
-  for (const name of VOCABULARIES) if (!isObject(catalogue[name])) catalogue[name] = {};
-  return catalogue as unknown as Catalogue;
+/** Check that the catalogue serves every vocabulary; a missing one is a broken contract, not an empty one. */
+export function adaptCatalogue(raw: Catalogue): Catalogue {
+  const missing = VOCABULARIES.filter((name) => !isObject(raw[name]));
+  if (missing.length > 0) {
+    console.error(`GET /api/catalogue lacks ${missing.join(", ")}`);
+    throw new Error(t("error.contract", { what: `GET /api/catalogue: ${missing.join(", ")}` }));
+  }
+  return raw;
 }
 
 /** Return the rings of a GeoJSON geometry: outer rings of polygons, the points of lines. */
@@ -51,99 +56,74 @@ export function ringsOf(geometry: unknown): XY[][] {
 }
 
 /** Turn `GET /api/sites/{id}/scene` into the view's scene; `models` adds the GLB storeys. */
-export function adaptScene(raw: Json, models: Json | null = null): Scene {
-  const layers = isObject(raw.layers) ? raw.layers : {};
-  const ground = (name: string): XY[][] => (Array.isArray(layers[name]) ? layers[name].flatMap(ringsOf) : []);
-  const counters: Record<string, BuildingCounters> = {};
-  for (const [id, value] of Object.entries(isObject(raw.counters) ? raw.counters : {})) {
-    const c = isObject(value) ? value : {};
-    counters[id] = {
-      alarms: num(c.alarms) ?? 0,
-      worst_severity: typeof c.worst_severity === "string" ? c.worst_severity : null,
-      overdue_tickets: num(c.overdue_tickets) ?? 0,
-      payment_rate: num(c.payment_rate),
-      devices: num(c.devices),
-      offline: num(c.offline),
-    };
-  }
+export function adaptScene(raw: Schemas["Scene"], models: Schemas["ModelList"]): Scene {
+  const ground = (geometries: Json[]): XY[][] => geometries.flatMap(ringsOf);
   const files = bimFiles(models);
-  const buildings: Building[] = (Array.isArray(raw.buildings) ? raw.buildings : []).filter(isObject).map((b) => {
-    const floors = Array.isArray(b.floors) ? (b.floors as Building["floors"]) : [];
+  const buildings: Building[] = raw.buildings.map((b) => {
     const own = files.get(String(b.id)) ?? [];
     const covered = new Set(own.map((f) => f.floorId));
-    const complete = own.length > 0 && (covered.has(null) || floors.every((f) => covered.has(String(f.id))));
+    const complete = own.length > 0 && (covered.has(null) || b.floors.every((f) => covered.has(String(f.id))));
     return {
-      id: b.id as Building["id"],
-      name: String(b.name ?? b.id),
-      height: num(b.height) ?? Math.max(3, ...floors.map((f) => f.elevation + f.height)),
-      footprint: ringsOf(b.footprint)[0] ?? [],
+      id: b.id,
+      name: b.name,
+      height: b.height ?? Math.max(3, ...b.floors.map((f) => f.elevation + f.height)),
+      footprint: b.footprint ?? [],
       glb: complete ? own : null,
-      floors,
+      floors: b.floors,
     };
   });
-  const site = isObject(raw.site) ? raw.site : {};
+  const layers = raw.layers;
   return {
-    site: { id: site.id as Scene["site"]["id"], name: String(site.name ?? ""), origin: site.origin as Scene["site"]["origin"] },
+    site: raw.site,
     buildings,
     layers: {
-      roads: ground("roads"),
-      green: [...ground("green"), ...ground("parks")],
-      zones: [...ground("zones"), ...ground("parcels")],
-      parking: ground("parking"),
-      water: ground("water"),
+      roads: ground(layers.roads),
+      green: ground(layers.green),
+      zones: [...ground(layers.zones), ...ground(layers.parcels)],
+      parking: ground(layers.parking),
+      water: ground(layers.water),
       boundary: ringsOf(layers.boundary)[0] ?? null,
     },
-    counters,
+    counters: raw.counters,
   };
 }
 
 /** Group `GET /api/sites/{id}/models` by building: each storey's GLB and where it goes. */
-export function bimFiles(models: Json | null): Map<string, BimFile[]> {
+export function bimFiles(models: Schemas["ModelList"]): Map<string, BimFile[]> {
   const result = new Map<string, BimFile[]>();
-  const items = models && Array.isArray(models.items) ? models.items.filter(isObject) : [];
-  for (const item of items) {
-    for (const file of (Array.isArray(item.files) ? item.files : []).filter(isObject)) {
-      if (typeof file.url !== "string" || file.building_id == null) continue;
+  for (const item of models.items) {
+    for (const file of item.files) {
+      if (file.building_id == null) continue;
       const key = String(file.building_id);
-      const matrix = Array.isArray(file.model_to_site) ? (file.model_to_site as number[][]) : null;
-      const entry: BimFile = { url: file.url, floorId: file.floor_id == null ? null : String(file.floor_id), modelToSite: matrix };
+      const entry: BimFile = { url: file.url, floorId: file.floor_id == null ? null : String(file.floor_id), modelToSite: file.model_to_site ?? null };
       result.set(key, [...(result.get(key) ?? []), entry]);
     }
   }
   return result;
 }
 
+/** Keep what a floor plan can draw: spaces with a polygon, devices with a position. */
+export function adaptPlan(raw: Schemas["FloorPlan"]): FloorPlan {
+  const spaces = raw.spaces.filter((s): s is Space => s.polygon !== null);
+  const devices = raw.devices.filter((d): d is PlacedDevice => d.position !== null);
+  return { floor: raw.floor, spaces, devices };
+}
+
 /** Merge `GET /api/devices/{id}` with its `/state` into the panel's device. */
-export function adaptDevice(raw: Json, state: Json | null): DeviceDetail {
+export function adaptDevice(raw: Schemas["DeviceDetail"], state: Schemas["DeviceStatePublic"]): DeviceDetail {
   const values: Record<string, Reading> = {};
-  const list = state && Array.isArray(state.values) ? state.values.filter(isObject) : [];
-  for (const v of list) {
-    if (typeof v.quantity !== "string") continue;
-    values[v.quantity] = { value: v.value as Reading["value"], unit: typeof v.unit === "string" ? v.unit : null, time: v.time as Reading["time"] };
-  }
-  if (isObject(raw.state)) Object.assign(values, raw.state);
-  return {
-    id: raw.id as DeviceDetail["id"],
-    kind: String(raw.kind ?? ""),
-    name: String(raw.name ?? raw.tag ?? raw.id),
-    tag: String(raw.tag ?? ""),
-    path: Array.isArray(raw.path) ? (raw.path as DeviceDetail["path"]) : [],
-    health: String(state?.health ?? raw.health ?? "unknown"),
-    last_seen: (state?.last_seen ?? raw.last_seen ?? null) as DeviceDetail["last_seen"],
-    state: values,
-    alarms: Array.isArray(raw.alarms) ? (raw.alarms as DeviceDetail["alarms"]) : [],
-    tickets: Array.isArray(raw.tickets) ? (raw.tickets as DeviceDetail["tickets"]) : [],
-  };
+  for (const v of state.values) values[v.quantity] = { value: v.value, unit: v.unit, time: v.time };
+  return { ...raw, health: state.health, last_seen: state.last_seen ?? raw.last_seen, state: values };
 }
 
 /** Turn the history buckets (`t`, `avg`, `min`, `max`) into chart rows in epoch seconds. */
-export function adaptHistory(raw: Json, unit: string | null): History {
+export function adaptHistory(raw: Schemas["HistoryPublic"], unit: string | null): History {
   const points: History["points"] = [];
-  for (const p of (Array.isArray(raw.points) ? raw.points : []).filter(isObject)) {
-    const time = typeof p.t === "number" ? p.t : Date.parse(String(p.t)) / 1000;
-    if (Number.isFinite(time)) points.push([time, num(p.avg), num(p.min), num(p.max)]);
+  for (const p of raw.points) {
+    const time = Date.parse(p.t) / 1000;
+    if (Number.isFinite(time)) points.push([time, p.avg ?? null, p.min ?? null, p.max ?? null]);
   }
-  return { quantity: String(raw.quantity ?? ""), unit: typeof raw.unit === "string" ? raw.unit : unit, points };
+  return { quantity: raw.quantity, unit, from: Date.parse(raw.from) / 1000, to: Date.parse(raw.to) / 1000, points };
 }
 
 /** Return a history step the server accepts for a span and a wanted number of seconds. */
@@ -154,20 +134,10 @@ export function stepText(seconds: number): string {
   return `${Math.max(1, Math.round(seconds))}s`;
 }
 
-/** Name a search hit's type as the view does: a space with an address is a unit. */
-export function adaptHit(raw: Json): SearchHit {
-  const type = String(raw.type ?? "");
-  const known: SearchType[] = ["unit", "device", "building", "floor"];
-  const hitType: SearchType = known.includes(type as SearchType) ? (type as SearchType) : "unit";
-  const position = Array.isArray(raw.position) && raw.position.length >= 2 ? (raw.position as SearchHit["position"]) : null;
-  return {
-    type: hitType,
-    id: raw.id as SearchHit["id"],
-    name: String(raw.name ?? ""),
-    path: (raw.path ?? "") as SearchHit["path"],
-    floor_id: (raw.floor_id ?? null) as SearchHit["floor_id"],
-    position,
-  };
+/** Name a search hit's type as the view does: a space (with an address or not) is a unit, a site a building. */
+export function adaptHit(raw: Schemas["SearchHit"]): SearchHit {
+  const hitType: SearchType = raw.type === "space" ? "unit" : raw.type === "site" ? "building" : raw.type;
+  return { type: hitType, id: raw.id, name: raw.name, path: raw.path, floor_id: raw.floor_id ?? null, position: raw.position ?? null };
 }
 
 function pick(candidates: unknown[]): XY[][] {
@@ -184,8 +154,4 @@ function toRing(points: unknown[][]): XY[] {
 
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function num(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
 }

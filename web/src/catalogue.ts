@@ -7,7 +7,8 @@ import type { Catalogue, Label } from "./types";
 
 export const UNKNOWN_COLOUR = "#8a94a6";
 
-export type Vocabulary = "device_kinds" | "space_kinds" | "device_health" | "alarm_severity";
+/** Every vocabulary the server's catalogue serves (the type is generated from its OpenAPI document). */
+export type Vocabulary = keyof Catalogue;
 
 /** Return the colour of `key` in one vocabulary, or the neutral grey when it is not declared. */
 export function colourOf(catalogue: Catalogue, vocabulary: Vocabulary, key: string | null | undefined): string {

@@ -30,6 +30,8 @@ export interface TwinHooks {
   outbox: number;
   /** Points of the walking route drawn on the shown plan (inspector's and responder's). */
   route: number;
+  /** The colour a focused floor's device is painted and where on the page, for tests to read its pixels. */
+  probe: ((deviceId: string) => { colour: string; x: number; y: number } | null) | null;
 }
 
 const state: TwinHooks = {
@@ -53,6 +55,7 @@ const state: TwinHooks = {
   modelsFailed: 0,
   outbox: 0,
   route: 0,
+  probe: null,
 };
 
 export const hooks = {

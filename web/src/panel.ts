@@ -2,15 +2,15 @@
  * The side panel: a device (live values, a history chart, its alarms and tickets, and the
  * actions the role allows) or a household unit (address, kind, its devices).
  */
-import { acknowledge, may, openTicket } from "./actions";
 import { ago, toMillis } from "./age";
 import { displayAddress } from "./address";
-import { colourOf, labelIn } from "./catalogue";
+import { alarmList, markAlarm, ticketList, type AttentionContext, type Subject } from "./attention";
+import { colourOf, fireSafetyKinds, labelIn } from "./catalogue";
 import { historyChart } from "./chart";
 import { h, replace } from "./dom";
 import { hooks } from "./hooks";
 import { t } from "./i18n";
-import type { Shell } from "./shell";
+import { showError, type Shell } from "./shell";
 import type { DeviceDetail, PlacedDevice, Reading, Space } from "./types";
 import { formatValue } from "./values";
 
@@ -34,11 +34,28 @@ export class Panel {
     hooks.set({ panel: null });
   }
 
-  /** Show a device, loading its details and following its live values. */
+  /** Show a device, loading its details and following its live values and alarms. */
   async showDevice(deviceId: string): Promise<void> {
     this.open(h("p", { class: "muted" }, t("panel.loading")));
     const { api, catalogue, store } = this.shell;
     const detail = await api.device(deviceId);
+    const subject: Subject = {
+      device_id: detail.id,
+      category: fireSafetyKinds(catalogue).has(detail.kind) ? "fire_safety" : "other",
+      title: t("panel.ticket_title", { device: detail.name }),
+    };
+    const alarmsBox = h("div", { class: "attention" });
+    const ticketsBox = h("div", { class: "attention" });
+    const ctx = this.attention(async () => {
+      const fresh = await api.device(deviceId);
+      await draw(fresh.alarms, fresh.tickets);
+    });
+    const draw = async (alarms: DeviceDetail["alarms"], tickets: DeviceDetail["tickets"]): Promise<void> => {
+      const [a, b] = await Promise.all([alarmList(ctx, alarms, subject), ticketList(ctx, tickets, subject)]);
+      replace(alarmsBox, a);
+      replace(ticketsBox, b);
+    };
+    await draw(detail.alarms, detail.tickets);
     const values = h("table", { class: "values" });
     const healthBadge = h("span", { class: "badge" });
     const lastSeen = h("span", { class: "muted" });
@@ -53,9 +70,19 @@ export class Panel {
       replace(values, ...valueRows(state));
     };
     paint();
-    this.stopLive = store.onDevices((changed) => {
+    const stopValues = store.onDevices((changed) => {
       if (changed.has(deviceId)) paint();
     });
+    // Another operator's acknowledgement shows at once from the live event; the sections are then re-read.
+    const stopAlarms = store.onAlarm((alarm) => {
+      if (String(alarm.device_id) !== deviceId) return;
+      markAlarm(alarmsBox, catalogue, alarm);
+      void ctx.refresh();
+    });
+    this.stopLive = () => {
+      stopValues();
+      stopAlarms();
+    };
     const kindColour = colourOf(catalogue, "device_kinds", detail.kind);
     const chartBox = h("div", { class: "chart" });
     const quantities = Object.keys(detail.state).filter((q) => typeof detail.state[q]?.value === "number");
@@ -66,25 +93,28 @@ export class Panel {
       this.header(labelIn(catalogue, "device_kinds", detail.kind), detail.name, kindColour),
       h("p", { class: "path" }, detail.path.map((p) => p.name).join(" › ")),
       h("div", { class: "row" }, healthBadge, lastSeen),
-      h("p", { class: "muted" }, `${t("panel.tag")} ${detail.tag}`),
+      h("p", { class: "muted" }, `${t("panel.tag")} ${detail.tag ?? ""}`),
       h("h3", {}, t("panel.live")),
       values,
       quantities.length > 0 && h("h3", {}, t("panel.history"), " ", picker),
       quantities.length > 0 && chartBox,
       h("h3", {}, t("panel.alarms")),
-      await this.alarmList(detail),
+      alarmsBox,
       h("h3", {}, t("panel.tickets")),
-      await this.ticketList(detail),
+      ticketsBox,
     );
     hooks.set({ panel: `device:${deviceId}` });
     const first = quantities[0];
     if (first) await this.drawHistory(chartBox, deviceId, first, kindColour, detail.state[first]?.unit ?? null);
   }
 
-  /** Show a unit or room of the plan and the devices in it. */
-  showSpace(space: Space, devices: readonly PlacedDevice[]): void {
-    const { catalogue } = this.shell;
+  /** Show a unit or room of the plan, the devices in it, and its active alarms and open tickets. */
+  async showSpace(space: Space, devices: readonly PlacedDevice[]): Promise<void> {
+    const { api, catalogue } = this.shell;
     const here = devices.filter((d) => String(d.space_id) === String(space.id));
+    const detail = await api.space(space.id);
+    const subject: Subject = { place_id: space.id, category: "other", title: displayAddress(space.address) || space.name };
+    const ctx = this.attention(() => this.showSpace(space, devices));
     const list = h(
       "ul",
       { class: "list" },
@@ -102,8 +132,34 @@ export class Panel {
       space.address ? h("p", { class: "muted" }, `${t("panel.address")} ${space.address}`) : null,
       h("h3", {}, t("panel.devices_here")),
       here.length > 0 ? list : h("p", { class: "muted" }, t("panel.no_values")),
+      h("h3", {}, t("panel.alarms")),
+      await alarmList(ctx, detail.alarms, subject),
+      h("h3", {}, t("panel.tickets")),
+      await ticketList(ctx, detail.tickets, subject),
     );
     hooks.set({ panel: `space:${space.id}` });
+  }
+
+  /** The context of the alarm and ticket sections: re-reading the object after an action (one read at a time). */
+  private attention(reload: () => Promise<void>): AttentionContext {
+    // One read at a time; a change heard during a read asks for one more, so the last read is after it.
+    let running: Promise<void> | null = null;
+    let again = false;
+    const refresh = (): Promise<void> => {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = reload().finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          void refresh();
+        }
+      });
+      return running;
+    };
+    return { api: this.shell.api, catalogue: this.shell.catalogue, refresh, fail: showError };
   }
 
   private open(...children: (Node | null | false)[]): void {
@@ -131,62 +187,6 @@ export class Panel {
     } catch (error) {
       replace(box, h("p", { class: "muted" }, (error as Error).message));
     }
-  }
-
-  private async alarmList(detail: DeviceDetail): Promise<HTMLElement> {
-    const { api, catalogue } = this.shell;
-    if (detail.alarms.length === 0) return h("p", { class: "muted" }, t("panel.no_alarms"));
-    const canAck = await may(api, "alarm.ack");
-    return h(
-      "ul",
-      { class: "list" },
-      ...detail.alarms.map((alarm) => {
-        const button = h("button", { type: "button", class: "small" }, t("panel.ack"));
-        button.addEventListener("click", () => {
-          button.disabled = true;
-          acknowledge(api, alarm.id).then(
-            () => (button.textContent = t("panel.acked")),
-            (e: unknown) => {
-              button.disabled = false;
-              button.title = (e as Error).message;
-            },
-          );
-        });
-        const acked = alarm.state === "acknowledged";
-        return h(
-          "li",
-          { class: "alarm", style: `--c:${colourOf(catalogue, "alarm_severity", alarm.severity)}` },
-          h("span", { class: "badge" }, labelIn(catalogue, "alarm_severity", alarm.severity)),
-          ` ${alarm.message ?? alarm.rule ?? ""} `,
-          acked ? h("span", { class: "muted" }, t("panel.acked")) : canAck && button,
-        );
-      }),
-    );
-  }
-
-  private async ticketList(detail: DeviceDetail): Promise<HTMLElement> {
-    const { api } = this.shell;
-    const list = h(
-      "ul",
-      { class: "list" },
-      ...detail.tickets.map((ticket) => h("li", {}, `#${ticket.id} ${ticket.title ?? ""} `, h("span", { class: "muted" }, ticket.status ?? ""))),
-    );
-    const box = h("div", {}, detail.tickets.length > 0 ? list : h("p", { class: "muted" }, t("panel.no_tickets")));
-    if (await may(api, "ticket.create")) {
-      const button = h("button", { type: "button", class: "small" }, t("panel.open_ticket"));
-      button.addEventListener("click", () => {
-        button.disabled = true;
-        openTicket(api, detail.id, t("panel.ticket_title", { device: detail.name })).then(
-          () => (button.textContent = t("panel.ticket_opened")),
-          (e: unknown) => {
-            button.disabled = false;
-            button.title = (e as Error).message;
-          },
-        );
-      });
-      box.appendChild(button);
-    }
-    return box;
   }
 }
 

@@ -30,7 +30,15 @@ export function searchBox(api: Api, onPick: (hit: SearchHit) => void): HTMLEleme
       results.hidden = true;
       return;
     }
-    const hits = await api.search(q).catch(() => [] as SearchHit[]);
+    let hits: SearchHit[];
+    try {
+      hits = await api.search(q);
+    } catch (error) {
+      // A refused or failed search says why where the answers would be, never "no results".
+      if (asked === q) replace(results, h("li", { class: "error", role: "alert" }, (error as Error).message));
+      results.hidden = false;
+      return;
+    }
     if (asked !== q) return;
     replace(
       results,

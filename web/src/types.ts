@@ -1,49 +1,40 @@
-/** The shapes the twin server's REST API returns; coordinates are in the site's local frame. */
+/**
+ * The shapes the view works with. Where the server has a model, the type is that model, read
+ * from the generated OpenAPI types (src/api/schema.d.ts): a field the server renames or drops
+ * is a type error here, not an empty panel. What remains hand-written is the view's own form
+ * (rings, seconds, maps) and the live hub's messages, which OpenAPI does not describe.
+ */
+import type { components } from "./api/schema";
+
+type S = components["schemas"];
 
 export type XY = [number, number];
 export type XYZ = [number, number, number];
 
-export interface Label {
-  zh: string;
-  en: string;
-  colour: string;
+export type Label = S["LabelPublic"];
+export type DeviceKindLabel = S["DeviceKindPublic"];
+export type Catalogue = S["CataloguePublic"];
+export type SiteSummary = S["PlacePublic"];
+export type FloorSummary = S["SceneFloor"];
+export type BuildingCounters = S["BuildingCounters"];
+/** A space the plan draws: one without a polygon can be neither drawn nor picked, so the view drops it. */
+export type Space = S["PlanSpace"] & { polygon: XY[] };
+/** A device the plan pins: one not placed yet has no pin. */
+export type PlacedDevice = S["PlanDevice"] & { position: XYZ };
+/** `GET /api/floors/{id}/plan` as the view draws it (see `adaptPlan`). */
+export interface FloorPlan {
+  floor: S["PlanFloor"];
+  spaces: Space[];
+  devices: PlacedDevice[];
 }
-
-export interface DeviceKindLabel extends Label {
-  fire_safety: boolean;
-}
-
-export interface Catalogue {
-  device_kinds: Record<string, DeviceKindLabel>;
-  space_kinds: Record<string, Label>;
-  device_health: Record<string, Label>;
-  alarm_severity: Record<string, Label>;
-  /** Not in the first contract: used when the server sends it, a neutral ramp otherwise. */
-  billing_status?: Record<string, Label>;
-}
-
-export interface Origin {
-  lat: number;
-  lon: number;
-  height: number;
-}
-
-export interface SiteSummary {
-  id: number | string;
-  name: string;
-  origin: Origin;
-}
-
-export interface FloorSummary {
-  id: number | string;
-  name: string;
-  level: number;
-  elevation: number;
-  height: number;
-}
+export type PathStep = S["PathItem"];
+export type ActiveAlarm = S["ActiveAlarm"];
+export type Ticket = S["TicketPublic"];
+export type SpaceDetail = S["SpaceDetail"];
+export type TokenPair = S["TokenPair"];
 
 export interface Building {
-  id: number | string;
+  id: number;
   name: string;
   height: number;
   footprint: XY[];
@@ -59,55 +50,24 @@ export interface BimFile {
   modelToSite: number[][] | null;
 }
 
-export interface BuildingCounters {
-  alarms: number;
-  worst_severity: string | null;
-  overdue_tickets: number;
-  payment_rate: number | null;
-  devices?: number | null;
-  offline?: number | null;
-}
-
 export interface Scene {
-  site: SiteSummary;
+  site: S["SceneSite"];
   buildings: Building[];
   layers: { roads: XY[][]; green: XY[][]; zones: XY[][]; parking: XY[][]; water: XY[][]; boundary: XY[] | null };
   counters: Record<string, BuildingCounters>;
 }
 
-export interface Space {
-  id: number | string;
-  kind: string;
-  name: string;
-  address: string | null;
-  polygon: XY[];
-}
-
-export interface PlacedDevice {
-  id: number | string;
-  kind: string;
-  name: string;
-  tag: string;
-  position: XYZ;
-  health: string;
-  space_id: number | string | null;
-}
-
-export interface FloorPlan {
-  floor: FloorSummary & { building_id: number | string };
-  spaces: Space[];
-  devices: PlacedDevice[];
-}
-
+/** A latest value, from the device's state or the live hub. */
 export interface Reading {
   value: number | string | boolean | null;
   unit: string | null;
   time: string | number;
 }
 
+/** An alarm as the live hub carries it (the server's `alarm_data`). */
 export interface Alarm {
   id: number | string;
-  device_id?: number | string;
+  device_id?: number | string | null;
   severity: string;
   state?: string;
   message?: string;
@@ -115,38 +75,23 @@ export interface Alarm {
   raised_at?: string | number;
   /** When the condition first held (ISO 8601), as the hub sends it. */
   first_at?: string;
+  /** The storm root this alarm is grouped under, if any. */
+  parent_id?: number | string | null;
   path?: string[];
 }
 
-export interface Ticket {
-  id: number | string;
-  title?: string;
-  status?: string;
-  due?: string | null;
-}
-
-export interface PathStep {
-  kind: string;
-  id: number | string;
-  name: string;
-}
-
-export interface DeviceDetail {
-  id: number | string;
-  kind: string;
-  name: string;
-  tag: string;
-  path: PathStep[];
+/** `GET /api/devices/{id}` with its `/state` merged in as a map of latest values. */
+export type DeviceDetail = Omit<S["DeviceDetail"], "health"> & {
   health: string;
-  last_seen: string | number | null;
   state: Record<string, Reading>;
-  alarms: Alarm[];
-  tickets: Ticket[];
-}
+};
 
 export interface History {
   quantity: string;
   unit: string | null;
+  /** The window asked for, in epoch seconds: the time axis spans it even with one point. */
+  from: number;
+  to: number;
   points: [number, number | null, number | null, number | null][];
 }
 
@@ -154,15 +99,9 @@ export type SearchType = "unit" | "device" | "building" | "floor";
 
 export interface SearchHit {
   type: SearchType;
-  id: number | string;
+  id: number;
   name: string;
-  path: string | PathStep[];
-  floor_id: number | string | null;
+  path: PathStep[];
+  floor_id: number | null;
   position: XYZ | null;
-}
-
-export interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
 }

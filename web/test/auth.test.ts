@@ -16,12 +16,17 @@ describe("logout", () => {
   it("ends the session on the server with its refresh token, then forgets the tokens and asks for a login", async () => {
     const store = memory();
     const auth = new Auth(store);
-    auth.save({ access_token: "access-1", refresh_token: "refresh-1", expires_in: 900 });
-    const calls: { url: string; init?: RequestInit }[] = [];
-    const api = new Api(auth, async (url, init) => {
-      calls.push({ url, init });
-      return new Response(null, { status: 204 });
-    });
+    auth.save({ access_token: "access-1", refresh_token: "refresh-1", expires_in: 900, token_type: "bearer" });
+    const calls: { url: string; method: string; body: string; authorization: string | null }[] = [];
+    const api = new Api(
+      auth,
+      async (request: Request) => {
+        const { pathname } = new URL(request.url);
+        calls.push({ url: pathname, method: request.method, body: await request.text(), authorization: request.headers.get("Authorization") });
+        return new Response(null, { status: 204 });
+      },
+      "http://twin.test",
+    );
     let asked = 0;
     auth.onExpired(() => asked++);
     await api.logout();
@@ -29,9 +34,9 @@ describe("logout", () => {
     const [call] = calls;
     if (!call) throw new Error("logout sent nothing");
     expect(call.url).toBe("/api/auth/logout");
-    expect(call.init?.method).toBe("POST");
-    expect(JSON.parse(String(call.init?.body))).toEqual({ refresh_token: "refresh-1" });
-    expect((call.init?.headers as Record<string, string>).Authorization).toBe("Bearer access-1");
+    expect(call.method).toBe("POST");
+    expect(JSON.parse(call.body)).toEqual({ refresh_token: "refresh-1" });
+    expect(call.authorization).toBe("Bearer access-1");
     expect(store.items.size).toBe(0);
     expect(asked).toBe(1);
   });
@@ -39,10 +44,14 @@ describe("logout", () => {
   it("forgets the tokens even when the server cannot be reached", async () => {
     const store = memory();
     const auth = new Auth(store);
-    auth.save({ access_token: "access-1", refresh_token: "refresh-1", expires_in: 900 });
-    const api = new Api(auth, async () => {
-      throw new Error("offline");
-    });
+    auth.save({ access_token: "access-1", refresh_token: "refresh-1", expires_in: 900, token_type: "bearer" });
+    const api = new Api(
+      auth,
+      async () => {
+        throw new Error("offline");
+      },
+      "http://twin.test",
+    );
     await expect(api.logout()).rejects.toThrow("offline");
     expect(auth.token).toBeNull();
     expect(auth.refreshToken).toBeNull();

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { catalogueWith } from "./fakes";
 import { colourOf, fireSafetyKinds, isCritical, labelIn, mix, rgb, UNKNOWN_COLOUR, worstSeverity } from "../src/catalogue";
 import { setLang } from "../src/i18n";
 import type { Catalogue } from "../src/types";
 
-const catalogue: Catalogue = {
+const catalogue: Catalogue = catalogueWith({
   device_kinds: {
     smoke_detector: { zh: "感烟探测器", en: "Smoke detector", colour: "#e4572e", fire_safety: true },
     water_meter: { zh: "水表", en: "Water meter", colour: "#33a1fd", fire_safety: false },
@@ -15,7 +16,7 @@ const catalogue: Catalogue = {
     major: { zh: "重要", en: "Major", colour: "#f4a261" },
     critical: { zh: "紧急", en: "Critical", colour: "#e63946" },
   },
-};
+});
 
 describe("catalogue lookups", () => {
   it("takes colours from the server and greys out the unknown", () => {

@@ -1,4 +1,6 @@
 /** Small fakes for the live client: a socket the test drives and a clock it advances. */
+import { VOCABULARIES } from "../src/adapt";
+import type { Catalogue } from "../src/types";
 import { type Clock, type EventMessage, LiveClient, type LiveOptions, type LiveState, type SocketLike } from "../src/live";
 
 export class FakeSocket implements SocketLike {
@@ -125,4 +127,10 @@ export function liveHarness(token: string | null = "tok", extra: Partial<LiveOpt
 export function goLive(s: FakeSocket, ready: Record<string, unknown> = {}): void {
   s.open();
   s.receive({ type: "ready", user: "u", roles: ["operator"], heartbeat_s: 15, ...ready });
+}
+
+/** A catalogue with the given vocabularies and every other one empty, for tests of the lookups. */
+export function catalogueWith(parts: Partial<Catalogue>): Catalogue {
+  const empty = Object.fromEntries(VOCABULARIES.map((name) => [name, {}])) as unknown as Catalogue;
+  return { ...empty, ...parts };
 }

@@ -7,6 +7,8 @@ import { type Entry, Outbox, newKey, transient } from "../src/outbox";
 import { startOfToday } from "../src/today";
 
 /** A storage the outbox writes to, as localStorage does. */
+const BASE = "http://twin.test";
+
 function memory(): Pick<Storage, "getItem" | "setItem" | "removeItem"> {
   const items = new Map<string, string>();
   return { getItem: (k) => items.get(k) ?? null, setItem: (k, v) => void items.set(k, v), removeItem: (k) => void items.delete(k) };
@@ -20,12 +22,16 @@ describe("the inspector's outbox", () => {
   it("keeps results through a dead network and a server error, then sends each once, in order", async () => {
     const sent: string[] = [];
     let answer: "down" | "error" | "ok" = "down";
-    const api = new Api(new Auth(memory()), async (url, init) => {
-      if (answer === "down") throw new TypeError("Failed to fetch");
-      if (answer === "error") return new Response(JSON.stringify({ detail: "boom" }), { status: 500 });
-      sent.push(`${url} ${JSON.parse(String(init?.body)).key}`);
-      return new Response(JSON.stringify({ id: sent.length, ticket_id: null }), { status: 201 });
-    });
+    const api = new Api(
+      new Auth(memory()),
+      async (request: Request) => {
+        if (answer === "down") throw new TypeError("Failed to fetch");
+        if (answer === "error") return new Response(JSON.stringify({ detail: "boom" }), { status: 500 });
+        sent.push(`${new URL(request.url).pathname} ${JSON.parse(await request.text()).key}`);
+        return new Response(JSON.stringify({ id: sent.length, ticket_id: null }), { status: 201 });
+      },
+      BASE,
+    );
     const storage = memory();
     const outbox = new Outbox(api, new Auth(memory()), "insp", storage);
     outbox.add(entry(1));
@@ -48,8 +54,11 @@ describe("the inspector's outbox", () => {
   });
 
   it("hands back a refused result and goes on with the next", async () => {
-    const api = new Api(new Auth(memory()), async (url) =>
-      url.endsWith("/1") ? new Response(JSON.stringify({ detail: "stop: already recorded" }), { status: 422 }) : new Response(JSON.stringify({ id: 2, ticket_id: null }), { status: 201 }),
+    const api = new Api(
+      new Auth(memory()),
+      async (request: Request) =>
+        request.url.endsWith("/1") ? new Response(JSON.stringify({ detail: "stop: already recorded" }), { status: 422 }) : new Response(JSON.stringify({ id: 2, ticket_id: null }), { status: 201 }),
+      BASE,
     );
     const outbox = new Outbox(api, new Auth(memory()), "insp", memory());
     const refused: number[] = [];
@@ -63,10 +72,14 @@ describe("the inspector's outbox", () => {
 
   it("sends only the signed-in user's results, keeping the others'", async () => {
     const sent: string[] = [];
-    const api = new Api(new Auth(memory()), async (url) => {
-      sent.push(url);
-      return new Response(JSON.stringify({ id: 1, ticket_id: null }), { status: 201 });
-    });
+    const api = new Api(
+      new Auth(memory()),
+      async (request: Request) => {
+        sent.push(new URL(request.url).pathname);
+        return new Response(JSON.stringify({ id: 1, ticket_id: null }), { status: 201 });
+      },
+      BASE,
+    );
     const storage = memory();
     new Outbox(api, new Auth(memory()), "insp", storage).add(entry(1));
     const next = new Outbox(api, new Auth(memory()), "insp2", storage);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { catalogueWith } from "./fakes";
 import { ago, toMillis } from "../src/age";
 import type { FloorSummary } from "../src/types";
 import type { Catalogue, Space } from "../src/types";
@@ -18,13 +19,13 @@ const floors: FloorSummary[] = [
   { id: 2, name: "2F", level: 2, elevation: 3, height: 3 },
 ];
 
-const catalogue: Catalogue = {
+const catalogue: Catalogue = catalogueWith({
   device_kinds: {},
   space_kinds: { unit: { zh: "住户", en: "Unit", colour: "#dfe7fd" } },
   device_health: { online: { zh: "在线", en: "Online", colour: "#2a9d8f" }, offline: { zh: "离线", en: "Offline", colour: "#6c757d" } },
   alarm_severity: { major: { zh: "重要", en: "Major", colour: "#f4a261" }, critical: { zh: "紧急", en: "Critical", colour: "#e63946" } },
-};
-const space: Space = { id: 77, kind: "unit", name: "1801", address: "3-2-1801", polygon: [[0, 0], [1, 0], [1, 1]] };
+});
+const space: Space = { id: 77, kind: "unit", name: "1801", address: "3-2-1801", area: null, polygon: [[0, 0], [1, 0], [1, 1]] };
 
 describe("floor stacks", () => {
   it("isolates, ghosts and explodes around the focused floor", () => {

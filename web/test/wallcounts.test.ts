@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { catalogueWith } from "./fakes";
 import { LiveStore } from "../src/store";
 import type { Catalogue, Scene } from "../src/types";
 import { liveFigures } from "../src/wallcounts";
 
-const catalogue: Catalogue = {
+const catalogue: Catalogue = catalogueWith({
   device_kinds: {},
   space_kinds: {},
   device_health: {},
@@ -12,7 +13,7 @@ const catalogue: Catalogue = {
     major: { zh: "重要", en: "Major", colour: "#f4a261" },
     critical: { zh: "紧急", en: "Critical", colour: "#e63946" },
   },
-};
+});
 const building = (id: number) => ({ id, name: `${id}号楼`, height: 30, footprint: [], glb: null, floors: [] });
 const scene: Scene = {
   site: { id: 1, name: "S", origin: { lat: 0, lon: 0, height: 0 } },

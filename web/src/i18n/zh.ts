@@ -173,7 +173,28 @@ export const zh = {
   "time.ago.seconds": "{n} 秒前",
   "time.ago.minutes": "{n} 分钟前",
   "time.ago.hours": "{n} 小时前",
-  "time.ago.days": "{n} 天前"
+  "time.ago.days": "{n} 天前",
+  "error.contract": "服务器未提供界面所需的数据：{what}",
+  "panel.acked_by": "{user} 已确认",
+  "panel.assignee": "处理人：{user}",
+  "panel.assign": "指派",
+  "panel.assign_to": "指派给（用户名）",
+  "panel.clear": "解除",
+  "panel.cleared": "已解除",
+  "panel.alarm_ticket": "转工单",
+  "panel.storm": "含 {n} 条关联告警",
+  "panel.sla_due": "时限 {time}",
+  "panel.overdue": "已超时",
+  "panel.new_ticket": "新建工单",
+  "panel.ticket_category": "类别",
+  "panel.ticket_priority": "优先级",
+  "panel.ticket_description": "问题描述",
+  "panel.ticket_photo": "现场照片",
+  "panel.ticket_submit": "提交工单",
+  "chart.time": "时间",
+  "chart.avg": "平均",
+  "chart.range": "最小–最大",
+  "ticker.storm": "（{n} 条关联）"
 } as const;
 
 export type MessageKey = keyof typeof zh;

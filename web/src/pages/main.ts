@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       deviceColour: (d) => twin.deviceColour(d),
       kindColour: (k) => colourOf(catalogue, "device_kinds", k),
       onDevice: (d) => void showDevice(String(d.id)),
-      onSpace: (s) => panel.showSpace(s, detail.plan.devices),
+      onSpace: (s) => void panel.showSpace(s, detail.plan.devices).catch(showError),
     });
     replace(planBox, plan.svg);
   }
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
       await Promise.all([twin.focusDevice(String(hit.id), "#4cc9f0"), showDevice(String(hit.id))]);
     } else if (hit.type === "unit" && detail) {
       const space = detail.spaces.find((s) => String(s.id) === String(hit.id));
-      if (space) panel.showSpace(space, detail.devices);
+      if (space) void panel.showSpace(space, detail.devices).catch(showError);
       const at: XYZ | null = hit.position ?? (space ? [...centreOf(space.polygon), detail.floor.elevation] : null);
       if (at) {
         twin.markAt(at, "#4cc9f0");
@@ -216,7 +216,7 @@ async function main(): Promise<void> {
     if ((e.target as Element).closest(".plan-box, .compass")) return;
     const picked = twin.pick(e.clientX, e.clientY);
     if (picked?.type === "device") void showDevice(String(picked.device.id));
-    else if (picked?.type === "space" && twin.detail) panel.showSpace(picked.space, twin.detail.plan.devices);
+    else if (picked?.type === "space" && twin.detail) void panel.showSpace(picked.space, twin.detail.plan.devices).catch(showError);
     else if (picked?.type === "building") twin.openBuilding(picked.id);
   });
   document.addEventListener("keydown", (e) => {

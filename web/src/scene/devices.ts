@@ -2,7 +2,7 @@
  * Device icons: one instanced mesh for the icons, coloured by status, and one for the discs
  * under them, coloured by kind, so a floor of hundreds of devices costs two draw calls.
  */
-import { CircleGeometry, Color, DynamicDrawUsage, Group, InstancedMesh, Matrix4, MeshBasicMaterial, MeshStandardMaterial, OctahedronGeometry, type Raycaster } from "three";
+import { CircleGeometry, Color, DynamicDrawUsage, Group, InstancedMesh, Matrix4, MeshBasicMaterial, MeshStandardMaterial, OctahedronGeometry, type Raycaster, Vector3 } from "three";
 import type { PlacedDevice, XYZ } from "../types";
 
 const ICON_SIZE = 0.55;
@@ -55,6 +55,18 @@ export class DeviceLayer {
       this.icons.setColorAt(i, this.colour.set(this.statusColour(device)));
     }
     if (this.icons.instanceColor) this.icons.instanceColor.needsUpdate = true;
+  }
+
+  /** Return the colour an icon is painted now and where it is in the world (for the browser tests). */
+  probe(id: string): { colour: string; world: Vector3 } | null {
+    const i = this.index.get(id);
+    if (i === undefined) return null;
+    const painted = new Color();
+    this.icons.getColorAt(i, painted);
+    const at = new Matrix4();
+    this.icons.getMatrixAt(i, at);
+    this.icons.updateWorldMatrix(true, false);
+    return { colour: `#${painted.getHexString()}`, world: new Vector3().setFromMatrixPosition(at).applyMatrix4(this.icons.matrixWorld) };
   }
 
   /** Return the device under a ray, if any. */

@@ -5,8 +5,12 @@
  */
 import { EdgesGeometry, Group, LineBasicMaterial, LineSegments, Mesh, MeshStandardMaterial } from "three";
 import type { FloorSummary } from "../types";
+import { mix } from "../catalogue";
 import { prism } from "./geometry";
 import type { BuildingView } from "./site";
+
+/** A floor slab's resting colour. */
+const SLAB = "#6d8fbf";
 
 export type FloorMode = "stacked" | "isolate" | "ghost" | "exploded";
 export const FLOOR_MODES: FloorMode[] = ["stacked", "isolate", "ghost", "exploded"];
@@ -71,7 +75,7 @@ export class FloorStack {
       const geometry = prism(building.data.footprint, floor.elevation, Math.max(0.3, floor.height * 0.9));
       const mesh = new Mesh(
         geometry,
-        new MeshStandardMaterial({ color: "#6d8fbf", roughness: 0.6, transparent: true, opacity: 0.85, depthWrite: false }),
+        new MeshStandardMaterial({ color: SLAB, roughness: 0.6, transparent: true, opacity: 0.85, depthWrite: false }),
       );
       mesh.userData.floorId = String(floor.id);
       const edges = new LineSegments(
@@ -80,6 +84,17 @@ export class FloorStack {
       );
       this.slabs.set(String(floor.id), { mesh, edges });
       this.group.add(mesh, edges);
+    }
+  }
+
+  /** Tint each floor by the colour of its worst active alarm (absent: its resting colour). */
+  tint(colours: ReadonlyMap<string, string>): void {
+    for (const [id, { mesh }] of this.slabs) {
+      const colour = colours.get(id);
+      const material = mesh.material as MeshStandardMaterial;
+      material.color.set(colour === undefined ? SLAB : mix(SLAB, colour, 0.8));
+      material.emissive.set(colour === undefined ? "#000000" : colour);
+      material.emissiveIntensity = colour === undefined ? 0 : 0.4;
     }
   }
 

@@ -3,7 +3,7 @@
  * detail with its spaces and devices, live colours, picking and camera flights.
  */
 import { Group } from "three";
-import type { Api } from "../api";
+import { type Api, ApiError } from "../api";
 import { colourOf, worstSeverity } from "../catalogue";
 import { hooks } from "../hooks";
 import { type LayerName, layerMaxima, type SpaceStats, spaceColour } from "../layers";
@@ -74,6 +74,7 @@ export class TwinView {
     private readonly ctx: TwinContext,
   ) {
     this.viewer = new Viewer(container);
+    hooks.set({ probe: (id) => this.probeDevice(id) });
     this.viewer.onFrame((now) => {
       this.pulse?.tick(now);
       // Ticket and billing events can come by the thousand (a payment import): paint once a frame.
@@ -140,18 +141,32 @@ export class TwinView {
     if (failed > 0) console.warn(`${failed} building model(s) could not be loaded; their footprints are drawn instead`);
   }
 
-  /** Tint each building by the worse of its counters and the live alarms under it. */
+  /**
+   * Tint each building and each opened floor by its worst active alarm. While the socket is live
+   * the store knows every alarm; before that, the scene's counters stand in for the buildings.
+   */
   retint(): void {
     if (!this.scene || !this.site) return;
-    const live = new Map<string, string[]>();
+    const live = this.ctx.live.state === "live";
+    const under = new Map<string, string[]>();
     for (const { alarm, path } of this.ctx.store.alarms.values()) {
-      const building = idFromPath(path, "building");
-      if (building !== null) live.set(building, [...(live.get(building) ?? []), alarm.severity]);
+      for (const place of [idFromPath(path, "building"), idFromPath(path, "floor")]) {
+        if (place !== null) under.set(place, [...(under.get(place) ?? []), alarm.severity]);
+      }
     }
+    const catalogue = this.ctx.catalogue;
     for (const [id, view] of this.site.buildings) {
-      const known = this.scene.counters[id]?.worst_severity;
-      const severities = [...(live.get(id) ?? []), ...(known ? [known] : [])];
-      tintBuilding(view, this.ctx.catalogue, worstSeverity(this.ctx.catalogue, severities));
+      const known = live ? null : this.scene.counters[id]?.worst_severity;
+      const severities = [...(under.get(id) ?? []), ...(known ? [known] : [])];
+      tintBuilding(view, catalogue, worstSeverity(catalogue, severities));
+    }
+    for (const [, stack] of this.stacks) {
+      const colours = new Map<string, string>();
+      for (const floor of stack.building.data.floors) {
+        const worst = worstSeverity(catalogue, under.get(String(floor.id)) ?? []);
+        if (worst !== null) colours.set(String(floor.id), colourOf(catalogue, "alarm_severity", worst));
+      }
+      stack.tint(colours);
     }
   }
 
@@ -186,6 +201,7 @@ export class TwinView {
     stack.mode = this.mode;
     stack.open();
     this.building = buildingId;
+    this.retint();
     for (const listener of this.floorListeners) listener(null);
     if (fly) {
       const [x, y] = view.centre;
@@ -305,6 +321,13 @@ export class TwinView {
     return () => this.floorListeners.delete(listener);
   }
 
+  /** Return the colour a device of the focused floor is painted and where on the page. */
+  probeDevice(id: string): { colour: string; x: number; y: number } | null {
+    const probe = this.detail?.devices.probe(id);
+    const screen = probe ? this.viewer.screenOf(probe.world) : null;
+    return probe && screen ? { colour: probe.colour, x: screen[0], y: screen[1] } : null;
+  }
+
   /** Return the colour of a device: its worst alarm, else its live health. */
   deviceColour(device: PlacedDevice): string {
     const id = String(device.id);
@@ -355,16 +378,20 @@ export class TwinView {
 
   private async loadEnergy(floorId: string): Promise<void> {
     try {
-      const answer = await this.ctx.api.request<{ spaces: Record<string, SpaceStats> }>("GET", `/api/floors/${encodeURIComponent(floorId)}/layers`);
+      const floor_id = Number(floorId);
+      const api = this.ctx.api;
+      const answer = await api.call(`GET /api/floors/${floor_id}/layers`, api.client.GET("/api/floors/{floor_id}/layers", { params: { path: { floor_id } } }));
       if (this.detail && String(this.detail.plan.floor.id) === floorId) {
         this.energy = answer.spaces;
         this.stats = null;
         this.recolourSpaces();
         for (const listener of this.refreshListeners) listener();
       }
-    } catch {
-      // Without the figures (the request failed) the energy layer stays quiet rather than wrong.
+    } catch (error) {
+      // Without the figures (the request failed) the energy layer stays quiet rather than wrong;
+      // a route the server lacks is a broken contract, not a quiet layer.
       this.energy = {};
+      if (error instanceof ApiError && error.missingRoute) throw error;
     }
   }
 

@@ -17,6 +17,7 @@ import {
   Scene,
   SRGBColorSpace,
   Vector2,
+  Vector3,
   WebGLRenderer,
 } from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
@@ -93,6 +94,15 @@ export class Viewer {
     const raycaster = new Raycaster();
     raycaster.setFromCamera(ndc, this.camera);
     return raycaster;
+  }
+
+  /** Return where a world point is drawn on the page, in CSS pixels, or null when it is behind the camera. */
+  screenOf(world: Vector3): [number, number] | null {
+    this.camera.updateMatrixWorld();
+    const ndc = world.clone().project(this.camera);
+    if (ndc.z > 1) return null;
+    const rect = this.renderer.domElement.getBoundingClientRect();
+    return [rect.left + ((ndc.x + 1) / 2) * rect.width, rect.top + ((1 - ndc.y) / 2) * rect.height];
   }
 
   /** Return the median and 95th percentile frame times of the last few seconds, in ms. */
