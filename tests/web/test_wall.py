@@ -80,7 +80,7 @@ def _wall(browser: Browser, server: WebServer, size: tuple[int, int], lang: str 
     page.fill("input[name=password]", server.password)
     page.click("button[type=submit]")
     page.wait_for_function("window.__twin && window.__twin.connection === 'live'", timeout=60_000)
-    page.wait_for_function("document.querySelector('.cards-title .period')?.dataset.period", timeout=30_000)
+    page.wait_for_function("document.querySelector('.cards-title .period')?.dataset.period", timeout=90_000)
     return page, failures
 
 
@@ -118,7 +118,7 @@ def test_every_building_card_is_on_screen_and_readable(
     assert buildings >= towers
     for lang in ("zh", "en"):
         page, failures = _wall(browser, server, size, lang)
-        page.wait_for_function(f"document.querySelectorAll('.counter').length === {buildings}", timeout=30_000)
+        page.wait_for_function(f"document.querySelectorAll('.counter').length === {buildings}", timeout=60_000)
         page.wait_for_timeout(1500)
         minimum = 24 * size[1] / 1080
         seen = page.evaluate(MEASURE_JS, [minimum])

@@ -81,8 +81,8 @@ interface RatePoint {
  * Read each building's payment rate for the latest month billed up to this one. The server
  * sends the exact rate as a decimal string; the wall only shows it, so a number will do.
  */
-export async function fetchRates(api: Api, scene: Scene): Promise<Rates> {
-  const site = encodeURIComponent(String(scene.site.id));
+export async function fetchRates(api: Api, siteId: number | string): Promise<Rates> {
+  const site = encodeURIComponent(String(siteId));
   const answer = await api.request<{ items: RatePoint[] }>("GET", `/api/billing/rates?under=${site}&by=building`);
   const period = answer.items.reduce<string | null>((latest, p) => (latest === null || p.period > latest ? p.period : latest), null);
   const byBuilding = new Map<string, number | null>();

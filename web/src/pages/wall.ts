@@ -37,6 +37,9 @@ async function wall(): Promise<void> {
   const shell = await boot({ page: "wall" });
   const { api, catalogue, store, live } = shell;
   const site = await pickSite(api);
+  // The first rates are read beside the scene: a 4K wall in software rendering has no time to spare.
+  const firstRates = fetchRates(api, site.id);
+  firstRates.catch(() => undefined); // reported where it is awaited, below
   const [scene] = await Promise.all([api.scene(site.id), completeSeverities(api, catalogue)]);
   const stage = must<HTMLElement>("#stage");
   const twin = new TwinView(stage, shell);
@@ -88,9 +91,9 @@ async function wall(): Promise<void> {
   window.addEventListener("resize", fit);
   let ratesRead = -Infinity;
   let ratesQueued = false;
-  const readRates = async (): Promise<void> => {
+  const readRates = async (read: Promise<Rates> = fetchRates(api, site.id)): Promise<void> => {
     ratesRead = performance.now();
-    rates = await fetchRates(api, scene);
+    rates = await read;
     redraw();
   };
   const ratesChanged = (): void => {
@@ -101,7 +104,7 @@ async function wall(): Promise<void> {
       void readRates().catch(showError);
     }, Math.max(0, ratesRead + RATES_EVERY_MS - performance.now()));
   };
-  await readRates().catch(showError);
+  await readRates(firstRates).catch(showError);
   shell.fallback.add(async () => {
     polled = await polledFigures(api, scene, catalogue, rates);
     redraw();
