@@ -127,7 +127,8 @@ async function wall(): Promise<void> {
   store.onAlarm((alarm, path, fresh) => {
     redraw();
     if (shown && String(shown.alarm.id) === String(alarm.id)) {
-      if (holds(alarm)) shown = { alarm, path };
+      // An update of the alarm shown (more occurrences, its ticket) keeps the takeover going.
+      if (holds(alarm)) Object.assign(shown, { alarm, path });
       else endTakeover();
       return;
     }
