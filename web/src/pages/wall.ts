@@ -75,6 +75,8 @@ async function wall(): Promise<void> {
   let polled: Figures | null = null;
   let rates: Rates = NO_RATES;
   let shown: Held | null = null;
+  /** The tour's next stop: a building, or past the last one the whole site. */
+  let stop = 0;
   const redraw = (): void => {
     const figures = shell.fallback.active && polled ? polled : liveFigures(scene, store, catalogue, rates);
     const alarming = new Set<string>();
@@ -104,7 +106,8 @@ async function wall(): Promise<void> {
       void readRates().catch(showError);
     }, Math.max(0, ratesRead + RATES_EVERY_MS - performance.now()));
   };
-  await readRates(firstRates).catch(showError);
+  // Not awaited: the alarm listener below must be in place before the snapshot comes.
+  void readRates(firstRates).catch(showError);
   shell.fallback.add(async () => {
     polled = await polledFigures(api, scene, catalogue, rates);
     redraw();
@@ -208,7 +211,6 @@ async function wall(): Promise<void> {
     twin.viewer.controls.autoRotate = true;
   }
 
-  let stop = 0;
   setInterval(() => {
     if (shown) return;
     const buildings = scene.buildings;
