@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,19 +76,18 @@ def _built_front_end() -> None:
     subprocess.run([str(npm), "run", "build"], cwd=ROOT / "web", check=True, capture_output=True)
 
 
-@pytest.fixture(scope="module")
-def web_server(
-    tmp_path_factory: pytest.TempPathFactory, postgis: PostgresCluster, mqtt_broker: BrokerInfo
+@contextmanager
+def serve_scene(
+    folder: Path, postgis: PostgresCluster, mqtt_broker: BrokerInfo, buildings: int, floors: int, units_per_floor: int
 ) -> Iterator[WebServer]:
-    """Generate and load a 2-tower scene into a fresh database, then serve it with the built front end.
+    """Generate and load a scene of that size into a fresh database, then serve it with the built front end.
 
     The live ingest runs in the server, on the session's broker, so readings published the way
     devices publish them reach the pages through the hub.
     """
     _need(CHROMIUM.is_file(), f"{CHROMIUM} is missing (apt-get install chromium)")
     _built_front_end()
-    folder = tmp_path_factory.mktemp("web")
-    database = f"twin_web_{os.getpid()}"
+    database = f"twin_web_{os.getpid()}_{folder.name}"
     postgis.ensure_database(database, template="twin_template")
     env = {
         **os.environ,
@@ -102,7 +102,8 @@ def web_server(
     }
     log = folder / "server.log"
     scene = folder / "scene"
-    _run(["scene", "generate", str(scene), "--buildings", "2", "--floors", "3", "--units-per-floor", "2"], env, log)
+    size = ["--buildings", str(buildings), "--floors", str(floors), "--units-per-floor", str(units_per_floor)]
+    _run(["scene", "generate", str(scene), *size], env, log)
     _run(["scene", "load", str(scene)], env, log)
     _run(["user", "add", "webadmin", "--role", "admin", "--password", PASSWORD], env, log)
     port = free_port()
@@ -124,6 +125,15 @@ def web_server(
         server.terminate()
         server.wait(timeout=30)
         postgis.drop_database(database)
+
+
+@pytest.fixture(scope="module")
+def web_server(
+    tmp_path_factory: pytest.TempPathFactory, postgis: PostgresCluster, mqtt_broker: BrokerInfo
+) -> Iterator[WebServer]:
+    """A 2-tower scene of 3 floors, served: what most web tests look at."""
+    with serve_scene(tmp_path_factory.mktemp("web"), postgis, mqtt_broker, 2, 3, 2) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

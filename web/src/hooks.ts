@@ -23,6 +23,8 @@ export interface TwinHooks {
   scopes: string[];
   /** The wall's last take-over: the floor it isolated, the place it pulses, ms after the alarm arrived. */
   takeover: { alarm: string; floor: string; place: string | null; ms: number } | null;
+  /** How much the wall's building cards show to fit every building: full, compact or dense. */
+  wallDensity: string | null;
   /** Buildings drawn from their imported model, and those whose model failed to load. */
   models: number;
   modelsFailed: number;
@@ -51,6 +53,7 @@ const state: TwinHooks = {
   polling: false,
   scopes: [],
   takeover: null,
+  wallDensity: null,
   models: 0,
   modelsFailed: 0,
   outbox: 0,

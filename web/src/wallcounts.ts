@@ -1,12 +1,18 @@
 /**
- * The wall's per-building figures: active alarms and their worst severity, overdue tickets and
- * the payment rate. Live from the hub (alarms site-wide, tickets and bills per building); while
- * the socket cannot connect, from the REST counts the fallback re-reads. Counts only: no names.
+ * The wall's per-building figures: open root alarms and their worst severity, overdue tickets
+ * and the payment rate. Alarms and tickets live from the hub (alarms site-wide, tickets per
+ * building); while the socket cannot connect, from the REST counts the fallback re-reads. Counts
+ * only: no names.
+ *
+ * A storm (an alarm grouping children under its root) counts once, as `/api/alarms/counts`
+ * counts it. The payment rate is `/api/billing/rates`' own figure (paid over due) for its
+ * latest month, named on the wall: the hub's snapshot carries a different one (the share of
+ * households that paid), which no screen should show beside the billing page's.
  */
 import type { Api } from "./api";
 import { worstSeverity } from "./catalogue";
 import { idFromPath, type LiveStore } from "./store";
-import type { Catalogue, Scene } from "./types";
+import type { Alarm, Catalogue, Scene } from "./types";
 
 export interface BuildingFigures {
   alarms: number;
@@ -17,10 +23,26 @@ export interface BuildingFigures {
 
 export type Figures = Map<string, BuildingFigures>;
 
-/** Return each building's figures from the live store. */
-export function liveFigures(scene: Scene, store: LiveStore, catalogue: Catalogue): Figures {
+/** Each building's payment rate (0..1) for one month, as `/api/billing/rates` answers. */
+export interface Rates {
+  /** The month the rates are for, `YYYY-MM`, or null when nothing is billed. */
+  period: string | null;
+  byBuilding: Map<string, number | null>;
+}
+
+export const NO_RATES: Rates = { period: null, byBuilding: new Map() };
+
+/** A child of a storm: counted in its root, not again on its own. */
+export function isGrouped(alarm: Alarm): boolean {
+  const parent = (alarm as Alarm & { parent_id?: number | string | null }).parent_id;
+  return parent !== undefined && parent !== null;
+}
+
+/** Return each building's figures from the live store and the rates last read. */
+export function liveFigures(scene: Scene, store: LiveStore, catalogue: Catalogue, rates: Rates): Figures {
   const severities = new Map<string, string[]>();
   for (const { alarm, path } of store.alarms.values()) {
+    if (isGrouped(alarm)) continue;
     const building = idFromPath(path, "building");
     if (building !== null) severities.set(building, [...(severities.get(building) ?? []), alarm.severity]);
   }
@@ -32,7 +54,7 @@ export function liveFigures(scene: Scene, store: LiveStore, catalogue: Catalogue
       alarms: own.length,
       worst: worstSeverity(catalogue, own),
       overdue: store.ops.overdueIn(`building:${id}`),
-      rate: store.ops.rates.get(`building:${id}`) ?? null,
+      rate: rates.byBuilding.get(id) ?? null,
     });
   }
   return figures;
@@ -52,23 +74,38 @@ interface TicketCount {
 interface RatePoint {
   place_id: number | string;
   period: string;
-  households: number;
-  households_paid: number;
+  rate: string | number | null;
 }
 
 /**
- * Read the same figures by REST. The rate is the share of billed households that paid this
- * month, as the hub counts it (the REST rate itself weighs amounts).
+ * Read each building's payment rate for the latest month billed up to this one. The server
+ * sends the exact rate as a decimal string; the wall only shows it, so a number will do.
  */
-export async function polledFigures(api: Api, scene: Scene, catalogue: Catalogue): Promise<Figures> {
+export async function fetchRates(api: Api, siteId: number | string): Promise<Rates> {
+  const site = encodeURIComponent(String(siteId));
+  const answer = await api.request<{ items: RatePoint[] }>("GET", `/api/billing/rates?under=${site}&by=building`);
+  const period = answer.items.reduce<string | null>((latest, p) => (latest === null || p.period > latest ? p.period : latest), null);
+  const byBuilding = new Map<string, number | null>();
+  for (const point of answer.items) {
+    if (point.period !== period) continue;
+    const rate = point.rate === null ? null : Number(point.rate);
+    byBuilding.set(String(point.place_id), rate !== null && Number.isFinite(rate) ? rate : null);
+  }
+  return { period, byBuilding };
+}
+
+/** Read the same figures by REST: root alarm counts, overdue tickets, and the rates given. */
+export async function polledFigures(api: Api, scene: Scene, catalogue: Catalogue, rates: Rates): Promise<Figures> {
   const site = encodeURIComponent(String(scene.site.id));
-  const [alarms, tickets, rates] = await Promise.all([
+  const [alarms, tickets] = await Promise.all([
     api.request<AlarmCount[]>("GET", `/api/alarms/counts?under=${site}`),
     api.request<{ items: TicketCount[] }>("GET", `/api/tickets/counts?under=${site}&by=building`),
-    api.request<{ items: RatePoint[] }>("GET", `/api/billing/rates?under=${site}&by=building`).catch(() => ({ items: [] as RatePoint[] })),
   ]);
   const figures: Figures = new Map();
-  for (const b of scene.buildings) figures.set(String(b.id), { alarms: 0, worst: null, overdue: 0, rate: null });
+  for (const b of scene.buildings) {
+    const id = String(b.id);
+    figures.set(id, { alarms: 0, worst: null, overdue: 0, rate: rates.byBuilding.get(id) ?? null });
+  }
   for (const count of alarms) {
     const entry = figures.get(String(count.place_id));
     if (!entry || count.level !== "building") continue;
@@ -78,16 +115,6 @@ export async function polledFigures(api: Api, scene: Scene, catalogue: Catalogue
   for (const count of tickets.items) {
     const entry = figures.get(String(count.place_id));
     if (entry) entry.overdue = count.overdue ?? 0;
-  }
-  const latest = new Map<string, RatePoint>();
-  for (const point of rates.items) {
-    const id = String(point.place_id);
-    const held = latest.get(id);
-    if (!held || point.period > held.period) latest.set(id, point);
-  }
-  for (const [id, point] of latest) {
-    const entry = figures.get(id);
-    if (entry) entry.rate = point.households > 0 ? point.households_paid / point.households : null;
   }
   return figures;
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { catalogueWith } from "./fakes";
 import { LiveStore } from "../src/store";
 import type { Catalogue, Scene } from "../src/types";
-import { liveFigures } from "../src/wallcounts";
+import { liveFigures, type Rates } from "../src/wallcounts";
+import { takesOver } from "../src/wallseverity";
 
 const catalogue: Catalogue = catalogueWith({
   device_kinds: {},
@@ -23,7 +24,7 @@ const scene: Scene = {
 };
 
 describe("wall counters", () => {
-  it("count each building's live alarms, overdue tickets and payment rate", () => {
+  it("count each building's live alarms and overdue tickets, and show the rates read by REST", () => {
     const store = new LiveStore();
     store.applySnapshot({
       type: "snapshot",
@@ -41,8 +42,29 @@ describe("wall counters", () => {
       ],
     });
     store.applySnapshot({ type: "snapshot", sub: "s2", scope: "building:4", stream: "site:1@r", seq: 1, billing: { units: [], rate: 0.9 } });
-    const figures = liveFigures(scene, store, catalogue);
+    // The hub's own rate (households that paid) is not the one shown: /api/billing/rates' is.
+    const rates: Rates = { period: "2026-11", byBuilding: new Map([["4", 0.954]]) };
+    const figures = liveFigures(scene, store, catalogue, rates);
     expect(figures.get("3")).toEqual({ alarms: 2, worst: "critical", overdue: 0, rate: null });
-    expect(figures.get("4")).toEqual({ alarms: 0, worst: null, overdue: 1, rate: 0.9 });
+    expect(figures.get("4")).toEqual({ alarms: 0, worst: null, overdue: 1, rate: 0.954 });
+  });
+
+  it("count a storm once: its grouped children are in their root", () => {
+    const store = new LiveStore();
+    const root = { id: 10, severity: "major", state: "raised", parent_id: null, path: ["site:1", "building:3", "device:9"] };
+    const children = [11, 12, 13].map((id) => ({ id, severity: "major", state: "raised", parent_id: 10, path: ["site:1", "building:3", `device:${id}`] }));
+    store.applySnapshot({
+      type: "snapshot",
+      sub: "s1",
+      scope: "site:1",
+      stream: "site:1@r",
+      seq: 1,
+      alarms: [root, ...children],
+    });
+    expect(liveFigures(scene, store, catalogue, { period: null, byBuilding: new Map() }).get("3")?.alarms).toBe(1);
+  });
+
+  it("let the two most severe levels take the wall over", () => {
+    expect(["warning", "major", "critical", "unknown"].map((s) => takesOver(catalogue, s))).toEqual([false, true, true, false]);
   });
 });

@@ -1,12 +1,15 @@
 /**
- * `/wall`: the command-center screen. A slow tour of the site, per-building counters, the
- * alarm ticker; a new critical alarm takes over: fly to its floor, isolate it, pulse the place,
- * and beep when sound was allowed with a click (browsers forbid sound before one). So does the
- * newest unacknowledged one already raised when the wall connects. Places and
- * counts only: no resident, no ticket text, no alarm message reaches this screen.
+ * `/wall`: the command-center screen. A slow tour of the site, every building's card, the alarm
+ * ticker. A new critical or major alarm takes over: a frame round the whole screen, the flight
+ * to its floor isolated in 3D, the place and its building's card pulsing red, and a beep when
+ * sound was allowed with a click (browsers forbid sound before one). The takeover lasts until
+ * the alarm is acknowledged (its ack arrives over the live socket) and then gives way to the
+ * next unacknowledged one, or to the tour. So does the newest unacknowledged one already raised
+ * when the wall connects. Places and counts only: no resident, no ticket text, no alarm message
+ * reaches this screen.
  */
 import "../style.css";
-import { colourOf, isCritical } from "../catalogue";
+import { colourOf, labelIn } from "../catalogue";
 import { h, must, replace } from "../dom";
 import { hooks } from "../hooks";
 import { lang, t } from "../i18n";
@@ -15,29 +18,41 @@ import { TwinView } from "../scene/twin";
 import { boot, showError } from "../shell";
 import { idFromPath } from "../store";
 import { renderTicker, placeOf } from "../ticker";
-import type { Alarm, Catalogue, FloorPlan, Scene, XYZ } from "../types";
-import { type Figures, liveFigures, polledFigures } from "../wallcounts";
+import type { Alarm, FloorPlan, XYZ } from "../types";
+import { createCards, fitCards, renderCards } from "../wallcards";
+import { fetchRates, type Figures, isGrouped, liveFigures, NO_RATES, polledFigures, type Rates } from "../wallcounts";
+import { completeSeverities, takesOver } from "../wallseverity";
 import { pickSite } from "./site";
 
 const TOUR_STEP_MS = 20_000;
-const QUIET_AFTER_CRITICAL_MS = 120_000;
+/** How often the payment rates are re-read at most: bills change by the import, not by the second. */
+const RATES_EVERY_MS = 30_000;
+
+interface Held {
+  alarm: Alarm;
+  path: string[];
+}
 
 async function wall(): Promise<void> {
   const shell = await boot({ page: "wall" });
   const { api, catalogue, store, live } = shell;
   const site = await pickSite(api);
-  const scene = await api.scene(site.id);
+  // The first rates are read beside the scene: a 4K wall in software rendering has no time to spare.
+  const firstRates = fetchRates(api, site.id);
+  firstRates.catch(() => undefined); // reported where it is awaited, below
+  const [scene] = await Promise.all([api.scene(site.id), completeSeverities(api, catalogue)]);
   const stage = must<HTMLElement>("#stage");
   const twin = new TwinView(stage, shell);
   twin.mode = "isolate";
   twin.showScene(scene);
-  // Alarms site-wide; tickets and bills per building, whose snapshots carry each payment rate.
+  // Alarms site-wide; tickets and bills per building (a bill's event tells the rates to be re-read).
   live.subscribe(`site:${site.id}`, ["alarm", "ticket"]);
   for (const building of scene.buildings) live.subscribe(`building:${building.id}`, ["billing"]);
 
   const clock = h("span", { class: "clock" });
-  const banner = h("div", { class: "banner", hidden: true, role: "alert" });
-  const counters = h("section", { class: "counters", "aria-label": t("counters.title") });
+  const what = h("span", { class: "what" });
+  const frame = h("div", { class: "takeover", hidden: true, role: "alert" }, h("div", { class: "banner" }, what, h("span", { class: "hint" }, t("wall.ack_to_end"))));
+  const cards = createCards();
   const ticker = h("div", { class: "ticker", role: "marquee" });
   const sound = new Sound();
   const soundButton = h("button", { class: "ghost", type: "button" }, t("wall.sound_enable"));
@@ -46,9 +61,9 @@ async function wall(): Promise<void> {
     soundButton.textContent = t("wall.sound_on");
   });
   replace(must("#top"), h("div", { class: "brand" }, h("span", { class: "logo" }), `${scene.site.name} · ${t("app.wall")}`), clock, soundButton, shell.indicator);
-  must("#right").appendChild(counters);
+  must("#right").appendChild(cards.section);
   must("#bottom").appendChild(ticker);
-  stage.appendChild(banner);
+  document.body.appendChild(frame);
 
   const tick = (): void => {
     clock.textContent = new Date().toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en-GB", { hour12: false });
@@ -58,42 +73,84 @@ async function wall(): Promise<void> {
 
   // While the socket cannot connect, the counters come from REST; once live, from the hub.
   let polled: Figures | null = null;
+  let rates: Rates = NO_RATES;
+  let shown: Held | null = null;
+  /** The tour's next stop: a building, or past the last one the whole site. */
+  let stop = 0;
   const redraw = (): void => {
-    const figures = shell.fallback.active && polled ? polled : liveFigures(scene, store, catalogue);
-    renderCounters(counters, scene, figures, catalogue);
+    const figures = shell.fallback.active && polled ? polled : liveFigures(scene, store, catalogue, rates);
+    const alarming = new Set<string>();
+    const building = shown ? idFromPath(shown.path, "building") : null;
+    if (building !== null) alarming.add(building);
+    renderCards(cards, scene, figures, catalogue, rates, alarming);
     renderTicker(ticker, catalogue, scene, store);
   };
+  const fit = (): void => {
+    hooks.set({ wallDensity: fitCards(cards) });
+  };
   redraw();
+  fit();
+  window.addEventListener("resize", fit);
+  let ratesRead = -Infinity;
+  let ratesQueued = false;
+  const readRates = async (read: Promise<Rates> = fetchRates(api, site.id)): Promise<void> => {
+    ratesRead = performance.now();
+    rates = await read;
+    redraw();
+  };
+  const ratesChanged = (): void => {
+    if (ratesQueued) return;
+    ratesQueued = true;
+    setTimeout(() => {
+      ratesQueued = false;
+      void readRates().catch(showError);
+    }, Math.max(0, ratesRead + RATES_EVERY_MS - performance.now()));
+  };
+  // Not awaited: the alarm listener below must be in place before the snapshot comes.
+  void readRates(firstRates).catch(showError);
   shell.fallback.add(async () => {
-    polled = await polledFigures(api, scene, catalogue);
+    polled = await polledFigures(api, scene, catalogue, rates);
     redraw();
     return true;
   });
   shell.fallback.onChange(() => redraw());
+
+  /** Whether an alarm should hold the wall: takeover-worthy, a root, and not yet acknowledged. */
+  const holds = (alarm: Alarm): boolean =>
+    takesOver(catalogue, alarm.severity) && !isGrouped(alarm) && (alarm.state === undefined || alarm.state === "raised");
+  /** The newest alarm in the store that should hold the wall, if any. */
+  const nextToShow = (): Held | null => {
+    let best: Held | null = null;
+    for (const held of store.alarms.values()) if (holds(held.alarm) && (!best || raisedAt(held.alarm) > raisedAt(best.alarm))) best = held;
+    return best;
+  };
   // A critical alarm raised while no wall was watching arrives in a snapshot, not as news: the
-  // wall that connects then takes over for the newest one nobody has acknowledged, once.
-  let waiting: { alarm: Alarm; path: string[] } | null = null;
-  let lastCritical = -Infinity;
+  // snapshot's alarms are heard one by one, so the wall waits for the last and takes the newest.
+  let snapshotQueued = false;
   store.onAlarm((alarm, path, fresh) => {
     redraw();
-    if (!isCritical(catalogue, alarm.severity)) return;
-    if (fresh) {
-      void takeOver(alarm, path).catch(showError);
+    if (shown && String(shown.alarm.id) === String(alarm.id)) {
+      // An update of the alarm shown (more occurrences, its ticket) keeps the takeover going.
+      if (holds(alarm)) Object.assign(shown, { alarm, path });
+      else endTakeover();
       return;
     }
-    if (lastCritical !== -Infinity || alarm.state === "acknowledged" || alarm.state === "cleared") return;
-    if (waiting && raisedAt(waiting.alarm) >= raisedAt(alarm)) return;
-    const first = waiting === null;
-    waiting = { alarm, path };
-    if (first)
-      setTimeout(() => {
-        const held = waiting;
-        waiting = null;
-        if (held && lastCritical === -Infinity) void takeOver(held.alarm, held.path).catch(showError);
-      }, 0);
+    if (!holds(alarm)) return;
+    if (fresh) {
+      void takeOver({ alarm, path }).catch(showError);
+      return;
+    }
+    if (shown || snapshotQueued) return;
+    snapshotQueued = true;
+    setTimeout(() => {
+      snapshotQueued = false;
+      const next = shown ? null : nextToShow();
+      if (next) void takeOver(next).catch(showError);
+    }, 0);
   });
   let redrawQueued = false;
   store.ops.onChange(() => {
+    ratesChanged();
     if (redrawQueued) return;
     redrawQueued = true;
     requestAnimationFrame(() => {
@@ -102,12 +159,17 @@ async function wall(): Promise<void> {
     });
   });
 
-  async function takeOver(alarm: Alarm, path: string[]): Promise<void> {
+  async function takeOver(held: Held): Promise<void> {
+    const { alarm, path } = held;
     const arrived = performance.now();
-    lastCritical = arrived;
+    shown = held;
+    const colour = colourOf(catalogue, "alarm_severity", alarm.severity);
+    frame.style.setProperty("--c", colour);
+    what.textContent = t("wall.takeover", { severity: labelIn(catalogue, "alarm_severity", alarm.severity), place: placeOf(scene, path) });
+    frame.hidden = false;
+    frame.dataset.alarm = String(alarm.id);
+    redraw();
     twin.viewer.controls.autoRotate = false;
-    banner.textContent = `${t("wall.critical")} · ${placeOf(scene, path)}`;
-    banner.hidden = false;
     sound.beep();
     const floorId = idFromPath(path, "floor");
     if (floorId === null) {
@@ -120,20 +182,37 @@ async function wall(): Promise<void> {
     const loading = twin.openFloor(floorId, false);
     const flight = twin.frameFloor(floorId);
     const plan = await loading;
-    if (!plan) return;
-    const colour = colourOf(catalogue, "alarm_severity", alarm.severity);
+    if (!plan || shown !== held) return;
     const deviceId = idFromPath(path, "device") ?? (alarm.device_id == null ? null : String(alarm.device_id));
     const device = plan.devices.find((d) => String(d.id) === deviceId);
     const place = device ? `device:${device.id}` : placeOfAlarm(plan, alarm, path);
-    if (!device || !twin.markDevice(String(device.id), colour)) twin.markAt(spaceCentre(plan, place), colour);
+    // The place pulses red whatever the severity: the frame carries the severity's colour.
+    if (!device || !twin.markDevice(String(device.id))) twin.markAt(spaceCentre(plan, place));
     await flight;
+    if (shown !== held) return;
     hooks.set({ takeover: { alarm: String(alarm.id), floor: floorId, place, ms: Math.round(performance.now() - arrived) } });
   }
 
-  let stop = 0;
+  /** The alarm shown was acknowledged (or cleared): show the next one, or go back to the tour. */
+  function endTakeover(): void {
+    shown = null;
+    frame.hidden = true;
+    delete frame.dataset.alarm;
+    twin.markAt(null);
+    hooks.set({ takeover: null });
+    redraw();
+    const next = nextToShow();
+    if (next) {
+      void takeOver(next).catch(showError);
+      return;
+    }
+    stop = 0;
+    void twin.flyHome(3000);
+    twin.viewer.controls.autoRotate = true;
+  }
+
   setInterval(() => {
-    if (performance.now() - lastCritical < QUIET_AFTER_CRITICAL_MS) return;
-    banner.hidden = true;
+    if (shown) return;
     const buildings = scene.buildings;
     const next = buildings[stop++ % Math.max(1, buildings.length + 1)];
     if (!next) {
@@ -166,33 +245,6 @@ function placeOfAlarm(plan: FloorPlan, alarm: Alarm & { place_id?: number | stri
 function spaceCentre(plan: FloorPlan, place: string | null): XYZ | null {
   const space = plan.spaces.find((s) => `space:${s.id}` === place);
   return space ? [...centreOf(space.polygon), plan.floor.elevation] : null;
-}
-
-function renderCounters(element: HTMLElement, scene: Scene, figures: Figures, catalogue: Catalogue): void {
-  replace(
-    element,
-    h("h3", {}, t("counters.title")),
-    ...scene.buildings.map((b) => {
-      const f = figures.get(String(b.id));
-      const rate = f?.rate ?? null;
-      return h(
-        "div",
-        { class: "counter", "data-building": String(b.id), style: f?.worst ? `--c:${colourOf(catalogue, "alarm_severity", f.worst)}` : "" },
-        h("div", { class: "name" }, b.name),
-        h(
-          "div",
-          { class: "figures" },
-          figure(String(f?.alarms ?? 0), t("counters.alarms"), "alarms"),
-          figure(String(f?.overdue ?? 0), t("counters.overdue"), "overdue"),
-          figure(rate === null ? t("counters.none") : t("unit.percent", { n: Math.round(rate * 100) }), t("counters.payment"), "payment"),
-        ),
-      );
-    }),
-  );
-}
-
-function figure(value: string, label: string, name: string): HTMLElement {
-  return h("div", { class: "figure", "data-figure": name }, h("b", {}, value), h("span", {}, label));
 }
 
 /** A two-tone alert made by the browser itself: no sound file to serve. */
