@@ -34,7 +34,7 @@ export const NO_RATES: Rates = { period: null, byBuilding: new Map() };
 
 /** A child of a storm: counted in its root, not again on its own. */
 export function isGrouped(alarm: Alarm): boolean {
-  const parent = (alarm as Alarm & { parent_id?: number | string | null }).parent_id;
+  const parent = alarm.parent_id;
   return parent !== undefined && parent !== null;
 }
 

@@ -21,7 +21,7 @@ import { renderTicker, placeOf } from "../ticker";
 import type { Alarm, FloorPlan, XYZ } from "../types";
 import { createCards, fitCards, renderCards } from "../wallcards";
 import { fetchRates, type Figures, isGrouped, liveFigures, NO_RATES, polledFigures, type Rates } from "../wallcounts";
-import { completeSeverities, takesOver } from "../wallseverity";
+import { takesOver } from "../wallseverity";
 import { pickSite } from "./site";
 
 const TOUR_STEP_MS = 20_000;
@@ -40,7 +40,7 @@ async function wall(): Promise<void> {
   // The first rates are read beside the scene: a 4K wall in software rendering has no time to spare.
   const firstRates = fetchRates(api, site.id);
   firstRates.catch(() => undefined); // reported where it is awaited, below
-  const [scene] = await Promise.all([api.scene(site.id), completeSeverities(api, catalogue)]);
+  const scene = await api.scene(site.id);
   const stage = must<HTMLElement>("#stage");
   const twin = new TwinView(stage, shell);
   twin.mode = "isolate";
