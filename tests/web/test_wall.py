@@ -79,8 +79,8 @@ def _wall(browser: Browser, server: WebServer, size: tuple[int, int], lang: str 
     page.fill("input[name=username]", server.username)
     page.fill("input[name=password]", server.password)
     page.click("button[type=submit]")
-    page.wait_for_function("window.__twin && window.__twin.connection === 'live'", timeout=60_000)
-    page.wait_for_function("document.querySelector('.cards-title .period')?.dataset.period", timeout=90_000)
+    page.wait_for_function("() => window.__twin && window.__twin.connection === 'live'", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('.cards-title .period')?.dataset.period", timeout=90_000)
     return page, failures
 
 
@@ -118,7 +118,7 @@ def test_every_building_card_is_on_screen_and_readable(
     assert buildings >= towers
     for lang in ("zh", "en"):
         page, failures = _wall(browser, server, size, lang)
-        page.wait_for_function(f"document.querySelectorAll('.counter').length === {buildings}", timeout=60_000)
+        page.wait_for_function(f"() => document.querySelectorAll('.counter').length === {buildings}", timeout=60_000)
         page.wait_for_timeout(1500)
         minimum = 24 * size[1] / 1080
         seen = page.evaluate(MEASURE_JS, [minimum])
@@ -171,7 +171,7 @@ def test_a_critical_alarm_takes_the_screen_until_it_is_acknowledged(
 
     _zigbee(publisher, DETECTOR, smoke=True, battery=90, linkquality=120)
     page.wait_for_function(
-        f"window.__twin.takeover && window.__twin.takeover.floor === '{detector['floor_id']}'", timeout=15_000
+        f"() => window.__twin.takeover && window.__twin.takeover.floor === '{detector['floor_id']}'", timeout=15_000
     )
     assert page.evaluate("window.__twin.takeover")["place"] == f"device:{detector['id']}"
     box = frame.bounding_box()
@@ -194,7 +194,8 @@ def test_a_critical_alarm_takes_the_screen_until_it_is_acknowledged(
     _post(web_server, token, f"/api/alarms/{alarms[0]['id']}/ack")
     answered_ms = (time.monotonic() - acknowledged) * 1000
     page.wait_for_function(
-        "document.querySelector('.takeover').hidden && window.__twin.takeover === null", timeout=ACK_LIMIT_MS + 1000
+        "() => document.querySelector('.takeover').hidden && window.__twin.takeover === null",
+        timeout=ACK_LIMIT_MS + 1000,
     )
     ended_ms = (time.monotonic() - acknowledged) * 1000
     print(f"takeover ended {ended_ms:.0f} ms after the acknowledgement was sent (answered in {answered_ms:.0f} ms)")
