@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.ingest.helpers import Publisher, query
 from tests.web.conftest import ARTIFACTS, WebServer
+from tests.web.pixels import on_screenshot
 from tests.web.test_live import _device, _smoke_rule, _zigbee
 
 DETECTOR = "SD-1-1-202"
@@ -24,19 +25,16 @@ CRITICAL_ZH = "紧急"
 SEEN_LIMIT_S = 2.0
 
 # The reddest pixel of a small patch of a screenshot, as (r, g, b).
-PATCH_JS = """async ([png, x, y, r]) => {
-  // Decoded in place, not fetched from a data: URL, which the page's connect-src does not allow.
-  const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
-  const image = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-  const canvas = new OffscreenCanvas(image.width, image.height);
-  const g = canvas.getContext('2d');
-  g.drawImage(image, 0, 0);
+PATCH_JS = on_screenshot(
+    "[png, x, y, r]",
+    """
   const data = g.getImageData(Math.round(x - r), Math.round(y - r), 2 * r + 1, 2 * r + 1).data;
   const redness = (i) => data[i] - Math.max(data[i + 1], data[i + 2]);
   let best = 0;
   for (let i = 0; i < data.length; i += 4) if (redness(i) > redness(best)) best = i;
   return [data[best], data[best + 1], data[best + 2]];
-}"""
+""",
+)
 
 
 def _operator(browser: Browser, server: WebServer, path: str = "/") -> Page:

@@ -29,24 +29,22 @@ from sqlalchemy.engine import Engine
 
 from tests.ingest.helpers import Publisher
 from tests.web.conftest import ARTIFACTS, PASSWORD, WebServer
+from tests.web.pixels import on_screenshot
 
 INSPECTOR = "web-inspector"
 OPERATOR = "web-operator"
 FIRE_DETECTOR = "SD-2-1-301"
 
 # The grey pixels of a PNG, decoded by the browser that drew it.
-GREY_JS = """async (png) => {
-  // Decoded in place, not fetched from a data: URL, which the page's connect-src does not allow.
-  const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
-  const image = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-  const canvas = new OffscreenCanvas(image.width, image.height);
-  const g = canvas.getContext('2d');
-  g.drawImage(image, 0, 0);
+GREY_JS = on_screenshot(
+    "png",
+    """
   const data = g.getImageData(0, 0, image.width, image.height).data;
   const grey = new Array(image.width * image.height);
   for (let i = 0; i < grey.length; i += 1) grey[i] = Math.round((data[4 * i] + data[4 * i + 1] + data[4 * i + 2]) / 3);
   return [image.width, image.height, grey];
-}"""
+""",
+)
 
 
 def _token(server: WebServer, username: str, password: str) -> str:

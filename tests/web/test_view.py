@@ -15,18 +15,15 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.web.conftest import ARTIFACTS, WebServer
+from tests.web.pixels import on_screenshot
 
 BACKGROUND = (11, 18, 32)
 """The viewer's clear colour, #0b1220."""
 
 # Counts the screenshot's pixels, in the centre of the canvas, that are not the background.
-PIXELS_JS = """async ([png, box, bg]) => {
-  // Decoded in place, not fetched from a data: URL, which the page's connect-src does not allow.
-  const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
-  const image = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-  const canvas = new OffscreenCanvas(image.width, image.height);
-  const g = canvas.getContext('2d');
-  g.drawImage(image, 0, 0);
+PIXELS_JS = on_screenshot(
+    "[png, box, bg]",
+    """
   const [x, y, w, h] = box;
   const data = g.getImageData(x, y, w, h).data;
   let other = 0;
@@ -35,7 +32,8 @@ PIXELS_JS = """async ([png, box, bg]) => {
     if (d > 24) other += 1;
   }
   return other / (w * h);
-}"""
+""",
+)
 
 
 def _token(server: WebServer) -> str:
