@@ -85,5 +85,8 @@ def _location(request: Request, field: str) -> str:
 
 
 def _cannot_hold(error: BaseException | None) -> JSONResponse:
+    """A 422 in the declared shape of every 422 (FastAPI's list of errors); the database does not say which field."""
     reason = str(error).strip().splitlines()[0] if error else "value out of range"
-    return ErrorResponse({"detail": f"a value in the request cannot be stored: {reason}"}, status_code=422)
+    message = f"a value in the request cannot be stored: {reason}"
+    detail = [{"loc": ["request"], "msg": message, "type": "twin.out_of_range"}]
+    return ErrorResponse({"detail": detail}, status_code=422)
