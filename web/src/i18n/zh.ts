@@ -195,7 +195,7 @@ export const zh = {
   "chart.avg": "平均",
   "chart.range": "最小–最大",
   "ticker.storm": "（{n} 条关联）",
-  "residents.title": "住户",
+  "residents.title": "住户信息",
   "residents.none": "暂无住户登记",
   "residents.reveal": "查看完整信息",
   "residents.reason": "查看原因（将记录审计）",
