@@ -10,6 +10,8 @@ const PERMISSION = {
   "ticket.write": "ticket.write",
   "inspection.write": "inspection.write",
   "emergency.create": "emergency.create",
+  "billing.read": "billing.read",
+  "pii.read": "pii.read",
 } as const;
 
 export type Action = keyof typeof PERMISSION;

@@ -34,6 +34,8 @@ export interface TwinHooks {
   route: number;
   /** The colour a focused floor's device is painted and where on the page, for tests to read its pixels. */
   probe: ((deviceId: string) => { colour: string; x: number; y: number } | null) | null;
+  /** The colour each room of the focused floor is painted in the 3D view now, by space id. */
+  spaceColours: (() => Record<string, string>) | null;
 }
 
 const state: TwinHooks = {
@@ -59,6 +61,7 @@ const state: TwinHooks = {
   outbox: 0,
   route: 0,
   probe: null,
+  spaceColours: null,
 };
 
 export const hooks = {

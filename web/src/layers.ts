@@ -32,6 +32,8 @@ export const RAMP_HIGH = "#ff8c42";
 export const QUIET = "#2b3a52";
 
 const BILLING_RAMP: Record<BillingState, number> = { paid: 0, partial: 0.5, overdue: 1 };
+/** The catalogue's word for each layer state: the protocol's `partial` is the catalogue's `partly_paid`. */
+const BILLING_STATUS: Record<BillingState, string> = { paid: "paid", partial: "partly_paid", overdue: "overdue" };
 
 /** Rank health from alive to silent, so a space shows its least healthy device. */
 const HEALTH_ORDER = ["online", "unknown", "stale", "unreachable", "offline"];
@@ -57,7 +59,7 @@ export function spaceColour(
     case "billing": {
       const state = facts.stats?.billing;
       if (state == null) return QUIET;
-      const declared = catalogue.billing_status?.[state]?.colour;
+      const declared = catalogue.billing_status?.[BILLING_STATUS[state]]?.colour;
       return declared ?? mix("#2a9d8f", "#e63946", BILLING_RAMP[state]);
     }
     case "health": {

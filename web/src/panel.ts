@@ -1,6 +1,6 @@
 /**
  * The side panel: a device (live values, a history chart, its alarms and tickets, and the
- * actions the role allows) or a household unit (address, kind, its devices).
+ * actions the role allows) or a household unit (address, kind, its devices, its residents masked).
  */
 import { ago, toMillis } from "./age";
 import { displayAddress } from "./address";
@@ -10,6 +10,7 @@ import { historyChart } from "./chart";
 import { h, replace } from "./dom";
 import { hooks } from "./hooks";
 import { t } from "./i18n";
+import { residentsSection } from "./residents";
 import { showError, type Shell } from "./shell";
 import type { DeviceDetail, PlacedDevice, Reading, Space } from "./types";
 import { formatValue } from "./values";
@@ -115,6 +116,7 @@ export class Panel {
     const detail = await api.space(space.id);
     const subject: Subject = { place_id: space.id, category: "other", title: displayAddress(space.address) || space.name };
     const ctx = this.attention(() => this.showSpace(space, devices));
+    const residents = space.kind === "unit" ? await residentsSection(api, Number(space.id), showError) : null;
     const list = h(
       "ul",
       { class: "list" },
@@ -132,6 +134,7 @@ export class Panel {
       space.address ? h("p", { class: "muted" }, `${t("panel.address")} ${space.address}`) : null,
       h("h3", {}, t("panel.devices_here")),
       here.length > 0 ? list : h("p", { class: "muted" }, t("panel.no_values")),
+      residents,
       h("h3", {}, t("panel.alarms")),
       await alarmList(ctx, detail.alarms, subject),
       h("h3", {}, t("panel.tickets")),

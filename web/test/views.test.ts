@@ -69,6 +69,18 @@ describe("space layers", () => {
     const overdue = spaceColour(catalogue, "billing", { ...facts, stats: { billing: "overdue" } }, max);
     expect(paid).not.toBe(overdue);
     expect(spaceColour(catalogue, "energy", { ...facts, stats: { energy_kwh: null } }, max)).toBe(QUIET);
+  });
+
+  it("paints each billing state the catalogue's colour of the server's status", () => {
+    const billed = catalogueWith({
+      billing_status: {
+        paid: { zh: "已缴清", en: "Paid", colour: "#2a9d8f" },
+        partly_paid: { zh: "部分缴纳", en: "Partly paid", colour: "#e9c46a" },
+        overdue: { zh: "欠费", en: "Overdue", colour: "#e63946" },
+      },
+    });
+    const painted = (billing: "paid" | "partial" | "overdue" | null): string => spaceColour(billed, "billing", { ...facts, stats: { billing } }, max);
+    expect([painted("paid"), painted("partial"), painted("overdue"), painted(null)]).toEqual(["#2a9d8f", "#e9c46a", "#e63946", QUIET]);
     expect(layerMaxima([{ open_tickets: 2, energy_kwh: 5 }, { open_tickets: 7 }])).toEqual({ tickets: 7, energy: 5 });
     expect(worstHealth(["online", "stale"])).toBe("stale");
   });

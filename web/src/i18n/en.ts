@@ -201,5 +201,12 @@ export const en: Record<MessageKey, string> = {
   "chart.time": "Time",
   "chart.avg": "Average",
   "chart.range": "Min–max",
-  "ticker.storm": " ({n} grouped)"
+  "ticker.storm": " ({n} grouped)",
+  "residents.title": "Residents",
+  "residents.none": "No residents recorded",
+  "residents.reveal": "Reveal",
+  "residents.reason": "Why you unmask (recorded)",
+  "residents.relation.owner": "owner",
+  "residents.relation.tenant": "tenant",
+  "residents.relation.family": "family"
 };

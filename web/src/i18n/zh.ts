@@ -199,7 +199,14 @@ export const zh = {
   "chart.time": "时间",
   "chart.avg": "平均",
   "chart.range": "最小–最大",
-  "ticker.storm": "（{n} 条关联）"
+  "ticker.storm": "（{n} 条关联）",
+  "residents.title": "住户信息",
+  "residents.none": "暂无住户登记",
+  "residents.reveal": "查看完整信息",
+  "residents.reason": "查看原因（将记录审计）",
+  "residents.relation.owner": "业主",
+  "residents.relation.tenant": "租户",
+  "residents.relation.family": "家属"
 } as const;
 
 export type MessageKey = keyof typeof zh;

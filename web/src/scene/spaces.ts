@@ -35,6 +35,13 @@ export class SpaceLayer {
     }
   }
 
+  /** Return the colour each space's fill is painted now (as #rrggbb), for the browser tests. */
+  painted(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [id, fill] of this.fills) out[id] = `#${(fill.material as MeshStandardMaterial).color.getHexString()}`;
+    return out;
+  }
+
   /** Return the space under a ray, if any. */
   pick(raycaster: Raycaster): Space | null {
     const hit = raycaster.intersectObjects([...this.fills.values()], false)[0];

@@ -74,7 +74,7 @@ export class TwinView {
     private readonly ctx: TwinContext,
   ) {
     this.viewer = new Viewer(container);
-    hooks.set({ probe: (id) => this.probeDevice(id) });
+    hooks.set({ probe: (id) => this.probeDevice(id), spaceColours: () => this.detail?.spaces.painted() ?? {} });
     this.viewer.onFrame((now) => {
       this.pulse?.tick(now);
       // Ticket and billing events can come by the thousand (a payment import): paint once a frame.
