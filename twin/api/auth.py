@@ -50,6 +50,34 @@ class TokenPair(BaseModel):
     expires_in: int
 
 
+class EmergencyToken(BaseModel):
+    """A responder token on one site, good until its link ends (no refresh: the link is the session)."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    site_id: int
+
+
+class GrantPublic(BaseModel):
+    """One of the caller's grants: a role on the subtree under ``path`` ("" = everywhere)."""
+
+    role: str
+    path: str
+    device_kinds: list[str]
+
+
+class Me(BaseModel):
+    """Who the caller is, and what they may do: the view shows only the actions it allows."""
+
+    username: str
+    via: str
+    wall_display: bool
+    roles: list[str]
+    permissions: list[str]
+    grants: list[GrantPublic]
+
+
 class Logout(BaseModel):
     """The refresh token of the session to end; without it, the session of the bearer's access token."""
 
@@ -122,7 +150,7 @@ def logout(request: Request, body: Logout, session: RawSessionDep, runtime: Runt
 @router.post("/emergency")
 def use_emergency_link(
     request: Request, body: EmergencyKey, session: RawSessionDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> EmergencyToken:
     """Exchange an emergency link's key for a responder token on its site, until the link expires."""
     digest = hashlib.sha256(body.key.encode()).hexdigest()
     link = session.query(EmergencyLinkRow).filter(EmergencyLinkRow.key_hash == digest).one_or_none()
@@ -139,21 +167,21 @@ def use_emergency_link(
         actor=f"emergency-link-{link.id}",
         after={"uses": link.uses, "site_id": link.site_id},
     )
-    return {"access_token": token, "token_type": "bearer", "expires_in": seconds, "site_id": link.site_id}
+    return EmergencyToken(access_token=token, expires_in=seconds, site_id=link.site_id)
 
 
 @me_router.get("/me")
-def me(principal: PrincipalDep) -> dict[str, Any]:
+def me(principal: PrincipalDep) -> Me:
     """Say who the caller is, with their grants and what they may do (the view shows only allowed actions)."""
     permissions = sorted({p.value for g in principal.grants for p in PERMISSIONS[g.role]})
-    return {
-        "username": principal.username,
-        "via": principal.via,
-        "wall_display": principal.wall_display,
-        "roles": sorted(r.value for r in principal.roles),
-        "permissions": permissions,
-        "grants": [
-            {"role": g.role.value, "path": g.path, "device_kinds": sorted(g.device_kinds or [])}
+    return Me(
+        username=principal.username,
+        via=principal.via,
+        wall_display=principal.wall_display,
+        roles=sorted(r.value for r in principal.roles),
+        permissions=permissions,
+        grants=[
+            GrantPublic(role=g.role.value, path=g.path, device_kinds=sorted(g.device_kinds or []))
             for g in principal.grants
         ],
-    }
+    )

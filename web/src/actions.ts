@@ -20,11 +20,7 @@ let permissions: Promise<Set<string>> | null = null;
 
 /** Return whether the current role may perform an action (as `GET /api/me` lists its permissions). */
 export async function may(api: Api, action: Action): Promise<boolean> {
-  permissions ??= api.call("GET /api/me", api.client.GET("/api/me")).then((me) => {
-    const listed = me.permissions;
-    if (!Array.isArray(listed)) throw new Error("GET /api/me sends no permissions");
-    return new Set(listed.map(String));
-  });
+  permissions ??= api.call("GET /api/me", api.client.GET("/api/me")).then((me) => new Set(me.permissions));
   return (await permissions).has(PERMISSION[action]);
 }
 

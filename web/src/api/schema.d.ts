@@ -2872,6 +2872,23 @@ export interface components {
             uses: number;
         };
         /**
+         * EmergencyToken
+         * @description A responder token on one site, good until its link ends (no refresh: the link is the session).
+         */
+        EmergencyToken: {
+            /** Access Token */
+            access_token: string;
+            /** Expires In */
+            expires_in: number;
+            /** Site Id */
+            site_id: number;
+            /**
+             * Token Type
+             * @default bearer
+             */
+            token_type: string;
+        };
+        /**
          * Every
          * @description How often a plan's targets are inspected.
          * @enum {string}
@@ -2982,6 +2999,18 @@ export interface components {
             /** Place Id */
             place_id?: number | null;
             role: components["schemas"]["Role"];
+        };
+        /**
+         * GrantPublic
+         * @description One of the caller's grants: a role on the subtree under ``path`` ("" = everywhere).
+         */
+        GrantPublic: {
+            /** Device Kinds */
+            device_kinds: string[];
+            /** Path */
+            path: string;
+            /** Role */
+            role: string;
         };
         /**
          * HistoryPoint
@@ -3162,6 +3191,24 @@ export interface components {
         Logout: {
             /** Refresh Token */
             refresh_token?: string | null;
+        };
+        /**
+         * Me
+         * @description Who the caller is, and what they may do: the view shows only the actions it allows.
+         */
+        Me: {
+            /** Grants */
+            grants: components["schemas"]["GrantPublic"][];
+            /** Permissions */
+            permissions: string[];
+            /** Roles */
+            roles: string[];
+            /** Username */
+            username: string;
+            /** Via */
+            via: string;
+            /** Wall Display */
+            wall_display: boolean;
         };
         /**
          * ModelFile
@@ -5161,9 +5208,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EmergencyToken"];
                 };
             };
             /** @description Validation Error */
@@ -6797,9 +6842,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Me"];
                 };
             };
         };
