@@ -6,6 +6,9 @@ export interface TwinHooks {
   page: string;
   firstFrameMs: number | null;
   frameMedianMs: number;
+  /** Frames rendered since load, and the last 240 frames' render times: the benchmark takes a window's tail from them. */
+  frames: number;
+  frameTimesMs: number[];
   buildings: number;
   devices: number;
   spaces: number;
@@ -28,6 +31,10 @@ export interface TwinHooks {
   /** Buildings drawn from their imported model, and those whose model failed to load. */
   models: number;
   modelsFailed: number;
+  /** Storey models (GLB files) of the site, those loaded into the scene, and when the last one was drawn (ms since navigation). */
+  storeys: number;
+  storeysLoaded: number;
+  storeysMs: number | null;
   /** Inspection results kept on the tablet, not yet held by the server. */
   outbox: number;
   /** Points of the walking route drawn on the shown plan (inspector's and responder's). */
@@ -42,6 +49,8 @@ const state: TwinHooks = {
   page: "",
   firstFrameMs: null,
   frameMedianMs: 0,
+  frames: 0,
+  frameTimesMs: [],
   buildings: 0,
   devices: 0,
   spaces: 0,
@@ -58,6 +67,9 @@ const state: TwinHooks = {
   wallDensity: null,
   models: 0,
   modelsFailed: 0,
+  storeys: 0,
+  storeysLoaded: 0,
+  storeysMs: null,
   outbox: 0,
   route: 0,
   probe: null,

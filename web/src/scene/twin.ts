@@ -16,7 +16,7 @@ import { DeviceLayer } from "./devices";
 import { type FloorMode, FloorStack, stepFloor } from "./floors";
 import { centreOf } from "./geometry";
 import { Pulse } from "./pulse";
-import { buildSite, loadBim, type SiteView, tintBuilding } from "./site";
+import { type BuildingView, buildSite, loadBim, type SiteView, tintBuilding } from "./site";
 import { SpaceLayer } from "./spaces";
 import { Viewer } from "./viewer";
 
@@ -134,10 +134,18 @@ export class TwinView {
 
   private async loadModels(site: SiteView): Promise<void> {
     const views = [...site.buildings.values()].filter((view) => view.data.glb);
-    const results = await Promise.allSettled(views.map((view) => loadBim(view, this.ctx.auth.token)));
+    const storeys = views.reduce((sum, view) => sum + (view.data.glb?.length ?? 0), 0);
+    hooks.set({ storeys, storeysLoaded: 0, storeysMs: null });
+    const load = async (view: BuildingView): Promise<void> => {
+      await loadBim(view, this.ctx.auth.token);
+      hooks.set({ storeysLoaded: hooks.state.storeysLoaded + (view.data.glb?.length ?? 0) });
+    };
+    const results = await Promise.allSettled(views.map(load));
     const failed = results.filter((r) => r.status === "rejected").length;
     // A building whose model fails keeps its extruded footprint: worth a warning, not an error.
     hooks.set({ models: results.length - failed, modelsFailed: failed });
+    await this.viewer.nextDrawn();
+    hooks.set({ storeysMs: Math.round(performance.now()) });
     if (failed > 0) console.warn(`${failed} building model(s) could not be loaded; their footprints are drawn instead`);
   }
 

@@ -48,6 +48,7 @@ export class Viewer {
   private stopped = false;
   private readonly lastView = new Matrix4();
   private movingUntil = 0;
+  private readonly drawn: (() => void)[] = [];
   private lastRender = -Infinity;
 
   constructor(readonly container: HTMLElement) {
@@ -85,6 +86,12 @@ export class Viewer {
   onFrame(callback: FrameCallback): () => void {
     this.callbacks.add(callback);
     return () => this.callbacks.delete(callback);
+  }
+
+  /** Resolve once the next frame has been rendered (forced, not left to the idle pace). */
+  nextDrawn(): Promise<void> {
+    this.lastRender = 0;
+    return new Promise((resolve) => this.drawn.push(resolve));
   }
 
   /** Cast a ray from a pointer position on the canvas. */
@@ -148,7 +155,8 @@ export class Viewer {
     this.frameTimes.push(spent);
     if (this.frameTimes.length > 240) this.frameTimes.shift();
     if (this.root.children.length > 0) hooks.firstFrame();
-    hooks.set({ frameMedianMs: this.frameStats().median });
+    hooks.set({ frameMedianMs: this.frameStats().median, frames: hooks.state.frames + 1, frameTimesMs: this.frameTimes });
+    for (const resolve of this.drawn.splice(0)) resolve();
     requestAnimationFrame((t) => this.frame(t));
   }
 }
