@@ -11,6 +11,7 @@ import asyncio
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,7 @@ from twin.catalogue import DeviceKind
 from twin.cli import app
 from twin.errors import ServiceError, TwinError
 from twin.services import MosquittoBroker
-from twin.services.broker_auth import SIMULATOR, TWIN_TOPICS, check_device_topic
+from twin.services.broker_auth import SIMULATOR, TWIN, TWIN_TOPICS, check_device_topic
 from twin.services.endpoints import broker_address
 from twin.services.system import free_port
 from twin.settings import Settings, get_settings
@@ -106,6 +107,23 @@ def wait_refused(broker: BrokerInfo, login: tuple[str, str], timeout: float = 10
             return
         assert time.monotonic() < deadline, f"{login[0]} is still accepted after the reload"
         time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def mqtt_broker(service_root: Path) -> Iterator[BrokerInfo]:
+    """A broker of this module's own: the session's is killed and restarted by other files' tests.
+
+    It lives in a home of its own (``home/mqtt``, as the CLI looks for the embedded broker).
+    """
+    home = service_root / "broker-security"
+    home.mkdir()
+    home.chmod(0o755)
+    broker = MosquittoBroker(home / "mqtt", free_port())
+    broker.start()
+    login = broker.credentials.login(TWIN)
+    assert login is not None
+    yield BrokerInfo(broker.host, broker.port, broker, *login)
+    broker.stop()
 
 
 def twin_login(broker: BrokerInfo) -> tuple[str, str]:
