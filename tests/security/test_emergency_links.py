@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -20,11 +17,11 @@ from fastapi.testclient import TestClient
 
 from tests.api_fixtures import MakeUser, login
 from tests.conftest import BrokerInfo
+from tests.serving import served
 from tests.twin.community import Community, build, post
 from twin.api.access_log import REDACTED, RedactSecrets, redact
 from twin.auth.roles import Role
 from twin.services import PostgresCluster
-from twin.services.system import accepts_connections, free_port
 
 
 def _link(client: TestClient, site: int, headers: dict[str, str], **extra: int) -> dict[str, object]:
@@ -123,7 +120,6 @@ def test_the_real_servers_access_log_never_shows_a_key(
 ) -> None:
     database = f"twin_log_{os.getpid()}"
     postgis.ensure_database(database, template="twin_template")
-    port = free_port()
     env = {
         **os.environ,
         "TWIN_DATABASE_URL": postgis.url(database),
@@ -133,27 +129,14 @@ def test_the_real_servers_access_log_never_shows_a_key(
     }
     log = tmp_path / "server.log"
     secret = "s3cret-Key-value-0123456789"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "twin.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        deadline = time.monotonic() + 60
-        while not accepts_connections("127.0.0.1", port):
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-        for path in (f"/respond?key={secret}", f"/healthz?access_token={secret}&lang=en"):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).close()
-            except urllib.error.HTTPError:
-                pass  # a page not built answers 503: it is the log line that matters
+        with served(env, log) as port:
+            for path in (f"/respond?key={secret}", f"/healthz?access_token={secret}&lang=en"):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).close()
+                except urllib.error.HTTPError:
+                    pass  # a page not built answers 503: it is the log line that matters
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         postgis.drop_database(database)
     text = log.read_text(errors="replace")
     assert f"GET /respond?key={REDACTED} HTTP/1.1" in text, text[-2000:]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +16,7 @@ import pytest
 from realtime.mqtt import BrokerSettings, MqttClient, TlsSettings
 from tests.conftest import BrokerInfo
 from tests.security.certs import Pki, make_pki
+from tests.serving import served
 from twin.errors import ServiceError
 from twin.services import BrokerTls, MosquittoBroker, PostgresCluster
 from twin.services.broker_auth import TWIN
@@ -35,7 +34,6 @@ def test_the_server_speaks_https_with_its_certificate(
     pki: Pki, tmp_path: Path, postgis: PostgresCluster, mqtt_broker: BrokerInfo
 ) -> None:
     postgis.ensure_database("twin_tls", template="twin_template")
-    port = free_port()
     env = {
         **os.environ,
         "TWIN_DATABASE_URL": postgis.url("twin_tls"),
@@ -44,33 +42,19 @@ def test_the_server_speaks_https_with_its_certificate(
         "TWIN_TLS_CERTFILE": str(pki.server_cert),
         "TWIN_TLS_KEYFILE": str(pki.server_key),
     }
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "twin.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        deadline = time.monotonic() + 60
-        while not accepts_connections("127.0.0.1", port):
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-        trusted = ssl.create_default_context(cafile=str(pki.ca))
-        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=trusted, timeout=10) as answer:
-            assert answer.status == 200
-            assert answer.headers["strict-transport-security"].startswith("max-age=")
-            assert answer.headers["server"] is None
-        untrusted = ssl.create_default_context()
-        with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
-            urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=untrusted, timeout=10)
-        with pytest.raises((urllib.error.URLError, ConnectionError)):
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        with served(env, tmp_path / "server.log") as port:
+            trusted = ssl.create_default_context(cafile=str(pki.ca))
+            with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=trusted, timeout=10) as answer:
+                assert answer.status == 200
+                assert answer.headers["strict-transport-security"].startswith("max-age=")
+                assert answer.headers["server"] is None
+            untrusted = ssl.create_default_context()
+            with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+                urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=untrusted, timeout=10)
+            with pytest.raises((urllib.error.URLError, ConnectionError)):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         postgis.drop_database("twin_tls")
 
 

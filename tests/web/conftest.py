@@ -22,8 +22,8 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from tests.conftest import BrokerInfo
+from tests.serving import served
 from twin.services import PostgresCluster
-from twin.services.system import accepts_connections, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,24 +106,10 @@ def serve_scene(
     _run(["scene", "generate", str(scene), *size], env, log)
     _run(["scene", "load", str(scene)], env, log)
     _run(["user", "add", "webadmin", "--role", "admin", "--password", PASSWORD], env, log)
-    port = free_port()
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "twin.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        deadline = time.monotonic() + 60
-        while not accepts_connections("127.0.0.1", port):
-            assert server.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-        yield WebServer(f"http://127.0.0.1:{port}", "webadmin", PASSWORD, postgis.url(database))
+        with served(env, log) as port:
+            yield WebServer(f"http://127.0.0.1:{port}", "webadmin", PASSWORD, postgis.url(database))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         postgis.drop_database(database)
 
 
