@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from twin.events import Action, RegistryEvent, record
-from twin.graph.paths import scopes
+from twin.graph.paths import device_kind, scopes
 from twin.store.alarms import AlarmRow
-from twin.store.models import DeviceRow
 
 ALARM_EVENT = "alarm"
 
@@ -50,6 +48,5 @@ def announce(session: Session, action: Action, row: AlarmRow, *, cause: str) -> 
     data = alarm_data(row)
     data["cause"] = cause
     if row.device_id is not None:
-        # The hub filters a vendor's events by device kind; a device the ingest has not bound is not in its table.
-        data["device_kind"] = session.scalar(select(DeviceRow.kind).where(DeviceRow.id == row.device_id))
+        data["device_kind"] = device_kind(session, row.device_id)
     record(session, RegistryEvent(action, ALARM_EVENT, row.id, scopes(row.path, row.device_id), data))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from twin.schemas import PathItem
 from twin.store.ltree import ids_of
-from twin.store.models import PlaceRow
+from twin.store.models import DeviceRow, PlaceRow
 
 LEVELS = ("site", "building", "floor", "space")
 
@@ -24,6 +24,16 @@ def scopes(path: str, device_id: int | None = None) -> tuple[str, ...]:
     if device_id is not None:
         out.append(f"device:{device_id}")
     return tuple(out)
+
+
+def device_kind(session: Session, device_id: int | None) -> str | None:
+    """Return the kind of the device an event is about, for the hub's filter of a vendor's kinds.
+
+    From the session when the change loaded the device already; the hub's own table knows only the
+    devices the ingest has bound, so the event must carry it.
+    """
+    device = session.get(DeviceRow, device_id) if device_id is not None else None
+    return device.kind if device is not None else None
 
 
 def level_of(path: str) -> str:

@@ -22,7 +22,7 @@ from twin.auth.scope import check_allowed, principal_of
 from twin.errors import NotFoundError, ValidationError
 from twin.events import Action, RegistryEvent, record
 from twin.graph.devices import get_device
-from twin.graph.paths import scopes
+from twin.graph.paths import device_kind, scopes
 from twin.graph.places import get_place
 from twin.operations.catalogue import (
     ACTIVE_TICKET,
@@ -79,8 +79,7 @@ def _announce(session: Session, action: Action, row: TicketRow, before: dict[str
         "device_id": row.device_id,
     }
     if row.device_id is not None:
-        # For the hub's filter by device kind (a vendor's), whether or not the ingest has bound the device.
-        data["device_kind"] = session.scalar(select(DeviceRow.kind).where(DeviceRow.id == row.device_id))
+        data["device_kind"] = device_kind(session, row.device_id)
     record(session, RegistryEvent(action, "ticket", row.id, scopes(row.path, row.device_id), data))
     audit(session, action=f"ticket.{action}", kind="ticket", object_id=row.id, before=before, after=snapshot(row))
 
