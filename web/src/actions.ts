@@ -63,7 +63,8 @@ export function openTicket(api: Api, body: Schemas["TicketCreate"]): Promise<Sch
 /** Attach a photo to a ticket, as the multipart field `file`. */
 export function attachPhoto(api: Api, ticketId: number, photo: Blob): Promise<Schemas["PhotoPublic"]> {
   const form = new FormData();
-  form.append("file", photo);
+  // A File keeps its name; a Blob (a shrunk or queued photo) is named by its type.
+  form.append("file", photo, photo instanceof File ? photo.name : `photo.${photo.type === "image/png" ? "png" : "jpg"}`);
   return api.call(
     `POST /api/uploads/tickets/${ticketId}/photos`,
     api.client.POST("/api/uploads/tickets/{ticket_id}/photos", {

@@ -9,8 +9,8 @@
  * A server error or a dropped connection leaves the entry queued and retries it later; only a
  * refusal (4xx) takes it out, handed to the page so it can say so and put the note back.
  */
+import { attachPhoto } from "./actions";
 import { ApiError, type Api } from "./api";
-import type { Auth } from "./auth";
 
 const STORAGE_KEY = "twin.inspect.outbox";
 
@@ -59,7 +59,6 @@ export class Outbox {
 
   constructor(
     private readonly api: Api,
-    private readonly auth: Auth,
     private readonly user: string,
     private readonly storage: KeyStore = localStorage,
   ) {}
@@ -127,30 +126,16 @@ export class Outbox {
 
   private async send(entry: Entry): Promise<void> {
     if (!entry.visited) {
-      const path = `/api/inspections/rounds/${entry.roundId}/stops/${entry.stopId}`;
-      const visit = await this.api.request<{ ticket_id: number | null }>("POST", path, entry.body);
+      const path = { round_id: entry.roundId, stop_id: entry.stopId };
+      const visit = await this.api.call(
+        `POST /api/inspections/rounds/${entry.roundId}/stops/${entry.stopId}`,
+        this.api.client.POST("/api/inspections/rounds/{round_id}/stops/{stop_id}", { params: { path }, body: { priority: "normal", ...entry.body } }),
+      );
       entry.visited = true;
       entry.ticketId = visit.ticket_id;
       this.update(entry);
     }
-    if (entry.photo && entry.ticketId) await this.upload(entry.ticketId, entry.photo);
-  }
-
-  private async upload(ticketId: number, dataUrl: string): Promise<void> {
-    const what = `POST /api/uploads/tickets/${ticketId}/photos`;
-    const blob = blobOf(dataUrl);
-    const form = new FormData();
-    form.append("file", blob, `inspection.${blob.type === "image/png" ? "png" : "jpg"}`);
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (this.auth.token) headers.Authorization = `Bearer ${this.auth.token}`;
-    let response: Response;
-    try {
-      response = await fetch(`/api/uploads/tickets/${ticketId}/photos`, { method: "POST", headers, body: form });
-    } catch (error) {
-      throw new ApiError(0, what, error instanceof Error ? error.message : String(error));
-    }
-    if (response.status === 401) this.auth.expire();
-    if (!response.ok) throw new ApiError(response.status, what, response.statusText);
+    if (entry.photo && entry.ticketId) await attachPhoto(this.api, entry.ticketId, blobOf(entry.photo));
   }
 
   private update(entry: Entry): void {

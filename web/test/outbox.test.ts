@@ -33,14 +33,14 @@ describe("the inspector's outbox", () => {
       BASE,
     );
     const storage = memory();
-    const outbox = new Outbox(api, new Auth(memory()), "insp", storage);
+    const outbox = new Outbox(api, "insp", storage);
     outbox.add(entry(1));
     await expect(outbox.flush()).rejects.toThrow();
     outbox.add(entry(2, "defect"));
     answer = "error";
     await expect(outbox.flush()).rejects.toThrow();
     expect(outbox.entries().map((e) => e.stopId)).toEqual([1, 2]);
-    expect(new Outbox(api, new Auth(memory()), "insp", storage).has(2)).toBe(true);
+    expect(new Outbox(api, "insp", storage).has(2)).toBe(true);
     answer = "ok";
     const done: number[] = [];
     outbox.onSent((e) => {
@@ -60,7 +60,7 @@ describe("the inspector's outbox", () => {
         request.url.endsWith("/1") ? new Response(JSON.stringify({ detail: "stop: already recorded" }), { status: 422 }) : new Response(JSON.stringify({ id: 2, ticket_id: null }), { status: 201 }),
       BASE,
     );
-    const outbox = new Outbox(api, new Auth(memory()), "insp", memory());
+    const outbox = new Outbox(api, "insp", memory());
     const refused: number[] = [];
     outbox.onRefused((e) => refused.push(e.stopId));
     outbox.add(entry(1));
@@ -81,13 +81,13 @@ describe("the inspector's outbox", () => {
       BASE,
     );
     const storage = memory();
-    new Outbox(api, new Auth(memory()), "insp", storage).add(entry(1));
-    const next = new Outbox(api, new Auth(memory()), "insp2", storage);
+    new Outbox(api, "insp", storage).add(entry(1));
+    const next = new Outbox(api, "insp2", storage);
     next.add({ ...entry(2), user: "insp2" });
     await next.flush();
     expect(sent).toEqual(["/api/inspections/rounds/7/stops/2"]);
     expect(next.has(1)).toBe(false);
-    expect(new Outbox(api, new Auth(memory()), "insp", storage).entries().map((e) => e.stopId)).toEqual([1]);
+    expect(new Outbox(api, "insp", storage).entries().map((e) => e.stopId)).toEqual([1]);
   });
 
   it("tells passing failures from refusals and makes distinct keys", () => {

@@ -75,7 +75,7 @@ class RoundView {
     private readonly shell: Shell,
     private readonly round: Round,
   ) {
-    this.outbox = new Outbox(shell.api, shell.auth, round.inspector);
+    this.outbox = new Outbox(shell.api, round.inspector);
     shell.store.onDevices(() => this.view?.recolour());
   }
 
