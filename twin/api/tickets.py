@@ -27,6 +27,7 @@ from twin.operations.schemas import (
     CommentCreate,
     PhotoPublic,
     TicketAssign,
+    TicketCounts,
     TicketCreate,
     TicketDetail,
     TicketEventPublic,
@@ -108,11 +109,9 @@ def list_tickets_route(
 
 
 @router.get("/tickets/counts")
-def count_tickets(
-    session: SessionDep, under: Id, by: Literal["building", "floor"] = "building"
-) -> dict[str, list[dict[str, Any]]]:
+def count_tickets(session: SessionDep, under: Id, by: Literal["building", "floor"] = "building") -> TicketCounts:
     """Count tickets per building or floor under a place: per state, overdue and active."""
-    return {"items": ticket_counts(session, under, by)}
+    return TicketCounts.model_validate({"items": ticket_counts(session, under, by)})
 
 
 @router.get("/tickets/{ticket_id}")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints, create_model
 
 from twin.operations.catalogue import (
     BillingItem,
@@ -264,3 +264,25 @@ class RatePoint(BaseModel):
     rate: Decimal | None
     households: int
     households_paid: int
+
+
+class _TicketCountBase(BaseModel):
+    place_id: int
+    name: str
+    overdue: int
+    active: int
+
+
+TicketCount = create_model(  # type: ignore[call-overload]
+    "TicketCount",
+    __base__=_TicketCountBase,
+    __doc__="A building's or floor's tickets: how many in each status, overdue, and active.",
+    **{status.value: (int, ...) for status in TicketStatus},
+)
+"""One field per status, from the vocabulary's own enum, so a new status is counted and declared at once."""
+
+
+class TicketCounts(BaseModel):
+    """Tickets counted per building or floor under a place."""
+
+    items: list[TicketCount]

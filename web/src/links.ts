@@ -4,29 +4,14 @@
  * shown only when made (the server keeps its hash), so the list names links by number and time.
  * When the server warns that the address is a loopback one, the warning stands above the code.
  */
-import type { Api } from "./api";
+import type { Api, Schemas } from "./api";
 import { h, replace } from "./dom";
 import { hooks } from "./hooks";
 import { t } from "./i18n";
 import { transient } from "./outbox";
 import { showError } from "./shell";
 
-interface Created {
-  id: number;
-  url: string;
-  expires_at: string;
-  qr_svg: string;
-  warning: string | null;
-}
-
-interface Listed {
-  id: number;
-  created_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-  uses: number;
-  active: boolean;
-}
+type Listed = Schemas["EmergencyLinkPublic"];
 
 /** Return the button that opens the links dialog for a site. */
 export function linksButton(api: Api, siteId: string | number): HTMLButtonElement {
@@ -64,7 +49,8 @@ class LinksDialog {
 
   private async create(hours: number): Promise<void> {
     try {
-      const link = await this.api.request<Created>("POST", "/api/emergency-links", { site_id: Number(this.siteId), hours });
+      const body = { site_id: Number(this.siteId), hours };
+      const link = await this.api.call("POST /api/emergency-links", this.api.client.POST("/api/emergency-links", { body }));
       const svg = new DOMParser().parseFromString(link.qr_svg, "image/svg+xml").documentElement;
       const qr = h("div", { class: "qr", "data-link": String(link.id) });
       qr.appendChild(document.importNode(svg, true));
@@ -85,7 +71,8 @@ class LinksDialog {
   private async refresh(): Promise<void> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const { items } = await this.api.request<{ items: Listed[] }>("GET", `/api/emergency-links?ended=true&site_id=${encodeURIComponent(String(this.siteId))}`);
+        const query = { ended: true, site_id: Number(this.siteId) };
+        const { items } = await this.api.call("GET /api/emergency-links", this.api.client.GET("/api/emergency-links", { params: { query } }));
         replace(this.list, ...items.map((link) => this.row(link)));
         if (items.length === 0) replace(this.list, h("li", { class: "muted" }, t("links.none")));
         return;
@@ -102,7 +89,8 @@ class LinksDialog {
     const revoke = link.active ? h("button", { type: "button", class: "ghost", "data-revoke": String(link.id) }, t("links.revoke")) : null;
     revoke?.addEventListener("click", () => {
       revoke.disabled = true;
-      this.api.request("DELETE", `/api/emergency-links/${link.id}`).then(
+      const path = { link_id: link.id };
+      this.api.call(`DELETE /api/emergency-links/${link.id}`, this.api.client.DELETE("/api/emergency-links/{link_id}", { params: { path } })).then(
         () => this.refresh(),
         (error: unknown) => {
           revoke.disabled = false;

@@ -60,30 +60,13 @@ export function liveFigures(scene: Scene, store: LiveStore, catalogue: Catalogue
   return figures;
 }
 
-interface AlarmCount {
-  place_id: number | string;
-  level: string;
-  counts: Record<string, number>;
-}
-
-interface TicketCount {
-  place_id: number | string;
-  overdue?: number;
-}
-
-interface RatePoint {
-  place_id: number | string;
-  period: string;
-  rate: string | number | null;
-}
-
 /**
  * Read each building's payment rate for the latest month billed up to this one. The server
  * sends the exact rate as a decimal string; the wall only shows it, so a number will do.
  */
 export async function fetchRates(api: Api, siteId: number | string): Promise<Rates> {
-  const site = encodeURIComponent(String(siteId));
-  const answer = await api.request<{ items: RatePoint[] }>("GET", `/api/billing/rates?under=${site}&by=building`);
+  const query = { under: Number(siteId), by: "building" as const };
+  const answer = await api.call("GET /api/billing/rates", api.client.GET("/api/billing/rates", { params: { query } }));
   const period = answer.items.reduce<string | null>((latest, p) => (latest === null || p.period > latest ? p.period : latest), null);
   const byBuilding = new Map<string, number | null>();
   for (const point of answer.items) {
@@ -96,10 +79,10 @@ export async function fetchRates(api: Api, siteId: number | string): Promise<Rat
 
 /** Read the same figures by REST: root alarm counts, overdue tickets, and the rates given. */
 export async function polledFigures(api: Api, scene: Scene, catalogue: Catalogue, rates: Rates): Promise<Figures> {
-  const site = encodeURIComponent(String(scene.site.id));
+  const under = Number(scene.site.id);
   const [alarms, tickets] = await Promise.all([
-    api.request<AlarmCount[]>("GET", `/api/alarms/counts?under=${site}`),
-    api.request<{ items: TicketCount[] }>("GET", `/api/tickets/counts?under=${site}&by=building`),
+    api.call("GET /api/alarms/counts", api.client.GET("/api/alarms/counts", { params: { query: { under } } })),
+    api.call("GET /api/tickets/counts", api.client.GET("/api/tickets/counts", { params: { query: { under, by: "building" } } })),
   ]);
   const figures: Figures = new Map();
   for (const b of scene.buildings) {

@@ -4210,6 +4210,38 @@ export interface components {
          */
         TicketCategory: "plumbing" | "electrical" | "lighting" | "elevator" | "fire_safety" | "security" | "hvac" | "structure" | "cleaning" | "greenery" | "other";
         /**
+         * TicketCount
+         * @description A building's or floor's tickets: how many in each status, overdue, and active.
+         */
+        TicketCount: {
+            /** Active */
+            active: number;
+            /** Assigned */
+            assigned: number;
+            /** Closed */
+            closed: number;
+            /** In Progress */
+            in_progress: number;
+            /** Name */
+            name: string;
+            /** Open */
+            open: number;
+            /** Overdue */
+            overdue: number;
+            /** Place Id */
+            place_id: number;
+            /** Resolved */
+            resolved: number;
+        };
+        /**
+         * TicketCounts
+         * @description Tickets counted per building or floor under a place.
+         */
+        TicketCounts: {
+            /** Items */
+            items: components["schemas"]["TicketCount"][];
+        };
+        /**
          * TicketCreate
          * @description A new ticket on a place (unit, space, floor, building) or a device: give exactly one.
          */
@@ -7733,11 +7765,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: {
-                            [key: string]: unknown;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["TicketCounts"];
                 };
             };
             /** @description Validation Error */

@@ -47,8 +47,9 @@ const PHOTO_SIDE = 1280;
 
 async function inspect(): Promise<void> {
   const shell = await boot({ page: "inspect" });
-  const since = encodeURIComponent(startOfToday());
-  const rounds = (await patiently(() => shell.api.request<{ items: Round[] }>("GET", `/api/inspections/rounds?mine=true&since=${since}`))).items;
+  const query = { mine: true, since: startOfToday() };
+  const { api } = shell;
+  const rounds: Round[] = (await patiently(() => api.call("GET /api/inspections/rounds", api.client.GET("/api/inspections/rounds", { params: { query } })))).items;
   replace(must("#top"), h("div", { class: "brand" }, h("span", { class: "logo" }), t("inspect.title")), h("span", { class: "crumbs" }), h("a", { class: "ghost link", href: "/" }, t("nav.site")), languageButton(), logoutButton(shell.api), shell.indicator);
   const round = rounds.find((r) => r.status !== "done" && r.stops.length > 0) ?? rounds[0];
   if (!round) {

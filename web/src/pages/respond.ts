@@ -145,8 +145,9 @@ class ResponderView {
       return;
     }
     try {
-      const path = `/api/routes?from=${encodeURIComponent(entrance)}&to=${encodeURIComponent(String(goal))}`;
-      const route = await patiently(() => this.shell.api.request<Route>("GET", path));
+      const query = { from: Number(entrance), to: Number(goal) };
+      const { api } = this.shell;
+      const route = await patiently(() => api.call("GET /api/routes", api.client.GET("/api/routes", { params: { query } })));
       const centres = new Map(plan.spaces.map((s) => [String(s.id), centreOf(s.polygon)]));
       const points = route.steps.filter((step) => String(step.floor_id) === floorId).map((step) => centres.get(String(step.space_id))).filter((p): p is XY => p !== undefined);
       points.push([target.position[0], target.position[1]]);
