@@ -43,6 +43,10 @@ def credentials(
     topics: Annotated[
         list[str] | None, typer.Option("--topic", help="An MQTT filter it may publish to, e.g. gw/GW-3/#.")
     ] = None,
+    commands: Annotated[
+        list[str] | None,
+        typer.Option("--command", help="A command topic it reads (subscribes to), e.g. cmnd/plug-7/# or gw/GW-3/down."),
+    ] = None,
     rotate: Annotated[bool, typer.Option(help="New password (and --topic, if given) for an existing one.")] = False,
     revoke: Annotated[bool, typer.Option(help="Remove the credential; the broker refuses it from now on.")] = False,
 ) -> None:
@@ -57,14 +61,17 @@ def credentials(
             gone = store.revoke(name)
             audit(session, action="revoke", kind="broker_credential", object_id=name, before={"topics": gone.topics})
         else:
-            issued, password = store.issue(name, topics or [], rotate=rotate)
+            issued, password = store.issue(name, topics or [], commands=commands, rotate=rotate)
             action = "rotate" if rotate else "create"
-            audit(session, action=action, kind="broker_credential", object_id=name, after={"topics": issued.topics})
+            after = {"topics": issued.topics, "commands": issued.commands}
+            audit(session, action=action, kind="broker_credential", object_id=name, after=after)
     _reload(broker.reload(), settings.embedded_broker, store.password_file.parent)
     if revoke:
         console.print(f"[green]✓[/] credential {name} revoked")
         return
     console.print(f"[green]✓[/] credential {name} may publish: {', '.join(issued.topics)}")
+    if issued.commands:
+        console.print(f"  and read its commands: {', '.join(issued.commands)}")
     console.print(f"  password (shown once): [bold]{password}[/]")
 
 

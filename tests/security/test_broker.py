@@ -40,7 +40,7 @@ from twin.catalogue import DeviceKind
 from twin.cli import app
 from twin.errors import ServiceError, TwinError
 from twin.services import MosquittoBroker
-from twin.services.broker_auth import SIMULATOR, TWIN, TWIN_TOPICS, check_device_topic
+from twin.services.broker_auth import SIMULATOR, TWIN, TWIN_TOPICS, check_command_topic, check_device_topic
 from twin.services.endpoints import broker_address
 from twin.services.system import free_port
 from twin.settings import Settings, get_settings
@@ -130,9 +130,9 @@ def twin_login(broker: BrokerInfo) -> tuple[str, str]:
     return broker.username, broker.password
 
 
-def device(broker: BrokerInfo, name: str, *topics: str) -> tuple[str, str]:
-    """Issue a device credential and make the running broker read it."""
-    _, password = broker.broker.credentials.issue(name, list(topics))
+def device(broker: BrokerInfo, name: str, *topics: str, commands: tuple[str, ...] = ()) -> tuple[str, str]:
+    """Issue a device credential (``commands``: the command topics it reads) and make the running broker read it."""
+    _, password = broker.broker.credentials.issue(name, list(topics), commands=list(commands))
     assert broker.broker.reload()
     login = (name, password)
     deadline = time.monotonic() + 10
@@ -167,7 +167,7 @@ def test_a_device_publishes_only_its_own_topics(mqtt_broker: BrokerInfo) -> None
     try:
         # The forbidden topics first and its own last, again until its own is heard: a broker keeps
         # one client's order, so a forbidden message let through would arrive before that one.
-        forbidden = (f"gw/{other}/up", f"gw/{own}/down", "cmnd/plug-1/POWER", "zigbee2mqtt/lamp/set", "twin/hub/1")
+        forbidden = (f"gw/{other}/up", f"gw/{other}/down", "cmnd/plug-1/POWER", "zigbee2mqtt/lamp/set", "twin/hub/1")
         deadline = time.monotonic() + 30
         while f"gw/{own}/up" not in watcher.heard_topics():
             assert time.monotonic() < deadline, "the gateway's own message never arrived"
@@ -341,11 +341,68 @@ def test_credentials_are_created_rotated_and_revoked_from_the_cli_and_audited(
         ("gw/a+", "'+' must fill"),
         ("gw/a b", "space"),
         ("", "empty"),
+        ("gw/+/#", "other devices' commands"),
+        ("zigbee2mqtt/#", "other devices' commands"),
+        ("cmnd/plug-1/#", "a command topic"),
+        ("gw/+/down", "a command topic"),
     ],
 )
 def test_a_device_topic_beyond_its_own_is_refused_with_the_reason(pattern: str, says: str) -> None:
     with pytest.raises(ServiceError, match=re.escape(says)):
         check_device_topic(pattern, TWIN_TOPICS)
+
+
+@pytest.mark.parametrize("pattern", ["tele/plug-1/#", "twin/#", "+/plug-1/POWER"])
+def test_a_command_topic_a_device_would_read_must_be_one(pattern: str) -> None:
+    with pytest.raises(ServiceError):
+        check_command_topic(pattern)
+
+
+def test_vendors_layouts_publish_their_state_and_read_only_their_own_commands(mqtt_broker: BrokerInfo) -> None:
+    """A Tasmota plug and a zigbee2mqtt bridge, with the topics their firmware uses (tele/stat/cmnd, base/+/set).
+
+    Each device publishes its state and reads its own commands; it neither reads another's commands
+    nor writes a command (the twin's watcher would hear it), and its forbidden messages go first.
+    """
+    plug, other, victim, lamp = unique("plug-"), unique("plug-"), unique("plug-"), unique("lamp-")
+    tasmota = device(mqtt_broker, plug, f"tele/{plug}/#", f"stat/{plug}/#", commands=(f"cmnd/{plug}/#",))
+    bridge = device(
+        mqtt_broker,
+        unique("bridge-"),
+        "zigbee2mqtt/+",
+        "zigbee2mqtt/+/availability",
+        "zigbee2mqtt/bridge/#",
+        commands=("zigbee2mqtt/+/set",),
+    )
+    plug_peer, bridge_peer = Peer(mqtt_broker, tasmota), Peer(mqtt_broker, bridge)
+    plug_peer.subscribe(f"cmnd/{plug}/#", f"cmnd/{other}/#")
+    bridge_peer.subscribe("zigbee2mqtt/+/set")
+    commander, watcher = Peer(mqtt_broker, twin_login(mqtt_broker)), Peer(mqtt_broker, twin_login(mqtt_broker))
+    watcher.subscribe(f"stat/{plug}/#", f"cmnd/{victim}/#", f"zigbee2mqtt/{victim}/set", f"zigbee2mqtt/{lamp}")
+    wanted = {f"stat/{plug}/POWER", f"zigbee2mqtt/{lamp}"}
+    try:
+        deadline = time.monotonic() + 30
+        while (
+            f"cmnd/{plug}/POWER" not in plug_peer.heard_topics()
+            or f"zigbee2mqtt/{lamp}/set" not in bridge_peer.heard_topics()
+            or wanted - set(watcher.heard_topics())
+        ):
+            assert time.monotonic() < deadline, "a device's state or its own command never arrived"
+            plug_peer.client.publish(f"cmnd/{victim}/POWER", b"OFF", qos=1)
+            bridge_peer.client.publish(f"zigbee2mqtt/{victim}/set", b'{"state":"OFF"}', qos=1)
+            plug_peer.client.publish(f"stat/{plug}/POWER", b"ON", qos=1)
+            bridge_peer.client.publish(f"zigbee2mqtt/{lamp}", b'{"state":"ON"}', qos=1)
+            commander.client.publish(f"cmnd/{other}/POWER", b"ON", qos=1)
+            commander.client.publish(f"cmnd/{plug}/POWER", b"ON", qos=1)
+            commander.client.publish(f"zigbee2mqtt/{lamp}/set", b'{"state":"ON"}', qos=1)
+            time.sleep(0.5)
+        time.sleep(0.3)
+        assert set(plug_peer.heard_topics()) == {f"cmnd/{plug}/POWER"}, "the plug reads only its own commands"
+        assert set(bridge_peer.heard_topics()) == {f"zigbee2mqtt/{lamp}/set"}
+        assert set(watcher.heard_topics()) == wanted, "a device's command to another device was delivered"
+    finally:
+        for peer in (plug_peer, bridge_peer, commander, watcher):
+            peer.close()
 
 
 def test_config_show_masks_the_broker_password() -> None:

@@ -69,12 +69,17 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 @dataclass(frozen=True)
 class Credential:
-    """One user of the broker: its name, kind, the topics it may publish (devices) and its hash."""
+    """One user of the broker: its name, kind, the topics it may publish and read (devices) and its hash.
+
+    ``commands`` are the command topics a device subscribes to, where the twin tells it what to do
+    (a Tasmota plug's ``cmnd/plug-1/#``, a gateway's downlink): it may read them, never write them.
+    """
 
     name: str
     kind: CredentialKind
     topics: tuple[str, ...]
     hash: str
+    commands: tuple[str, ...] = ()
 
 
 def hash_password(password: str, salt: bytes | None = None, iterations: int = HASH_ITERATIONS) -> str:
@@ -92,8 +97,8 @@ def check_name(name: str) -> None:
         )
 
 
-def check_device_topic(pattern: str, reserved: tuple[str, ...]) -> None:
-    """Refuse a device topic filter that is malformed or reaches beyond a device's own topics."""
+def _check_filter(pattern: str) -> list[str]:
+    """Refuse a malformed MQTT filter, or one that does not start with a literal level; return its levels."""
     where = f"the topic {pattern!r}"
     if not pattern or any(ch.isspace() or ch == "\0" for ch in pattern):
         raise ServiceError(f"{where} is empty or holds a space or NUL", "give an MQTT filter such as gw/GW-3/#")
@@ -106,9 +111,59 @@ def check_device_topic(pattern: str, reserved: tuple[str, ...]) -> None:
             f"{where} must start with a literal level: a device publishes under its own prefix, not everywhere",
             "name the device's prefix, e.g. tele/plug-7/# or gw/GW-3/#",
         )
+    return levels
+
+
+def check_device_topic(pattern: str, reserved: tuple[str, ...]) -> None:
+    """Refuse a filter a device would publish to that is malformed or reaches beyond the device itself.
+
+    A device's own prefix may hold its own command topic (a gateway's ``gw/GW-3/#`` holds
+    ``gw/GW-3/down``): writing there commands nothing but itself. What it may never do is reach the
+    twin's topics, or another device's commands, which a wildcard where a command topic names its
+    device would (``gw/+/#``, ``zigbee2mqtt/#``).
+    """
+    levels = _check_filter(pattern)
+    where = f"the topic {pattern!r}"
     for own in reserved:
         if _overlaps(pattern, own):
             raise ServiceError(f"{where} reaches into {own}, which only the twin publishes")
+    for command in COMMAND_TOPICS:
+        if not _overlaps(pattern, command):
+            continue
+        if _inside(pattern, command):
+            raise ServiceError(
+                f"{where} is a command topic, which only the twin publishes", "give it with --command to read it"
+            )
+        named = [i for i, level in enumerate(command.split("/")) if level == "+"]
+        if any(i >= len(levels) or levels[i] in ("+", "#") for i in named):
+            raise ServiceError(
+                f"{where} reaches other devices' commands ({command})",
+                "name the device where the command topic does, e.g. zigbee2mqtt/+ and zigbee2mqtt/bridge/#",
+            )
+
+
+def check_command_topic(pattern: str) -> None:
+    """Refuse a filter a device would read its commands from that is malformed or no command topic."""
+    _check_filter(pattern)
+    if not any(_inside(pattern, command) for command in COMMAND_TOPICS):
+        raise ServiceError(
+            f"the command topic {pattern!r} is not under any command topic ({', '.join(COMMAND_TOPICS)})",
+            "a device reads only its commands, e.g. cmnd/plug-7/# or gw/GW-3/down",
+        )
+
+
+def _inside(a: str, b: str) -> bool:
+    """Tell whether every topic MQTT filter ``a`` matches is matched by filter ``b``."""
+    left, right = a.split("/"), b.split("/")
+    for index, x in enumerate(left):
+        if index >= len(right):
+            return False
+        y = right[index]
+        if y == "#":
+            return True
+        if x == "#" or (y != "+" and x != y):
+            return False
+    return len(left) == len(right) or right[len(left) :] == ["#"]
 
 
 def _overlaps(a: str, b: str) -> bool:
@@ -171,7 +226,13 @@ class BrokerCredentials:
         except ValueError as exc:
             raise ServiceError(f"{self.record} is not valid JSON: {exc}", "restore it from a backup") from exc
         return {
-            item["name"]: Credential(item["name"], CredentialKind(item["kind"]), tuple(item["topics"]), item["hash"])
+            item["name"]: Credential(
+                item["name"],
+                CredentialKind(item["kind"]),
+                tuple(item["topics"]),
+                item["hash"],
+                tuple(item.get("commands", ())),
+            )
             for item in raw
         }
 
@@ -197,8 +258,13 @@ class BrokerCredentials:
         """Return every credential, by name."""
         return sorted(self._load().values(), key=lambda c: c.name)
 
-    def issue(self, name: str, topics: list[str], *, rotate: bool = False) -> tuple[Credential, str]:
-        """Create (or with ``rotate`` replace the password of) a device credential; return it and its password."""
+    def issue(
+        self, name: str, topics: list[str], *, commands: list[str] | None = None, rotate: bool = False
+    ) -> tuple[Credential, str]:
+        """Create (or with ``rotate`` replace the password of) a device credential; return it and its password.
+
+        ``commands`` (the command topics it reads) are kept on a rotation unless given anew.
+        """
         check_name(name)
         with self._locked() as entries:
             existing = entries.get(name)
@@ -213,10 +279,13 @@ class BrokerCredentials:
             chosen = tuple(topics) or (existing.topics if existing else ())
             if not chosen:
                 raise ServiceError(f"the device credential {name!r} needs at least one --topic it may publish")
+            reads = tuple(commands) if commands else (existing.commands if existing else ())
             for pattern in chosen:
                 check_device_topic(pattern, self.reserved)
+            for pattern in reads:
+                check_command_topic(pattern)
             password = secrets.token_urlsafe(24)
-            issued = entries[name] = Credential(name, CredentialKind.DEVICE, chosen, hash_password(password))
+            issued = entries[name] = Credential(name, CredentialKind.DEVICE, chosen, hash_password(password), reads)
         return issued, password
 
     def revoke(self, name: str) -> Credential:
@@ -245,10 +314,11 @@ class BrokerCredentials:
         """Return one user's ACL lines: denials first (Mosquitto checks them first anyway), then grants."""
         if credential.kind is CredentialKind.TWIN:
             return ["readwrite #"]
-        denied = [f"deny {topic}" for topic in (*COMMAND_TOPICS, *self.reserved)]
         if credential.kind is CredentialKind.SIMULATOR:
-            return [*denied, "write #"]
-        return [*denied, *(f"write {topic}" for topic in credential.topics)]
+            return [*(f"deny {topic}" for topic in (*COMMAND_TOPICS, *self.reserved)), "write #"]
+        # No blanket denial for a device: Mosquitto's deny also refuses reads, and a device must read
+        # its commands. Its grants alone bound it, checked when issued (check_device_topic).
+        return [*(f"write {topic}" for topic in credential.topics), *(f"read {topic}" for topic in credential.commands)]
 
 
 def _jsonable(credential: Credential) -> dict[str, object]:
