@@ -16,6 +16,7 @@ With no simulator running, the scenario publishes the whole scene itself, as bef
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
@@ -201,7 +202,7 @@ def hand_over(
     Until ``duration`` seconds or Ctrl-C: the plan stays retained and what the running simulator did
     is told through ``on_event``. On stop the plan is deleted (by its last will if this process dies).
     """
-    run = f"{broker.client_id}-scenario"
+    run = f"{broker.client_id}-{os.getpid()}-scenario"
     settings = replace(broker, session_expiry_s=0, client_id=run)
     transport = SimTransport(settings, will=cleared(PLANS + run))
     listener = _Listener(run, scene, transport)
