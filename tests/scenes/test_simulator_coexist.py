@@ -14,9 +14,13 @@ import orjson
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from realtime.message import ReceiveMessage
 from realtime.mqtt import BrokerSettings
 from realtime.simulator import SimulateReport, Simulation, run_simulation
-from realtime.simulator.coexist import PLANS, RUNS
+from realtime.simulator.coexist import LOGS, PLANS, RUNS, Coordinator, plan_message
+from realtime.simulator.publish import shard_of
+from realtime.simulator.scenarios import scenario_plan
+from realtime.simulator.transport import SimTransport
 from tests.conftest import BrokerInfo
 from tests.scenes.listener import Listener
 from tests.scenes.test_generate import Small
@@ -114,3 +118,44 @@ def test_a_scenario_beside_a_running_simulator_is_carried_out_by_it_and_leaves_t
     assert {during[t] for t in availability} <= {b"online", b"Online", b'{"state":"online"}'}
     assert set(during) - availability == {RUNS + run}
     assert retained(mqtt_broker, availability) == one
+
+
+def test_a_plan_handed_to_a_simulator_split_in_shards_leaves_each_device_as_one_simulator_does(small: Small) -> None:
+    scene, _, _ = small
+    assert scene.bindings_file is not None
+    bindings = read_bindings(scene.bindings_file)
+    shards = [[b for b in bindings if shard_of(b, 3) == i] for i in range(3)]
+    runs = [Simulation(group, seed=2, t0=0.0, epoch0=time.time()) for group in [bindings, *shards]]
+    plan = scenario_plan("fire", runs[0].devices, 2)
+    for sim in runs:
+        sim.advance(60.0)
+        sim.start_plan(plan, 60.0, "other")
+        sim.advance(900.0)
+        sim.end_plan("other", 900.0)
+        sim.advance(1200.0)
+    one, parts = runs[0], runs[1:]
+    assert plan.tags and len({i for i, group in enumerate(shards) if plan.tags & {b.tag for b in group}}) > 1
+    for tag in plan.tags:
+        [shard] = [sim for sim in parts if tag in sim.devices]
+        assert shard.devices[tag].state == one.devices[tag].state, tag
+    assert {step.what for sim in parts for _, step in sim.applied} == {step.what for _, step in one.applied}
+
+
+def test_the_running_simulator_takes_only_readable_plans_of_its_own_scene(
+    small: Small, mqtt_broker: BrokerInfo
+) -> None:
+    scene, _, _ = small
+    assert scene.bindings_file is not None
+    sim = Simulation(read_bindings(scene.bindings_file), seed=2, t0=0.0, epoch0=time.time())
+    coordinator = Coordinator(sim, "me", SCENE, SimTransport(settings(mqtt_broker, "coexist-unconnected")))
+    plan = scenario_plan("elevator", sim.devices, 2)
+    for message in (plan_message("a", "another scene", plan), plan_message("b", SCENE, plan)):
+        coordinator.deliver(ReceiveMessage(message.topic, message.payload, 1, True, 0.0), None)
+    coordinator.deliver(ReceiveMessage(PLANS + "c", b'{"scene": "small", "steps": [{}]}', 1, True, 0.0), None)
+    assert coordinator.tick(0.0) == [] and set(sim.plans) == {"b"} and len(coordinator.refused) == 1
+    sim.advance(20.0)
+    [log] = coordinator.tick(20.0)
+    assert log.topic == LOGS + "b" and orjson.loads(log.payload)["what"] == plan.steps[0].what
+    coordinator.deliver(ReceiveMessage(PLANS + "b", b"", 1, True, 0.0), None)
+    [ended] = coordinator.tick(30.0)
+    assert sim.plans == {} and orjson.loads(ended.payload)["what"] == plan.end[0].what
