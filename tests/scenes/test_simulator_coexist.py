@@ -159,3 +159,33 @@ def test_the_running_simulator_takes_only_readable_plans_of_its_own_scene(
     coordinator.deliver(ReceiveMessage(PLANS + "b", b"", 1, True, 0.0), None)
     [ended] = coordinator.tick(30.0)
     assert sim.plans == {} and orjson.loads(ended.payload)["what"] == plan.end[0].what
+
+
+def test_a_gateway_taken_offline_beside_a_running_simulator_is_back_online_when_the_scenario_stops(
+    small: Small, mqtt_broker: BrokerInfo
+) -> None:
+    scene, _, _ = small
+    assert scene.bindings_file is not None
+    bindings = read_bindings(scene.bindings_file)
+    listener = Listener(mqtt_broker, "coexist-gw-listener", [("gw/+/status", 1), ("sim/#", 1)])
+    base: list[SimulateReport] = []
+    try:
+        assert listener.wait_subscribed(10)
+        thread = in_thread(base, bindings, settings(mqtt_broker, "coexist-gw-base"), seed=2, rate=RATE, duration=12.0,
+                           scene=SCENE)  # fmt: skip
+        wait_for(lambda: any(t.startswith(RUNS) and p for t, p in listener.messages()), 15, "no simulator said it runs")
+        report = run_simulation(bindings, settings(mqtt_broker, "coexist-gw"), seed=5, scenario="gateway_offline",
+                                duration=5.0, scene=SCENE)  # fmt: skip
+        during = retained(mqtt_broker, availability_topics(bindings))
+        thread.join()
+    finally:
+        listener.close()
+    [down] = [what for what in report.events if "goes offline" in what]
+    gateway = down.split()[0]
+    heard = listener.messages()
+    since = next(i for i, (t, p) in enumerate(heard) if t.startswith(RUNS) and p)  # what earlier runs retained before
+    said = [p for t, p in heard[since:] if t == f"gw/{gateway}/status"]
+    # The start's 'online' (on the gateway's own connection) may overtake the presence; then the scenario,
+    # its end, and the running simulator's clean stop.
+    assert said[-3:] == [b"offline", b"online", b"offline"] and said[:-3] in ([], [b"online"])
+    assert during[f"gw/{gateway}/status"] == b"online" and any(f"{gateway} is back online" == e for e in report.events)
