@@ -32,11 +32,13 @@ from realtime.simulator.styles import SimMessage
 from realtime.simulator.transport import SimTransport
 from twin.scenes.model import Binding
 
-RUNS = "sim/run/"
+OWN = "sim/"
+"""The simulators' own topics: no profile names them, so the ingest never hears them."""
+RUNS = OWN + "run/"
 """A running simulator's retained presence: ``sim/run/<run>`` → ``{"scene": name}``."""
-PLANS = "sim/scenario/"
+PLANS = OWN + "scenario/"
 """A scenario handed over: ``sim/scenario/<run>`` → its plan; empty (or absent) when it ended."""
-LOGS = "sim/log/"
+LOGS = OWN + "log/"
 """What the running simulator did of a handed-over plan: ``sim/log/<run>`` → ``{"what": …, "after": …}``."""
 LISTEN_S = 1.0
 """How long a scenario listens, once subscribed, for the retained presence of a running simulator."""
