@@ -235,8 +235,8 @@ class Simulation:
     def _due(self, t: float) -> None:
         events = self.events
         while events and events[0][0] <= t:
-            when, _, owner, step = heapq.heappop(events)
-            self.apply(step, when, owner)
+            when, _, owner, item = heapq.heappop(events)
+            self.apply(item, when, owner)
 
     def _emit(self, stream: _Stream, t: float) -> None:
         device = self.devices[stream.tag]
