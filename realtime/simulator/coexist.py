@@ -240,6 +240,9 @@ def hand_over(
         transport.publish(end.topic, end.payload, end.qos, end.retain)
         ended = len(listener.told) + sum(1 for step in plan.end if step.tags)
         _pump_until(transport, lambda: len(listener.told) >= ended, ENDED_S)
+        for what in listener.told[shown:]:
+            if on_event is not None:
+                on_event(what)
         transport.wait_published(CONNECT_S)
         unconfirmed = transport.pending() + transport.unsent
         return HandOver(tuple(runs), seconds, tuple(listener.told), unconfirmed)
