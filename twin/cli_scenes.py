@@ -91,7 +91,11 @@ def add_scene_commands(app: typer.Typer, tools: Callable[[], SceneTools]) -> Non
         duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
         processes: Annotated[int, typer.Option(min=1, max=64, help="Publishing processes.")] = 1,
     ) -> None:
-        """Publish MQTT telemetry for every bound device of a scene, optionally with a scripted incident."""
+        """Publish MQTT telemetry for every bound device of a scene, optionally with a scripted incident.
+
+        A scenario started while another simulator publishes the scene (``twin demo``'s) is handed to
+        that simulator: this process then publishes no device, and its stop ends the incident.
+        """
         parsed = _ready(scene, tools)
         run_seed = parsed.simulator.seed if seed is None else seed
         if scenario == "billing":
@@ -111,12 +115,16 @@ def add_scene_commands(app: typer.Typer, tools: Callable[[], SceneTools]) -> Non
             scenario=scenario,
             duration=duration,
             processes=processes,
+            scene=parsed.name,
             on_event=lambda what: console.print(f"[yellow]▶[/] {what}"),
         )
-        console.print(
-            f"[green]✓[/] {report.messages} messages in {report.seconds:.1f} s = {report.rate:.0f} msg/s "
-            f"(simulated time ×{report.speed:.1f}; normal life is {report.natural_rate:.2f} msg/s)"
-        )
+        if report.handed_to:
+            console.print(f"[green]✓[/] {scenario} ended after {report.seconds:.1f} s in {', '.join(report.handed_to)}")
+        else:
+            console.print(
+                f"[green]✓[/] {report.messages} messages in {report.seconds:.1f} s = {report.rate:.0f} msg/s "
+                f"(simulated time ×{report.speed:.1f}; normal life is {report.natural_rate:.2f} msg/s)"
+            )
         if report.unconfirmed:
             console.print(f"[red]✗[/] {report.unconfirmed} messages may not have reached the broker")
 

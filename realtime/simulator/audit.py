@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from realtime.decode import Decoder, Identity
 from realtime.message import ReceiveMessage
+from realtime.simulator.coexist import OWN
 from realtime.specs import Profile
 from twin.scenes.model import Binding
 
@@ -62,7 +63,9 @@ class Audit:
         return cls(Decoder(profiles), binding_table(bindings, profiles))
 
     def add(self, topic: str, payload: bytes, received_at: float) -> None:
-        """Decode one message and bind what it yields, counting every miss."""
+        """Decode one message and bind what it yields, counting every miss; the ingest never hears ``sim/``."""
+        if topic.startswith(OWN):
+            return
         self.messages += 1
         result = self.decoder.decode(ReceiveMessage(topic, payload, 0, False, received_at))
         for reject in result.rejects:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from realtime.simulator import styles
 from realtime.simulator.behaviour import step
 from realtime.simulator.devices import SimDevice, sim_devices
-from realtime.simulator.scenarios import Event, scenario_events
+from realtime.simulator.scenarios import Plan, Step, scenario_plan
 from realtime.simulator.styles import BATCHED, LORA, TASMOTA, ZIGBEE, SimMessage
 from twin.catalogue import DeviceKind
 from twin.scenes.model import Binding
@@ -95,11 +95,15 @@ class Simulation:
                     self._schedule(_Stream(device.tag, UPLOAD_S, upload=True), device)
                 continue
             self._schedule(_Stream(device.tag, PERIOD_S.get(device.kind, 600.0)), device)
-        self.events: list[tuple[float, int, Event]] = []
+        self.events: list[tuple[float, int, str, Step]] = []
+        """Steps due, each with the run (``owner``) whose plan it is: "" for this simulation's own."""
         self.log: list[tuple[float, str]] = []
+        self.applied: list[tuple[str, Step]] = []
+        """Every step applied that touched a device of this simulation, with its owner, in order."""
+        self.plans: dict[str, Plan] = {}
+        """The incidents under way, by owner: what :meth:`end_plan` restores."""
         if scenario is not None:
-            for event in scenario_events(scenario, self, seed):
-                heapq.heappush(self.events, (t0 + event.after, next(self._order), event))
+            self.start_plan(scenario_plan(scenario, self.devices, seed), t0)
 
     def _schedule(self, stream: _Stream, device: SimDevice) -> None:
         self.streams.append(stream)
@@ -128,6 +132,48 @@ class Simulation:
             return
         heapq.heappush(self._heap, (t, next(self._order), _Stream(tag, 0.0)))
 
+    def start_plan(self, plan: Plan, t: float, owner: str = "") -> None:
+        """Schedule an incident's steps from simulated time ``t``; one owner has one incident at a time."""
+        self.drop_plan(owner)
+        self.plans[owner] = plan
+        for item in plan.steps:
+            heapq.heappush(self.events, (t + item.after, next(self._order), owner, item))
+
+    def drop_plan(self, owner: str) -> Plan | None:
+        """Forget an owner's incident and its steps not yet due; return it."""
+        self.events = [e for e in self.events if e[2] != owner]
+        heapq.heapify(self.events)
+        return self.plans.pop(owner, None)
+
+    def end_plan(self, owner: str, t: float) -> None:
+        """End an owner's incident at ``t``: its later steps never come, its end steps restore normal life."""
+        plan = self.drop_plan(owner)
+        for item in plan.end if plan is not None else ():
+            self.apply(item, t, owner)
+
+    def apply(self, item: Step, t: float, owner: str = "") -> None:
+        """Carry out one step on the devices of this simulation it names (a shard holds only some)."""
+        here = [tag for tag in item.tags if tag in self.devices]
+        if not here:
+            return
+        self.log.append((t, item.what))
+        self.applied.append((owner, item))
+        for tag in here:
+            if item.action == "offline":
+                self.take_offline(tag)
+            elif item.action == "online":
+                self.bring_online(tag, t)
+            else:
+                state = self.devices[tag].state
+                for key, value in item.values.items():
+                    if value is None:
+                        state.pop(key, None)
+                    else:
+                        state[key] = value
+                if item.since is not None:
+                    state[item.since] = t
+                self.report_now(tag, t)
+
     def take_offline(self, gateway: str) -> None:
         """Silence a gateway and every device behind it; its availability says offline."""
         for device in self.devices.values():
@@ -135,6 +181,17 @@ class Simulation:
                 device.silent = True
         self.buffers.pop(gateway, None)
         self._pending.append(self._availability(gateway, up=False))
+
+    def bring_online(self, gateway: str, t: float) -> None:
+        """Let a silenced gateway and its devices speak again, each at once; its availability says online."""
+        if not self.devices[gateway].silent:
+            return
+        self._pending.append(self._availability(gateway, up=True))
+        for device in self.devices.values():
+            if device.tag == gateway or device.gateway == gateway:
+                device.silent = False
+                if device.kind is not K.GATEWAY:
+                    self.report_now(device.tag, t)
 
     def _availability(self, tag: str, *, up: bool) -> SimMessage:
         message = styles.online(self.devices[tag], up)
@@ -154,23 +211,32 @@ class Simulation:
         return [m for d in self.devices.values() if not d.silent and (m := styles.online(d, False)) is not None]
 
     def advance(self, until: float) -> list[SimMessage]:
-        """Return every message due up to simulated time ``until``, in order."""
-        self._pending = []
-        heap, events = self._heap, self.events
+        """Return every message due up to simulated time ``until`` (and what steps applied since queued), in order."""
+        heap = self._heap
         while heap and heap[0][0] <= until:
             t, _, stream = heapq.heappop(heap)
-            while events and events[0][0] <= t:
-                when, _, event = heapq.heappop(events)
-                self.log.append((when, event.what))
-                event.action(self, when)
+            self._due(t)
             if stream.period > 0:
                 heapq.heappush(heap, (t + stream.period, next(self._order), stream))
             self._emit(stream, t)
-        while events and events[0][0] <= until:
-            when, _, event = heapq.heappop(events)
-            self.log.append((when, event.what))
-            event.action(self, when)
-        return self._pending
+        self._due(until)
+        return self._take()
+
+    def flush_uploads(self, t: float) -> list[SimMessage]:
+        """Return every gateway's collected readings now (a clean stop should not lose the last minute)."""
+        for tag in sorted(self.buffers):
+            self._emit(_Stream(tag, 0.0, upload=True), t)
+        return self._take()
+
+    def _take(self) -> list[SimMessage]:
+        pending, self._pending = self._pending, []
+        return pending
+
+    def _due(self, t: float) -> None:
+        events = self.events
+        while events and events[0][0] <= t:
+            when, _, owner, item = heapq.heappop(events)
+            self.apply(item, when, owner)
 
     def _emit(self, stream: _Stream, t: float) -> None:
         device = self.devices[stream.tag]

@@ -19,9 +19,10 @@ from datetime import datetime, timedelta, timezone
 from multiprocessing.synchronize import Barrier
 
 from realtime.message import ReceiveMessage
-from realtime.mqtt import BrokerSettings
+from realtime.mqtt import BrokerSettings, Deliver
+from realtime.simulator.coexist import RUNS, Coordinator, cleared, hand_over
 from realtime.simulator.engine import Simulation
-from realtime.simulator.styles import LORA, ZIGBEE
+from realtime.simulator.styles import LORA, ZIGBEE, SimMessage
 from realtime.simulator.transport import SimTransport
 from twin.catalogue import DeviceKind
 from twin.scenes.model import Binding
@@ -54,6 +55,9 @@ class SimulateReport:
     unconfirmed: int = 0
     """Messages that may not have reached the broker: published while a connection was down, or
     retained availability messages still unacknowledged when the clean stop disconnected."""
+    handed_to: tuple[str, ...] = ()
+    """The runs of the simulator that carried out this run's scenario, when one already published the
+    scene (this run then published none of its devices: :mod:`realtime.simulator.coexist`)."""
 
     @property
     def rate(self) -> float:
@@ -86,6 +90,7 @@ def publish_shard(
     scenario: str | None,
     duration: float | None,
     shard: int = 0,
+    scene: str = "",
     on_event: Callable[[str], None] | None = None,
     ready: Callable[[], object] | None = None,
 ) -> SimulateReport:
@@ -93,16 +98,20 @@ def publish_shard(
 
     ``ready`` is called once connected and 'online' is queued, just before pacing starts: several
     processes wait there for each other, so their shares of the rate add up over the same seconds.
+    While it runs it carries out the scenarios handed to it for ``scene`` (:mod:`.coexist`).
     """
     epoch0 = time.time()
     t0 = seconds_of_day(epoch0)
     sim = Simulation(bindings, seed=seed, t0=t0, epoch0=epoch0, scenario=scenario)
     natural = sim.natural_rate()
     sim.speed = HEADROOM * rate / natural if rate and natural > 0 else 1.0
-    transports = _connect(sim, broker, shard)
-    route = {tag: _route(sim, tag, transports) for tag in sim.devices}
+    run = f"{broker.client_id}-{os.getpid()}-{shard}"
+    transports = _transports(sim, broker, run)
     main = transports[""]
-    for message in sim.start_messages():
+    coordinator = Coordinator(sim, run, scene, main)
+    _open(transports, broker, coordinator.deliver)
+    route = {tag: _route(sim, tag, transports) for tag in sim.devices}
+    for message in [*coordinator.start_messages(), *sim.start_messages()]:
         route.get(message.source, main).publish(message.topic, message.payload, message.qos, message.retain)
     if ready is not None:
         ready()
@@ -113,7 +122,8 @@ def publish_shard(
         while True:
             tick = time.monotonic()
             last = duration is not None and tick - started >= duration
-            for message in sim.advance(t0 + (tick - started) * sim.speed):
+            now = t0 + (tick - started) * sim.speed
+            for message in [*coordinator.tick(now), *sim.advance(now)]:
                 route.get(message.source, main).publish(message.topic, message.payload, message.qos, message.retain)
                 count += 1
             for transport in transports.values():
@@ -128,13 +138,20 @@ def publish_shard(
     except KeyboardInterrupt:
         tick = time.monotonic()
     seconds = tick - started
-    unconfirmed = _stop(sim, transports, route)
+    now = t0 + seconds * sim.speed
+    sim.end_plan("", now)  # its own scenario ends as a handed-over one does: normal life reported, then offline
+    ending = [*sim.advance(now), *sim.flush_uploads(now)]
+    for message in ending:
+        route.get(message.source, main).publish(message.topic, message.payload, message.qos, message.retain)
+    unconfirmed = _stop(sim, transports, route, coordinator.stop_messages())
     events = tuple(what for _, what in sim.log)
-    return SimulateReport(count, seconds, sim.speed, natural, events, started_at, unconfirmed)
+    return SimulateReport(count + len(ending), seconds, sim.speed, natural, events, started_at, unconfirmed)
 
 
-def _stop(sim: Simulation, transports: dict[str, SimTransport], route: dict[str, SimTransport]) -> int:
-    """Say 'offline' for every device, wait for the broker to acknowledge each, then disconnect.
+def _stop(
+    sim: Simulation, transports: dict[str, SimTransport], route: dict[str, SimTransport], last: list[SimMessage]
+) -> int:
+    """Say 'offline' for every device and publish ``last``, wait for the broker to acknowledge each, then disconnect.
 
     Disconnecting earlier would drop what paho still holds behind its inflight window; the count
     of messages left unacknowledged is returned (and reported), never silently dropped.
@@ -143,7 +160,7 @@ def _stop(sim: Simulation, transports: dict[str, SimTransport], route: dict[str,
     deadline = time.monotonic() + FLUSH_S
     for transport in transports.values():
         transport.flush(max(0.0, deadline - time.monotonic()))  # the last readings go before 'offline'
-    for message in sim.stop_messages():
+    for message in [*sim.stop_messages(), *last]:
         route.get(message.source, main).publish(message.topic, message.payload, message.qos, message.retain)
     for transport in transports.values():
         transport.wait_published(max(0.0, deadline - time.monotonic()))
@@ -153,21 +170,26 @@ def _stop(sim: Simulation, transports: dict[str, SimTransport], route: dict[str,
     return unconfirmed
 
 
-def _connect(sim: Simulation, broker: BrokerSettings, shard: int) -> dict[str, SimTransport]:
-    """Open the shared connection and each gateway's and the bridge's, and wait until the broker took them all."""
-    base = replace(broker, session_expiry_s=0, client_id=f"{broker.client_id}-{os.getpid()}-{shard}")
-    transports: dict[str, SimTransport] = {"": SimTransport(replace(base, client_id=f"{base.client_id}-main"))}
+def _transports(sim: Simulation, broker: BrokerSettings, run: str) -> dict[str, SimTransport]:
+    """Prepare the shared connection (its will deletes the run's presence) and each gateway's and the bridge's."""
+    base = replace(broker, session_expiry_s=0, client_id=run)
+    will = cleared(RUNS + run)
+    transports: dict[str, SimTransport] = {"": SimTransport(replace(base, client_id=f"{run}-main"), will)}
     for device in sim.devices.values():
         if device.kind is DeviceKind.GATEWAY and device.profile in (LORA, ZIGBEE):
             will = sim.stop_will(device.tag)
-            transports[device.tag] = SimTransport(replace(base, client_id=f"{base.client_id}-{device.tag}"), will)
-    for transport in transports.values():
-        transport.start(_ignore)
+            transports[device.tag] = SimTransport(replace(base, client_id=f"{run}-{device.tag}"), will)
+    return transports
+
+
+def _open(transports: dict[str, SimTransport], broker: BrokerSettings, deliver: Deliver) -> None:
+    """Connect each connection (the shared one hears what ``deliver`` takes); wait until the broker took them all."""
+    for key, transport in transports.items():
+        transport.start(deliver if key == "" else _ignore)
     if not all(transport.wait_connected(CONNECT_S) for transport in transports.values()):
         for transport in transports.values():
             transport.stop()
         raise ConnectionError(f"the broker at {broker.host}:{broker.port} took no connection in {CONNECT_S:.0f} s")
-    return transports
 
 
 def _route(sim: Simulation, tag: str, transports: dict[str, SimTransport]) -> SimTransport:
@@ -185,14 +207,15 @@ def _join(barrier: Barrier) -> None:
     _start_together = barrier
 
 
-def _shard_run(args: tuple[list[Binding], BrokerSettings, int, float | None, float | None, int]) -> SimulateReport:
-    bindings, broker, seed, rate, duration, shard = args
+def _shard_run(args: tuple[list[Binding], BrokerSettings, int, float | None, float | None, int, str]) -> SimulateReport:
+    bindings, broker, seed, rate, duration, shard, scene = args
     barrier = _start_together
     ready = None if barrier is None else lambda: barrier.wait(START_S)
     try:
         return publish_shard(
-            bindings, broker, seed=seed, rate=rate, scenario=None, duration=duration, shard=shard, ready=ready
-        )
+            bindings, broker, seed=seed, rate=rate, scenario=None, duration=duration, shard=shard, scene=scene,
+            ready=ready,
+        )  # fmt: skip
     except BaseException:
         if barrier is not None:
             barrier.abort()  # the other shards stop waiting for one that will never come
@@ -208,18 +231,30 @@ def run_simulation(
     scenario: str | None = None,
     duration: float | None = None,
     processes: int = 1,
+    scene: str = "",
     on_event: Callable[[str], None] | None = None,
 ) -> SimulateReport:
-    """Publish the scene's telemetry; several processes split the rate (scenarios need one)."""
+    """Publish the scene's telemetry; several processes split the rate (scenarios need one).
+
+    A scenario beside a simulator already publishing ``scene`` is handed to it and publishes none of
+    the scene's devices itself (:func:`realtime.simulator.coexist.hand_over`).
+    """
+    if scenario is not None:
+        handed = hand_over(
+            bindings, broker, scene=scene, seed=seed, scenario=scenario, duration=duration, on_event=on_event
+        )
+        if handed is not None:
+            return SimulateReport(0, handed.seconds, 1.0, 0.0, handed.events, unconfirmed=handed.unconfirmed,
+                                  handed_to=handed.to)  # fmt: skip
     if processes <= 1:
         return publish_shard(
-            bindings, broker, seed=seed, rate=rate, scenario=scenario, duration=duration, on_event=on_event
+            bindings, broker, seed=seed, rate=rate, scenario=scenario, duration=duration, scene=scene, on_event=on_event
         )
     shards: list[list[Binding]] = [[] for _ in range(processes)]
     for binding in bindings:
         shards[shard_of(binding, processes)].append(binding)
     share = rate / processes if rate else None
-    jobs = [(group, broker, seed, share, duration, i) for i, group in enumerate(shards) if group]
+    jobs = [(group, broker, seed, share, duration, i, scene) for i, group in enumerate(shards) if group]
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(jobs))
     with context.Pool(len(jobs), initializer=_join, initargs=(barrier,)) as pool:

@@ -73,6 +73,9 @@ class SimTransport(PahoTransport):
         client.max_inflight_messages_set(0)
         if will is not None:
             client.will_set(will.topic, will.payload, qos=1, retain=True)
+        client.on_subscribe = self._on_subscribe
+        self.subscribed = 0
+        """Subscriptions the broker confirmed: its retained messages for a filter follow its confirmation."""
         self._watch: list[paho.MQTTMessageInfo] = []
         self._v5 = settings.protocol == "5"
         self._out = bytearray()
@@ -98,6 +101,9 @@ class SimTransport(PahoTransport):
                 self._client.connect(s.host, s.port, s.keepalive)
         except OSError:
             self._retry_at = time.monotonic() + self._backoff
+
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
+        self.subscribed += 1
 
     def pump(self) -> None:
         """Write what is queued, read acknowledgements, ping when due; reconnect with backoff when down."""

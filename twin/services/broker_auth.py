@@ -2,12 +2,13 @@
 
 Nobody connects anonymously. Three kinds of credential exist. The twin's own reads every topic
 and alone publishes commands and its relay between instances. The simulator's publishes device
-topics, never commands nor the twin's own. A device's (or gateway's) publishes only the topics
-it was given, and still never a command. ``credentials.json`` (mode 0600) is the record: names,
-kinds, topics and password hashes; the ``passwd`` and ``acl`` files Mosquitto reads are rendered
-from it, and the broker rereads them on SIGHUP. Only the two internal passwords are kept in clear
-(``twin.secret``, ``simulator.secret``, 0600, like the token signing key), because the twin's own
-processes must read them; a device's is printed once and only its hash stays.
+topics (and reads its own ``sim/``), never commands nor the twin's own. A device's (or gateway's)
+publishes only the topics it was given, and still never a command. ``credentials.json`` (mode
+0600) is the record: names, kinds, topics and password hashes; the ``passwd`` and ``acl`` files
+Mosquitto reads are rendered from it, and the broker rereads them on SIGHUP. Only the two
+internal passwords are kept in clear (``twin.secret``, ``simulator.secret``, 0600, like the token
+signing key), because the twin's own processes must read them; a device's is printed once and
+only its hash stays.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ TWIN = "twin"
 """The user name of the twin's own processes (server, ingest, hub relay)."""
 SIMULATOR = "simulator"
 """The user name of ``twin simulate`` and ``twin demo``'s simulator."""
+SIMULATOR_OWN = "sim/#"
+"""Where simulators tell each other who publishes a scene and hand scenarios over
+(``realtime.simulator.coexist``): the simulator reads there, besides writing device topics."""
 
 COMMAND_TOPICS: tuple[str, ...] = (
     "cmnd/#",
@@ -315,7 +319,11 @@ class BrokerCredentials:
         if credential.kind is CredentialKind.TWIN:
             return ["readwrite #"]
         if credential.kind is CredentialKind.SIMULATOR:
-            return [*(f"deny {topic}" for topic in (*COMMAND_TOPICS, *self.reserved)), "write #"]
+            return [
+                *(f"deny {topic}" for topic in (*COMMAND_TOPICS, *self.reserved)),
+                "write #",
+                f"read {SIMULATOR_OWN}",
+            ]
         # No blanket denial for a device: Mosquitto's deny also refuses reads, and a device must read
         # its commands. Its grants alone bound it, checked when issued (check_device_topic).
         return [*(f"write {topic}" for topic in credential.topics), *(f"read {topic}" for topic in credential.commands)]
