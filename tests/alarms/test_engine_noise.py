@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -114,4 +115,25 @@ async def test_a_held_alarm_whose_condition_stays_is_told_steady(engine: Engine,
     assert row.state == "raised" and row.data["flapping"] is False and "flapping" not in row.message
     await judged.feed([(5300, 0.5)])
     assert judged.causes()[-1] == "cleared"  # an ordinary alarm again
+    await judged.rules.stop()
+
+
+@sync
+async def test_a_confident_trend_is_raised_once_with_its_prediction_and_cleared_once(
+    engine: Engine, graph: Graph
+) -> None:
+    sag = {"name": "sag", "kind": "pressure_sensor", "quantity": "pressure", "condition": "trend_below",
+           "threshold": 0.25, "horizon_h": 6, "window_s": 3600, "every_s": 300, "min_history_s": 1800,
+           "confidence": 0.99, "count": 2, "severity": "minor"}  # fmt: skip
+    judged = Judged(engine, graph, rules(sag))
+    rng = random.Random(3)
+    sagging = [(s, 0.45 - 0.1 * s / 3600 + rng.gauss(0, 0.01)) for s in range(0, 2 * 3600, 60)]
+    recovered = [(s, 0.45 + rng.gauss(0, 0.01)) for s in range(2 * 3600, 5 * 3600, 60)]
+    await judged.feed(sagging)
+    assert judged.causes() == ["raised"]
+    row = judged.alarm("sag")
+    assert "predicted to cross 0.25 in" in row.message and row.data["slope_per_h"] == pytest.approx(-0.1, rel=0.2)
+    assert row.first_at - T0 < timedelta(minutes=50)  # half an hour of history, two periods in a row
+    await judged.feed(recovered)
+    assert judged.causes() == ["raised", "cleared"]
     await judged.rules.stop()

@@ -231,14 +231,10 @@ def device_rule(
         clear_at=_level(c, "clear_at", quantity, condition, threshold),
         worse_at=_level(c, "worse_at", quantity, condition, threshold),
         for_s=c.number("for_s", 0),
-        count=_count(c, condition),
-        every_s=_every(c, condition, window_s),
         window_s=window_s,
         stuck_h=c.number("stuck_h", 24) or 24,
         horizon_h=c.number("horizon_h", 24) or 24,
-        min_history_s=_min_history(c, condition, window_s),
-        confidence=_confidence(c, condition),
-        flap_per_h=c.integer("flap_per_h", 6, 0),
+        **_noise(c, condition, window_s),
         hours=_hours(c),
         escalate_after_min=c.number("escalate_after_min", 5),
         line=line_of("name"),
@@ -300,37 +296,27 @@ def _level(c: _Checker, key: str, quantity: QuantityInfo | None, condition: str,
     return level
 
 
-def _count(c: _Checker, condition: str) -> int:
+def _noise(c: _Checker, condition: str, window_s: float) -> dict[str, Any]:
+    """Check the noise controls (count, every_s, min_history_s, confidence, flap_per_h) against the condition."""
     if condition == "offline" and "count" in c.data:
         raise c.fail("count", "a health change is no reading to count: hold an offline rule with for_s")
-    return c.integer("count", 1, 1)
-
-
-def _every(c: _Checker, condition: str, window_s: float) -> float:
     c.only("every_s", condition, NUMERIC)
-    every_s = c.number("every_s", 0)
-    if condition in TRENDS and every_s * MIN_SAMPLES > max(window_s, TREND_FLOOR_S):
+    c.only("min_history_s", condition, TRENDS)
+    c.only("confidence", condition, TRENDS)
+    every_s, window = c.number("every_s", 0), max(window_s, TREND_FLOOR_S)
+    if condition in TRENDS and every_s * MIN_SAMPLES > window:
         raise c.fail("every_s", f"the trend's window ({window_s:g} s) must hold at least {MIN_SAMPLES} periods")
     if condition in ("rate_above", "rate_below") and every_s > window_s:
         raise c.fail("every_s", f"longer than the rate's window ({window_s:g} s)")
-    return every_s
-
-
-def _min_history(c: _Checker, condition: str, window_s: float) -> float:
-    c.only("min_history_s", condition, TRENDS)
-    window = max(window_s, TREND_FLOOR_S)
-    value = c.number("min_history_s", window / 4) or window / 4
-    if value > window:
+    min_history_s = c.number("min_history_s", window / 4) or window / 4
+    if min_history_s > window:
         raise c.fail("min_history_s", f"longer than the window it is fitted over ({window:g} s)")
-    return value
-
-
-def _confidence(c: _Checker, condition: str) -> float:
-    c.only("confidence", condition, TRENDS)
-    value = c.number("confidence", 0.95)
-    if not 0.5 <= value < 1:
-        raise c.fail("confidence", f"{value:g} is not a one-sided confidence in [0.5, 1)")
-    return value
+    confidence = c.number("confidence", 0.95)
+    if not 0.5 <= confidence < 1:
+        raise c.fail("confidence", f"{confidence:g} is not a one-sided confidence in [0.5, 1)")
+    count, flap_per_h = c.integer("count", 1, 1), c.integer("flap_per_h", 6, 0)
+    return {"count": count, "every_s": every_s, "min_history_s": min_history_s, "confidence": confidence,
+            "flap_per_h": flap_per_h}  # fmt: skip
 
 
 def _hours(c: _Checker) -> tuple[int, int] | None:
