@@ -57,8 +57,12 @@ class Pair:
 
 
 PAIRS = (
-    Pair("threshold + count 3, flapping; nothing raises", ("pressure", "temperature"),
-         {"pressure": COUNT, "temperature": COUNT}, hovering=False),  # fmt: skip
+    Pair(
+        "threshold + count 3, flapping; nothing raises",
+        ("pressure", "temperature"),
+        {"pressure": COUNT, "temperature": COUNT},
+        hovering=False,
+    ),  # fmt: skip
     Pair("threshold + count 3, flapping", ("pressure", "temperature"), {"pressure": COUNT, "temperature": COUNT}),
     Pair("threshold + every_s 60, count 3", ("pressure", "temperature"), {"pressure": PERIOD, "temperature": PERIOD}),
     Pair("trend + confidence, history, count (each reading)", ("vibration",), {"vibration": CONFIDENT}),
