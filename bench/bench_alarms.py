@@ -56,7 +56,8 @@ from twin.store.engine import make_engine, session_factory, upgrade
 
 PROBE_TOPIC = "bench/gw0/probe"
 HOT = {"name": "hot", "kind": "env_sensor", "quantity": "temperature", "condition": "above", "threshold": 50,
-       "clear_at": 40, "severity": "major"}  # fmt: skip
+       "clear_at": 40, "severity": "major", "flap_per_h": 0}  # fmt: skip
+"""The probe flaps on purpose, twice a second: no flapping hold, or its re-opens would stop after six."""
 
 
 def add_probe(url: str) -> None:
