@@ -1,6 +1,10 @@
-"""From the MQTT message that crosses a threshold to the committed alarm, under background load.
+"""From the MQTT message that crosses a threshold to the committed alarm, under background load;
+and what judging a reading costs, with today's rule keys and with the noise controls.
 
-    python bench/bench_alarms.py [--devices 1000 --rate 2500 --seconds 20]
+    python bench/bench_alarms.py [--devices 1000 --rate 2500 --seconds 20] [--cost-only]
+
+Judging cost first (``bench/rule_cost.py``: ``RuleEngine.readings`` in memory, no database), each
+pair of rule sets on the same readings, with the ratio; the goal is ≤ 1.2× today's keys.
 
 Background: ``--rate`` messages/s of two readings each (5,000 readings/s by default) from a
 publisher process over ``--devices`` sensors, all below the threshold. Probe: one more sensor
@@ -37,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_ingest import CTX, make_devices
 from bench.ingest_parts import PROFILE, publish, stamp
 from bench.logins import Login, simulator, twin
+from bench.rule_cost import Cost, measure
 from bench.table import Row, report
 from realtime.ingest import Ingest, IngestConfig
 from realtime.mqtt import BrokerSettings
@@ -51,7 +56,8 @@ from twin.store.engine import make_engine, session_factory, upgrade
 
 PROBE_TOPIC = "bench/gw0/probe"
 HOT = {"name": "hot", "kind": "env_sensor", "quantity": "temperature", "condition": "above", "threshold": 50,
-       "clear_at": 40, "severity": "major"}  # fmt: skip
+       "clear_at": 40, "severity": "major", "flap_per_h": 0}  # fmt: skip
+"""The probe flaps on purpose, twice a second: no flapping hold, or its re-opens would stop after six."""
 
 
 def add_probe(url: str) -> None:
@@ -183,13 +189,43 @@ def row(name: str, ms: list[float]) -> tuple[str, str, str, str]:
     return name, str(len(ms)), f"{statistics.median(ms):.1f}", f"{q[98]:.1f}"
 
 
+COST_GOAL = 1.2
+"""Judging with the noise controls may cost at most this many times judging with today's keys."""
+
+
+def cost_table(console: Console, devices: int, hours: float) -> None:
+    """Print and report what judging a reading costs, today's keys beside the noise controls."""
+    with console.status("judging cost per reading, in memory…"):
+        costs = measure(devices, hours)
+    table = Table(title=f"rule evaluation per reading (RuleEngine.readings, in memory), {stamp()}")
+    for column in ("rules", "today's keys µs", "noise controls µs", "ratio", "raises+clears today / new"):
+        table.add_column(column)
+    for c in costs:
+        table.add_row(c.name, f"{c.today_us:.2f}", f"{c.new_us:.2f}", f"{c.ratio:.2f}×", f"{c.today_ops} / {c.new_ops}")
+    console.print(table)
+    report(_cost_row(c) for c in (costs[0], costs[-1]))
+
+
+def _cost_row(c: Cost) -> Row:
+    return Row(
+        "alarms", f"judging per reading · {c.name}", round(c.new_us, 2), round(c.today_us, 2), "µs",
+        f"≤ {COST_GOAL}× today's keys", c.ratio <= COST_GOAL,
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=2500.0, help="background messages/s (two readings each)")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--cost-only", action="store_true", help="only the judging cost, no broker or database")
+    parser.add_argument("--cost-devices", type=int, default=200, help="devices of each kind for the judging cost")
+    parser.add_argument("--cost-hours", type=float, default=1.0, help="hours of readings for the judging cost")
     args = parser.parse_args()
     console = Console()
+    cost_table(console, args.cost_devices, args.cost_hours)
+    if args.cost_only:
+        return
     root = Path(tempfile.mkdtemp(prefix="twin-bench-"))
     root.chmod(0o755)
     (root / "pg").mkdir()

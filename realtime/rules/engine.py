@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from realtime.bindings import Bound
 from realtime.health import HealthChange
+from realtime.rules.flapping import NOTE
 from realtime.rules.places import judge_places
 from realtime.rules.topology import Topology
 from realtime.rules.watch import Verdict, Watch, due, judge, settle
@@ -125,9 +126,14 @@ class RuleEngine:
         with self._sessions() as session:
             self.topology.load(session)
             rows = open_conditions(session)
-        for rule, subject, _ in rows:
-            if subject.startswith("device:"):
-                self._watches[(rule, int(subject.split(":", 1)[1]))] = Watch(active=True)
+        now = datetime.now(UTC)
+        for row in rows:
+            if row.subject.startswith("device:"):
+                watch = Watch(active=True, severity=row.severity)
+                if row.flapping:  # held on: the hour of quiet starts again
+                    watch.held = Verdict("raise", row.severity, None, row.message.split(NOTE)[0])
+                    watch.last_flip = now
+                self._watches[(row.rule, int(row.subject.split(":", 1)[1]))] = watch
         return len(rows)
 
     # -- the ingest's hook -------------------------------------------------------------------------
@@ -174,7 +180,7 @@ class RuleEngine:
             parent = None
             if rule.condition == "offline":
                 parent = self._root_of(device)
-            data = {**verdict.data, "escalate_after_min": rule.escalate_after_min}
+            data = {"flapping": False, **verdict.data, "escalate_after_min": rule.escalate_after_min}
             occurrence = Occurrence(
                 rule.name, rule.condition, subject, device.path, verdict.severity, at, device.device_id,
                 verdict.value, verdict.message, data, parent,
@@ -254,10 +260,12 @@ class RuleEngine:
                 log.exception("escalation check failed")
 
     def tick(self, now: datetime) -> None:
-        """Raise held conditions whose hold time passed without a new reading."""
+        """Raise held conditions whose hold time passed without a new reading; end quiet flapping holds."""
         for (name, device_id), watch in self._watches.items():
+            if watch.pending_since is None and watch.held is None:
+                continue
             rule = self.rules.by_name.get(name)
-            if not isinstance(rule, DeviceRule) or watch.pending_since is None:
+            if not isinstance(rule, DeviceRule):
                 continue
             verdict = due(rule, watch, now)
             device = self.devices(device_id)

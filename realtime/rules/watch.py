@@ -1,10 +1,12 @@
-"""The per-(rule, device) condition machines: hold time, hysteresis, rate, stuck value, trend.
+"""The per-(rule, device) condition machines: repeat count, hold time, period, hysteresis, rate, stuck, trend.
 
-Each machine keeps only what its rule needs (a pending-since time, a few samples) and answers a
-reading with a verdict: raise (with a severity), clear, or nothing. Time is the reading's own,
-passed in, so the rules are tested without waiting and a gateway's backlog is judged by when it
-happened. A condition must hold for ``for_s`` before it raises, and an ``above`` alarm clears only
-below ``clear_at``: together they are why a flapping value never mints a new alarm.
+Each machine keeps only what its rule needs (a pending-since time, a streak, a period's sum, a
+trend's running sums) and answers a reading with a verdict: raise (with a severity), clear, or
+nothing. Time is the reading's own, passed in, so the rules are tested without waiting and a
+gateway's backlog is judged by when it happened. A condition must hold for ``for_s`` and ``count``
+judgements before it raises, and an ``above`` alarm clears only below ``clear_at``: together they
+keep a noisy value to one alarm. What still raises and clears more than ``flap_per_h`` times an
+hour is held open as flapping (``realtime.rules.flapping``) instead of minting occurrences.
 """
 
 from __future__ import annotations
@@ -13,22 +15,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from twin.alarms.rules import DeviceRule
+from realtime.rules.flapping import guard, release_due
+from realtime.rules.trend import Fit, eta_s, t_quantile
+from realtime.rules.verdict import Verdict
+from twin.alarms.rules import MIN_SAMPLES, TREND_FLOOR_S, DeviceRule
 from twin.alarms.severity import AlarmSeverity
 
 Value = float | bool | str
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What a reading means for an alarm: raise it (at a severity) or clear it."""
-
-    action: str
-    """``raise`` or ``clear``."""
-    severity: AlarmSeverity = AlarmSeverity.WARNING
-    value: float | None = None
-    message: str = ""
-    data: dict[str, object] = field(default_factory=dict)
+__all__ = ["Value", "Verdict", "Watch", "due", "judge", "settle"]
 
 
 @dataclass(slots=True)
@@ -39,9 +33,21 @@ class Watch:
     severity: AlarmSeverity | None = None
     pending_since: datetime | None = None
     pending: Verdict | None = None
+    streak: int = 0
+    """Consecutive judgements the condition was true on (for ``count``)."""
     samples: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=512))
     last_value: Value | None = None
     unchanged_since: datetime | None = None
+    fit: Fit | None = None
+    period: int | None = None
+    """The index of the evaluation period being summed (reading time // ``every_s``)."""
+    period_sum: float = 0.0
+    period_n: int = 0
+    raises: deque[float] | None = None
+    """When the condition raised within the last hour (epoch seconds), for the flapping count."""
+    held: Verdict | None = None
+    """The verdict shown while the alarm is held open as flapping; None when not held."""
+    last_flip: datetime | None = None
 
 
 def _number(value: Value) -> float | None:
@@ -59,15 +65,48 @@ def _in_hours(rule: DeviceRule, at: datetime, utc_offset_h: float) -> bool:
 
 
 def judge(rule: DeviceRule, watch: Watch, value: Value, at: datetime, utc_offset_h: float = 8.0) -> Verdict | None:
-    """Feed one reading to a rule's machine; return what changed, if anything."""
+    """Feed one reading to a rule's machine; return what changed, if anything.
+
+    With an evaluation period the reading only adds to its period's sum; the first reading of a
+    later period judges the mean of the one it closes, at that period's end.
+    """
+    if rule.every_s:
+        closed = _close_period(rule, watch, value, at)
+        if closed is None:
+            return None
+        value, at = closed
     bad = _bad(rule, watch, value, at) if _in_hours(rule, at, utc_offset_h) else None
     return settle(rule, watch, bad, at)
 
 
+def _close_period(rule: DeviceRule, watch: Watch, value: Value, at: datetime) -> tuple[float, datetime] | None:
+    number = _number(value)
+    if number is None:
+        return None
+    index = int(at.timestamp() // rule.every_s)
+    closed = None
+    if watch.period is not None and index != watch.period:
+        if index < watch.period:
+            return None  # a late reading of a period already judged
+        end = datetime.fromtimestamp((watch.period + 1) * rule.every_s, at.tzinfo)
+        closed = watch.period_sum / watch.period_n, end
+        watch.period_sum, watch.period_n = 0.0, 0
+    watch.period = index
+    watch.period_sum += number
+    watch.period_n += 1
+    return closed
+
+
 def settle(rule: DeviceRule, watch: Watch, bad: Verdict | None, at: datetime) -> Verdict | None:
-    """Apply hold time and remembered state to a condition's current truth."""
+    """Apply repeat count, hold time, remembered state and the flapping hold to a condition's truth."""
+    was = watch.active
+    verdict = _machine(rule, watch, bad, at)
+    return guard(rule, watch, verdict, watch.active != was, at)
+
+
+def _machine(rule: DeviceRule, watch: Watch, bad: Verdict | None, at: datetime) -> Verdict | None:
     if bad is None:
-        watch.pending_since, watch.pending = None, None
+        watch.pending_since, watch.pending, watch.streak = None, None, 0
         if watch.active:
             watch.active, watch.severity = False, None
             return Verdict("clear")
@@ -80,19 +119,25 @@ def settle(rule: DeviceRule, watch: Watch, bad: Verdict | None, at: datetime) ->
     if watch.pending_since is None:
         watch.pending_since = at
     watch.pending = bad
-    if at - watch.pending_since >= timedelta(seconds=rule.for_s):
-        watch.active, watch.severity, watch.pending_since, watch.pending = True, bad.severity, None, None
-        return bad
-    return None
+    watch.streak += 1
+    return _raise_when_held(rule, watch, at)
+
+
+def _raise_when_held(rule: DeviceRule, watch: Watch, at: datetime) -> Verdict | None:
+    bad, since = watch.pending, watch.pending_since
+    if bad is None or since is None or watch.streak < rule.count or at - since < timedelta(seconds=rule.for_s):
+        return None
+    watch.active, watch.severity, watch.pending_since, watch.pending = True, bad.severity, None, None
+    return bad
 
 
 def due(rule: DeviceRule, watch: Watch, now: datetime) -> Verdict | None:
-    """Raise a held condition whose hold time has passed with no reading since (the periodic tick)."""
-    if watch.active or watch.pending_since is None or watch.pending is None:
+    """The periodic tick: raise a condition held past its hold time, or end a quiet flapping hold."""
+    if watch.held is not None:
+        return release_due(watch, now)
+    if watch.active:
         return None
-    if now - watch.pending_since >= timedelta(seconds=rule.for_s):
-        return settle(rule, watch, watch.pending, now)
-    return None
+    return guard(rule, watch, _raise_when_held(rule, watch, now), watch.active, now)
 
 
 def _bad(rule: DeviceRule, watch: Watch, value: Value, at: datetime) -> Verdict | None:
@@ -160,36 +205,40 @@ def _stuck(rule: DeviceRule, watch: Watch, value: Value, at: datetime) -> Verdic
 
 
 def _trend(rule: DeviceRule, watch: Watch, number: float | None, at: datetime) -> Verdict | None:
-    """Fit a line through the window's samples; raise when it crosses the threshold within the horizon."""
+    """Fit a line through the window's samples; raise when it is confidently crossing within the horizon.
+
+    Raising asks the slope's pessimistic bound (nearest to flat) to cross within the horizon;
+    once raised, the alarm holds while the optimistic bound still crosses within 1.5 horizons,
+    so a noisy projection wobbling around the horizon raises once and clears once.
+    """
     if number is None:
         return None
     t = at.timestamp()
-    watch.samples.append((t, number))
-    window = max(rule.window_s, 600.0)
-    while watch.samples and watch.samples[0][0] < t - window:
-        watch.samples.popleft()
-    if len(watch.samples) < 5 or t - watch.samples[0][0] < window / 4:
+    fit = watch.fit
+    if fit is None:
+        fit = watch.fit = Fit()
+    fit.add(t, number, max(rule.window_s, TREND_FLOOR_S))
+    if len(fit.samples) < MIN_SAMPLES or fit.span() < rule.min_history_s:
+        if watch.active:  # too little history to judge: what was predicted stands
+            return Verdict("raise", watch.severity or rule.severity, number, "")
         return None
-    n = len(watch.samples)
-    mt = sum(s[0] for s in watch.samples) / n
-    mv = sum(s[1] for s in watch.samples) / n
-    var = sum((s[0] - mt) ** 2 for s in watch.samples)
-    slope = sum((s[0] - mt) * (s[1] - mv) for s in watch.samples) / var if var else 0.0
+    line = fit.line(t)
     threshold = float(rule.threshold)  # type: ignore[arg-type]
-    fitted = mv + slope * (t - mt)
-    towards = slope > 0 if rule.condition == "trend_above" else slope < 0
-    if not towards:
+    sign = 1.0 if rule.condition == "trend_above" else -1.0
+    margin = t_quantile(rule.confidence, line.n - 2) * line.slope_se
+    if watch.active:
+        eta, horizon = eta_s(line, line.slope + sign * margin, threshold, sign), 1.5 * rule.horizon_h
+    else:
+        eta, horizon = eta_s(line, line.slope - sign * margin, threshold, sign), rule.horizon_h
+    if eta > horizon * 3600:
         return None
-    eta_s = (threshold - fitted) / slope
-    horizon = rule.horizon_h * 3600 * (1.5 if watch.active else 1.0)
-    if eta_s > horizon:
-        return None
-    eta_s = max(eta_s, 0.0)
-    crossing = datetime.fromtimestamp(t + eta_s, at.tzinfo)
+    point = eta_s(line, line.slope, threshold, sign)
+    best = point if point <= horizon * 3600 else eta
+    crossing = datetime.fromtimestamp(t + best, at.tzinfo)
     return Verdict(
         "raise",
         rule.severity,
         number,
-        f"{rule.quantity} predicted to cross {threshold:g} in {eta_s / 3600:.1f} h",
-        {"predicted_at": crossing.isoformat(), "slope_per_h": slope * 3600},
+        f"{rule.quantity} predicted to cross {threshold:g} in {best / 3600:.1f} h",
+        {"predicted_at": crossing.isoformat(), "slope_per_h": line.slope * 3600, "slope_se": line.slope_se * 3600},
     )

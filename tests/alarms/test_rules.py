@@ -26,6 +26,13 @@ def test_the_demo_scene_rules_load() -> None:
     assert "确认火警 confirmed fire" in rules.by_name and len(devices) >= 9
 
 
+OFFLINE = '[[rule]]\nname = "o"\nkind = "*"\ncondition = "offline"\n'
+LOW = '[[rule]]\nname = "l"\nkind = "pressure_sensor"\nquantity = "pressure"\ncondition = "below"\nthreshold = 0.1\n'
+SMOKE = '[[rule]]\nname = "s"\nkind = "smoke_detector"\nquantity = "smoke"\ncondition = "equals"\nthreshold = true\n'
+TREND = ('[[rule]]\nname = "t"\nkind = "elevator"\nquantity = "vibration"\ncondition = "trend_above"\n'
+         'threshold = 4.5\nwindow_s = 3600\nhorizon_h = 6\n')  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("body", "line", "words"),
     [
@@ -41,6 +48,16 @@ def test_the_demo_scene_rules_load() -> None:
          'threshold = true\n\n[[place_rule]]\nname = "f"\nmembers = ["f"]\n', 9, "refers to itself"),
         ('[[place_rule]]\nname = "g"\nmembers = ["h"]\n\n[[place_rule]]\nname = "h"\nmembers = ["g"]\n',
          2, "cycle g → h → g"),
+        (OFFLINE + 'count = 2\n', 5, "count: a health change is no reading to count"),
+        (LOW + 'count = 0\n', 7, "count: must be at least 1"),
+        (LOW + 'count = 2.5\n', 7, "count: 2.5 is not a whole number"),
+        (LOW + 'flap_per_h = -1\n', 7, "flap_per_h: must be at least 0"),
+        (SMOKE + 'every_s = 60\n', 7, "every_s: applies to above, below"),
+        (TREND + 'every_s = 900\n', 9, "must hold at least 5 periods"),
+        (TREND + 'min_history_s = 7200\n', 9, "min_history_s: longer than the window"),
+        (TREND + 'confidence = 1.0\n', 9, "confidence: 1 is not a one-sided confidence"),
+        (LOW + 'confidence = 0.9\n', 7, "confidence: applies to trend_above, trend_below rules only"),
+        (LOW + 'min_history_s = 60\n', 7, "min_history_s: applies to trend_above"),
     ],
 )  # fmt: skip
 def test_a_bad_rule_is_refused_with_its_name_and_line(tmp_path: Path, body: str, line: int, words: str) -> None:

@@ -4,8 +4,10 @@
 gets there first creates the alarm, every later raise of the same (rule, subject) — a second
 ingest instance, a restarted one, a redelivered message — lands on that row, and a condition that
 comes back after clearing re-opens it with its occurrence count raised, so flapping never mints a
-second alarm. Severity only rises while an alarm is open. These run as the system (no principal):
-the engine sees the whole graph.
+second alarm. Severity only rises while an alarm is open. A raise carries ``data.flapping``: the
+engine marks an alarm it holds open because it raised and cleared too often, and unmarks it when
+the hold ends; each change is told (cause ``flapping``, ``steady``). These run as the system (no
+principal): the engine sees the whole graph.
 """
 
 from __future__ import annotations
@@ -42,6 +44,23 @@ class Occurrence:
     data: dict[str, Any] = field(default_factory=dict)
     parent: tuple[str, str] | None = None
     """(rule, subject) of the root alarm to group this one under, if it is open."""
+
+
+FLAPPING = "flapping"
+"""The cause of the event telling that an alarm is now held open as flapping."""
+STEADY = "steady"
+"""The cause of the event telling that a flapping hold ended with the condition still true."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCondition:
+    """A raised or acknowledged alarm, as the engine resumes it."""
+
+    rule: str
+    subject: str
+    severity: AlarmSeverity
+    message: str
+    flapping: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +130,7 @@ def raise_alarm(session: Session, occurrence: Occurrence) -> Raised:
             "last_at": func.greatest(table.c.last_at, new.last_at),
             "value": new.value,
             "message": new.message,
+            "data": func.coalesce(table.c.data, text("'{}'::jsonb")).op("||")(new.data),
             "severity": case((_rank(new.severity) > _rank(table.c.severity), new.severity), else_=table.c.severity),
             "parent_id": func.coalesce(table.c.parent_id, new.parent_id),
         },
@@ -119,6 +139,9 @@ def raise_alarm(session: Session, occurrence: Occurrence) -> Raised:
         literal_column("xmax = 0").label("created"),
         literal_column("(SELECT state FROM alarms a WHERE a.id = alarms.id)").label("before_state"),
         literal_column("(SELECT severity FROM alarms a WHERE a.id = alarms.id)").label("before_severity"),
+        literal_column("(SELECT (a.data->>'flapping') = 'true' FROM alarms a WHERE a.id = alarms.id)").label(
+            "was_flapping"
+        ),
     )
     row = session.execute(stmt).one()
     alarm = session.get(AlarmRow, row.id, populate_existing=True)
@@ -129,8 +152,16 @@ def raise_alarm(session: Session, occurrence: Occurrence) -> Raised:
     # subquery (None): that raise was just announced by its own writer, so this one tells nothing.
     before = row.before_severity
     worsened = before is not None and AlarmSeverity(alarm.severity).rank > AlarmSeverity(before).rank
-    if created or reopened or worsened:
-        cause = "raised" if created else "reopened" if reopened else "worsened"
+    flapping, was_flapping = bool(o.data.get("flapping")), bool(row.was_flapping)
+    cause = (
+        "raised" if created
+        else FLAPPING if flapping and not was_flapping
+        else "reopened" if reopened
+        else STEADY if was_flapping and not flapping
+        else "worsened" if worsened
+        else None
+    )  # fmt: skip
+    if cause is not None:
         announce(session, "create" if created else "update", alarm, cause=cause)
     return Raised(alarm, created, reopened, worsened)
 
@@ -163,12 +194,19 @@ def clear_condition(session: Session, rule: str, subject: str, at: datetime) -> 
     return alarm
 
 
-def open_conditions(session: Session) -> list[tuple[str, str, str]]:
-    """Return (rule, subject, state) of every raised or acknowledged alarm: what the engine resumes from."""
-    stmt = select(AlarmRow.rule, AlarmRow.subject, AlarmRow.state).where(
+def open_conditions(session: Session) -> list[OpenCondition]:
+    """Return every raised or acknowledged alarm: what the engine resumes from, flapping holds too."""
+    stmt = select(AlarmRow.rule, AlarmRow.subject, AlarmRow.severity, AlarmRow.message, AlarmRow.data).where(
         AlarmRow.state.in_([AlarmState.RAISED.value, AlarmState.ACKNOWLEDGED.value])
     )
-    return [(r.rule, r.subject, r.state) for r in session.execute(stmt)]
+    return [
+        OpenCondition(r.rule, r.subject, AlarmSeverity(r.severity), r.message or "", _flapping(r.data))
+        for r in session.execute(stmt)
+    ]
+
+
+def _flapping(data: dict[str, Any] | None) -> bool:
+    return bool(data and data.get("flapping"))
 
 
 def escalate_due(session: Session, now: datetime) -> list[AlarmRow]:

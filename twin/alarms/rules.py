@@ -72,9 +72,19 @@ class DeviceRule:
     """Crossing this too raises the severity one level while the alarm is open."""
     for_s: float = 0.0
     """Hold time: the condition must last this long before the alarm is raised."""
+    count: int = 1
+    """Repeat count: the condition must be true on this many consecutive judgements (and ``for_s``)."""
+    every_s: float = 0.0
+    """Evaluation period: judge the mean of each period's readings once, not every reading (0: each)."""
     window_s: float = 60.0
     stuck_h: float = 24.0
     horizon_h: float = 24.0
+    min_history_s: float = 0.0
+    """A trend predicts only once its fit spans this much history (0: a quarter of the window)."""
+    confidence: float = 0.95
+    """A trend raises only when the slope's one-sided lower bound at this confidence crosses in time."""
+    flap_per_h: int = 6
+    """More raises than this within an hour: the alarm is held open as flapping (0: never held)."""
     hours: tuple[int, int] | None = None
     """Active only between these local hours (start, end), e.g. (0, 5) for night-time flow."""
     escalate_after_min: float = 5.0
@@ -113,8 +123,16 @@ class RuleSet:
 
 _DEVICE_KEYS = (
     "name", "kind", "device", "quantity", "condition", "threshold", "unit", "clear_at", "worse_at", "severity",
-    "for_s", "window_s", "stuck_h", "horizon_h", "hours", "escalate_after_min",
+    "for_s", "count", "every_s", "window_s", "stuck_h", "horizon_h", "min_history_s", "confidence", "flap_per_h",
+    "hours", "escalate_after_min",
 )  # fmt: skip
+NUMERIC = ("above", "below", "rate_above", "rate_below", "trend_above", "trend_below")
+"""The conditions judged on a number, so also on a period's mean (``every_s``)."""
+TRENDS = ("trend_above", "trend_below")
+TREND_FLOOR_S = 600.0
+"""The shortest window a trend is fitted over: fewer minutes make a slope of noise."""
+MIN_SAMPLES = 5
+"""The fewest samples a trend is fitted on (and so the fewest periods its window must hold)."""
 _PLACE_KEYS = ("name", "members", "scope", "count", "all", "within_s", "severity", "escalate_after_min")
 
 
@@ -143,6 +161,18 @@ class _Checker:
         if positive and value < 0:
             raise self.fail(key, f"{value} is negative")
         return float(value)
+
+    def integer(self, key: str, default: int, least: int) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"{value!r} is not a whole number")
+        if value < least:
+            raise self.fail(key, f"must be at least {least}")
+        return value
+
+    def only(self, key: str, condition: str, allowed: tuple[str, ...]) -> None:
+        if key in self.data and condition not in allowed:
+            raise self.fail(key, f"applies to {', '.join(allowed)} rules only, not {condition}")
 
     def severity(self) -> AlarmSeverity:
         value = self.data.get("severity", "warning")
@@ -189,6 +219,7 @@ def device_rule(
         if quantity is None:
             raise c.fail("quantity", f"unknown quantity {qname!r} (see realtime.quantities)")
     threshold = _threshold(c, condition, quantity)
+    window_s = c.number("window_s", 60) or 60
     return DeviceRule(
         name=name,
         condition=condition,  # type: ignore[arg-type]
@@ -200,9 +231,10 @@ def device_rule(
         clear_at=_level(c, "clear_at", quantity, condition, threshold),
         worse_at=_level(c, "worse_at", quantity, condition, threshold),
         for_s=c.number("for_s", 0),
-        window_s=c.number("window_s", 60) or 60,
+        window_s=window_s,
         stuck_h=c.number("stuck_h", 24) or 24,
         horizon_h=c.number("horizon_h", 24) or 24,
+        **_noise(c, condition, window_s),
         hours=_hours(c),
         escalate_after_min=c.number("escalate_after_min", 5),
         line=line_of("name"),
@@ -262,6 +294,29 @@ def _level(c: _Checker, key: str, quantity: QuantityInfo | None, condition: str,
     if key == "worse_at" and (level <= threshold if rises else level >= threshold):
         raise c.fail(key, "must be beyond the threshold")
     return level
+
+
+def _noise(c: _Checker, condition: str, window_s: float) -> dict[str, Any]:
+    """Check the noise controls (count, every_s, min_history_s, confidence, flap_per_h) against the condition."""
+    if condition == "offline" and "count" in c.data:
+        raise c.fail("count", "a health change is no reading to count: hold an offline rule with for_s")
+    c.only("every_s", condition, NUMERIC)
+    c.only("min_history_s", condition, TRENDS)
+    c.only("confidence", condition, TRENDS)
+    every_s, window = c.number("every_s", 0), max(window_s, TREND_FLOOR_S)
+    if condition in TRENDS and every_s * MIN_SAMPLES > window:
+        raise c.fail("every_s", f"the trend's window ({window_s:g} s) must hold at least {MIN_SAMPLES} periods")
+    if condition in ("rate_above", "rate_below") and every_s > window_s:
+        raise c.fail("every_s", f"longer than the rate's window ({window_s:g} s)")
+    min_history_s = c.number("min_history_s", window / 4) or window / 4
+    if min_history_s > window:
+        raise c.fail("min_history_s", f"longer than the window it is fitted over ({window:g} s)")
+    confidence = c.number("confidence", 0.95)
+    if not 0.5 <= confidence < 1:
+        raise c.fail("confidence", f"{confidence:g} is not a one-sided confidence in [0.5, 1)")
+    count, flap_per_h = c.integer("count", 1, 1), c.integer("flap_per_h", 6, 0)
+    return {"count": count, "every_s": every_s, "min_history_s": min_history_s, "confidence": confidence,
+            "flap_per_h": flap_per_h}  # fmt: skip
 
 
 def _hours(c: _Checker) -> tuple[int, int] | None:
