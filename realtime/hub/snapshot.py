@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from realtime.hub.access import Target
 from twin.alarms.events import alarm_data
 from twin.alarms.queries import AlarmFilter, list_alarms
-from twin.alarms.severity import AlarmState
+from twin.alarms.severity import ACTIVE_STATES
 from twin.auth.scope import Principal, device_condition
 from twin.graph.paths import scopes
 from twin.operations.billing_queries import unit_statuses
@@ -79,11 +79,10 @@ def _devices(session: Session, target: Target) -> list[dict[str, Any]]:
 
 
 def _alarms(session: Session, target: Target) -> list[dict[str, Any]]:
-    active = (AlarmState.RAISED, AlarmState.ACKNOWLEDGED)
     if target.device_id is not None:
-        f = AlarmFilter(device_id=target.device_id, states=active, roots_only=False)
+        f = AlarmFilter(device_id=target.device_id, states=ACTIVE_STATES, roots_only=False)
     else:
-        f = AlarmFilter(under=target.place_id, states=active, roots_only=False)
+        f = AlarmFilter(under=target.place_id, states=ACTIVE_STATES, roots_only=False)
     found = list_alarms(session, f, limit=MAX_ALARMS)
     ids = {row.device_id for row, _ in found if row.device_id is not None}
     kinds = (
