@@ -10,8 +10,8 @@
 import { colourOf } from "./catalogue";
 import { h, replace } from "./dom";
 import { lang, t } from "./i18n";
-import type { Catalogue, Scene } from "./types";
 import { unreachable } from "./storms";
+import type { Catalogue, Scene } from "./types";
 import type { Figures, Rates } from "./wallcounts";
 
 export type Density = "full" | "compact" | "dense";

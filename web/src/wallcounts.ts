@@ -6,9 +6,10 @@
  *
  * A storm (an alarm grouping children under its root) counts once, in its root's building, as
  * `/api/alarms/counts` counts it (`storms.ts`); `grouped` says how many devices the building's
- * storms cut off, wherever those devices are. The payment rate is `/api/billing/rates`' own figure (paid over due) for its
- * latest month, named on the wall: the hub's snapshot carries a different one (the share of
- * households that paid), which no screen should show beside the billing page's.
+ * storms cut off, wherever those devices are. The payment rate is `/api/billing/rates`' own
+ * figure (paid over due) for its latest month, named on the wall: the hub's snapshot carries a
+ * different one (the share of households that paid), which no screen should show beside the
+ * billing page's.
  */
 import type { Api } from "./api";
 import { worstSeverity } from "./catalogue";
@@ -79,7 +80,7 @@ export async function fetchRates(api: Api, siteId: number | string): Promise<Rat
   return { period, byBuilding };
 }
 
-/** Read the same figures by REST: active root alarm counts with their grouped ones, overdue tickets, and the rates given. */
+/** Read the same figures by REST: active root alarms and their grouped ones, overdue tickets, the rates given. */
 export async function polledFigures(api: Api, scene: Scene, catalogue: Catalogue, rates: Rates): Promise<Figures> {
   const under = Number(scene.site.id);
   const [alarms, tickets] = await Promise.all([
