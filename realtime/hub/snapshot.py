@@ -8,6 +8,7 @@ flush. Residents' names never appear: a live screen shows standing, not people.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from realtime.hub.access import Target
 from twin.alarms.events import alarm_data
 from twin.alarms.queries import AlarmFilter, list_alarms
-from twin.alarms.severity import AlarmState
+from twin.alarms.severity import ACTIVE_STATES
 from twin.auth.scope import Principal, device_condition
 from twin.graph.paths import scopes
 from twin.operations.billing_queries import unit_statuses
@@ -79,12 +80,20 @@ def _devices(session: Session, target: Target) -> list[dict[str, Any]]:
 
 
 def _alarms(session: Session, target: Target) -> list[dict[str, Any]]:
-    active = (AlarmState.RAISED, AlarmState.ACKNOWLEDGED)
+    """Return the scope's active alarms, every root before any storm's child.
+
+    A screen counts roots and shows beside each how many children it holds: past the cap, a big
+    storm's children must not push a root out, so the roots are read first and the children fill
+    what room is left.
+    """
     if target.device_id is not None:
-        f = AlarmFilter(device_id=target.device_id, states=active, roots_only=False)
+        f = AlarmFilter(device_id=target.device_id, states=ACTIVE_STATES, roots_only=False)
     else:
-        f = AlarmFilter(under=target.place_id, states=active, roots_only=False)
-    found = list_alarms(session, f, limit=MAX_ALARMS)
+        f = AlarmFilter(under=target.place_id, states=ACTIVE_STATES, roots_only=False)
+    roots = list_alarms(session, replace(f, roots_only=True), limit=MAX_ALARMS)
+    held = {row.id for row, _ in roots}
+    rest = [(row, n) for row, n in list_alarms(session, f, limit=MAX_ALARMS) if row.id not in held]
+    found = roots + rest[: MAX_ALARMS - len(roots)]
     ids = {row.device_id for row, _ in found if row.device_id is not None}
     kinds = (
         dict(session.execute(select(DeviceRow.id, DeviceRow.kind).where(DeviceRow.id.in_(ids))).all()) if ids else {}

@@ -115,3 +115,33 @@ def test_the_scene_counts_each_building_s_alarms_and_names_the_worst(
     raised(engine, graph)
     counters = client.get(f"/api/sites/{graph.site}/scene").json()["counters"][str(graph.building)]
     assert (counters["alarms"], counters["worst_severity"]) == (2, "critical")
+
+
+def test_a_storm_counts_once_with_its_active_children_and_a_cleared_alarm_not_at_all(
+    client: TestClient, engine: Engine, graph: Graph
+) -> None:
+    """The wall's figures are these: active roots, a storm once, the devices it cut off beside it."""
+    gateway = f"device:{graph.devices['GW-1']}"
+    offline = {"rule": "offline", "condition": "offline", "severity": AlarmSeverity.MAJOR}
+    root = raised(engine, graph, "GW-1", subject=gateway, **offline)
+    children = [
+        raised(engine, graph, name, subject=f"device:{graph.devices[name]}", parent=("offline", gateway), **offline)
+        for name in ("SD-1", "SD-2")
+    ]
+    pressure = raised(
+        engine, graph, "PS-1", rule="pressure", subject=f"device:{graph.devices['PS-1']}", severity=AlarmSeverity.MINOR
+    )
+
+    def counted() -> tuple[dict[str, int], int]:
+        found = {c["place_id"]: c for c in client.get("/api/alarms/counts").json() if c["level"] == "building"}
+        return found[graph.building]["counts"], found[graph.building]["grouped"]
+
+    assert counted() == ({"major": 1, "minor": 1}, 2)
+    assert [(a["id"], a["children"]) for a in client.get("/api/alarms", params={"severity": "major"}).json()] == [
+        (root, 2)
+    ]
+    client.post(f"/api/alarms/{children[0]}/clear", json={})  # one device is back: one fewer cut off
+    client.post(f"/api/alarms/{pressure}/clear", json={})  # cleared: on the board until closed, counted nowhere
+    assert counted() == ({"major": 1}, 1)
+    assert client.get(f"/api/alarms/{root}").json()["children"] == 1
+    assert client.get(f"/api/sites/{graph.site}/scene").json()["counters"][str(graph.building)]["alarms"] == 1

@@ -78,12 +78,19 @@ def _built_front_end() -> None:
 
 @contextmanager
 def serve_scene(
-    folder: Path, postgis: PostgresCluster, mqtt_broker: BrokerInfo, buildings: int, floors: int, units_per_floor: int
+    folder: Path,
+    postgis: PostgresCluster,
+    mqtt_broker: BrokerInfo,
+    buildings: int,
+    floors: int,
+    units_per_floor: int,
+    **settings: str,
 ) -> Iterator[WebServer]:
     """Generate and load a scene of that size into a fresh database, then serve it with the built front end.
 
     The live ingest runs in the server, on the session's broker, so readings published the way
-    devices publish them reach the pages through the hub.
+    devices publish them reach the pages through the hub. ``settings`` are more environment
+    variables of the server (``TWIN_HUB_PEERS="true"``).
     """
     _need(CHROMIUM.is_file(), f"{CHROMIUM} is missing (apt-get install chromium)")
     _built_front_end()
@@ -99,6 +106,7 @@ def serve_scene(
         "TWIN_INGEST_PROFILES": json.dumps([str(ROOT / "scenes" / "profiles")]),
         # The broker keeps a session per client id: each server of the run gets its own.
         "TWIN_INGEST_CLIENT_ID": f"twin-web-{os.getpid()}-{database}-{time.monotonic_ns()}",
+        **settings,
     }
     log = folder / "server.log"
     scene = folder / "scene"

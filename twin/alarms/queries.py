@@ -3,7 +3,9 @@
 A list is one indexed query on the alarm's path (``path <@ subtree``) with the scope's own ltree
 condition beside it; the overview's counts group by the building and floor prefixes of the paths
 in SQL, never in Python. Storm children are folded under their root by default: the operator
-sees one line for a gateway, with the number of devices behind it.
+sees one line for a gateway, with the number of devices behind it that are still out (its active
+children). Counts count active roots only, as the live hub holds them, so the wall, the 3D tints
+and these numbers agree: a storm is one alarm, and a cleared one is none.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from twin.alarms.severity import OPEN_STATES, AlarmSeverity, AlarmState
+from twin.alarms.severity import ACTIVE_STATES, OPEN_STATES, AlarmSeverity, AlarmState
 from twin.auth.scope import principal_of, subtree_condition
 from twin.errors import NotFoundError
 from twin.store.alarms import AlarmRow
@@ -86,19 +88,23 @@ def _filtered(session: Session, f: AlarmFilter) -> Select[Any]:
     return stmt
 
 
-def list_alarms(session: Session, f: AlarmFilter, limit: int = 100, offset: int = 0) -> list[tuple[AlarmRow, int]]:
-    """Return alarms, the most urgent and newest first, each with how many children it groups."""
+def _active_children() -> Any:
+    """The number of active alarms grouped under the row of ``AlarmRow`` (a correlated subquery)."""
     child = aliased(AlarmRow)
-    children = (
+    return (
         select(func.count())
-        .where(child.parent_id == AlarmRow.id, child.state != AlarmState.CLOSED.value)
+        .where(child.parent_id == AlarmRow.id, child.state.in_([s.value for s in ACTIVE_STATES]))
         .correlate(AlarmRow)
         .scalar_subquery()
     )
+
+
+def list_alarms(session: Session, f: AlarmFilter, limit: int = 100, offset: int = 0) -> list[tuple[AlarmRow, int]]:
+    """Return alarms, the most urgent and newest first, each with how many active children it groups."""
     rank = case({"critical": 0, "major": 1, "minor": 2, "warning": 3}, value=AlarmRow.severity, else_=4)
     stmt = (
         _filtered(session, f)
-        .add_columns(children.label("children"))
+        .add_columns(_active_children().label("children"))
         .order_by(rank, AlarmRow.last_at.desc(), AlarmRow.id.desc())
         .limit(limit)
         .offset(offset)
@@ -108,26 +114,29 @@ def list_alarms(session: Session, f: AlarmFilter, limit: int = 100, offset: int 
 
 @dataclass(frozen=True, slots=True)
 class PlaceCount:
-    """Open alarms in one building or floor, by severity."""
+    """Active root alarms in one building or floor, by severity, and the alarms grouped under them."""
 
     place_id: int
     level: str
     counts: dict[str, int]
+    grouped: int
 
 
 def alarm_counts(session: Session, under: int | None = None) -> list[PlaceCount]:
-    """Count open root alarms per building and per floor (for the overview), by severity."""
+    """Count active root alarms per building and per floor (the overview's and the wall's), by severity."""
     out: dict[tuple[str, int], dict[str, int]] = {}
+    grouped: dict[tuple[str, int], int] = {}
     for level, depth in (("building", 2), ("floor", 3)):
         prefix = func.subpath(AlarmRow.path, 0, depth)
-        f = AlarmFilter(under=under)
+        f = AlarmFilter(under=under, states=ACTIVE_STATES)
         stmt = (
             _filtered(session, f)
             .where(func.nlevel(AlarmRow.path) >= depth)
-            .with_only_columns(func.ltree2text(prefix), AlarmRow.severity, func.count())
+            .with_only_columns(func.ltree2text(prefix), AlarmRow.severity, func.count(), func.sum(_active_children()))
             .group_by(prefix, AlarmRow.severity)
         )
-        for path, severity, n in session.execute(stmt):
-            place_id = int(str(path).rsplit(".", 1)[-1])
-            out.setdefault((level, place_id), {})[severity] = int(n)
-    return [PlaceCount(pid, level, counts) for (level, pid), counts in sorted(out.items())]
+        for path, severity, n, children in session.execute(stmt):
+            key = (level, int(str(path).rsplit(".", 1)[-1]))
+            out.setdefault(key, {})[severity] = int(n)
+            grouped[key] = grouped.get(key, 0) + int(children or 0)
+    return [PlaceCount(pid, level, counts, grouped[level, pid]) for (level, pid), counts in sorted(out.items())]

@@ -59,3 +59,8 @@ STATES: dict[AlarmState, Label] = {
 
 OPEN_STATES = (AlarmState.RAISED, AlarmState.ACKNOWLEDGED, AlarmState.CLEARED)
 """The states of an alarm still on the board; at most one such alarm per rule and subject."""
+
+ACTIVE_STATES = (AlarmState.RAISED, AlarmState.ACKNOWLEDGED)
+"""The states of an alarm whose condition still holds: what the counts, the wall and the 3D tints
+count, and what the live hub holds (a cleared alarm waits on the board to be closed, but nobody
+need go anywhere for it)."""

@@ -11,14 +11,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from twin.alarms import lifecycle as uc
 from twin.alarms.queries import AlarmFilter, alarm_counts, get_alarm, list_alarms
 from twin.alarms.rules import DeviceRule, PlaceRule, RuleError, Vocabulary, device_rule, place_rule
 from twin.alarms.schemas import AlarmAssign, AlarmNote, AlarmPublic, AlarmTicket, RuleCreate
-from twin.alarms.severity import OPEN_STATES, SEVERITIES, STATES, AlarmSeverity, AlarmState
+from twin.alarms.severity import ACTIVE_STATES, OPEN_STATES, SEVERITIES, STATES, AlarmSeverity, AlarmState
 from twin.api.catalogue import LabelPublic
 from twin.api.deps import SessionDep
 from twin.audit import audit
@@ -46,11 +46,12 @@ class Legend(BaseModel):
 
 
 class AlarmCount(BaseModel):
-    """Open alarms in one building or floor, by severity."""
+    """Active root alarms in one building or floor, by severity; a storm counts once."""
 
     place_id: int
     level: str
     counts: dict[str, int]
+    grouped: int = Field(description="Active alarms grouped under these roots: the devices their storms cut off.")
 
 
 class RulePublic(BaseModel):
@@ -125,8 +126,9 @@ def _states(words: list[str] | None) -> tuple[AlarmState, ...]:
 
 @router.get("/counts")
 def count_alarms(session: SessionDep, under: Id | None = None) -> list[AlarmCount]:
-    """Count open alarms per building and floor, by severity (the overview's numbers)."""
-    return [AlarmCount(place_id=c.place_id, level=c.level, counts=c.counts) for c in alarm_counts(session, under)]
+    """Count active root alarms per building and floor, by severity (the overview's and the wall's): a storm once."""
+    counted = alarm_counts(session, under)
+    return [AlarmCount(place_id=c.place_id, level=c.level, counts=c.counts, grouped=c.grouped) for c in counted]
 
 
 @router.get("/rules")
@@ -184,11 +186,12 @@ def delete_rule(session: SessionDep, rule_id: Id, principal: RuleWriter) -> None
 
 @router.get("/{alarm_id}")
 def get_alarm_route(session: SessionDep, alarm_id: Id) -> AlarmDetail:
-    """Return an alarm with the children grouped under it."""
+    """Return an alarm with the children grouped under it, in any state; ``children`` counts the active ones."""
     row = get_alarm(session, alarm_id)
     children = list_alarms(session, AlarmFilter(parent_id=row.id, states=()), limit=1000)
     grouped = [AlarmPublic.of(c) for c, _ in children]
-    return AlarmDetail(**AlarmPublic.of(row, len(children)).model_dump(), grouped=grouped)
+    active = sum(1 for c, _ in children if AlarmState(c.state) in ACTIVE_STATES)
+    return AlarmDetail(**AlarmPublic.of(row, active).model_dump(), grouped=grouped)
 
 
 @router.post("/{alarm_id}/ack")

@@ -10,6 +10,7 @@ import type { Api, Schemas } from "./api";
 import { colourOf, isCritical, labelIn } from "./catalogue";
 import { h } from "./dom";
 import { lang, t } from "./i18n";
+import { unreachable } from "./storms";
 import type { ActiveAlarm, Catalogue, Ticket } from "./types";
 
 /** What the panel is about: a device's own ticket form sends `device_id`, a place's `place_id`. */
@@ -45,7 +46,7 @@ function alarmItem(ctx: AttentionContext, alarm: ActiveAlarm, subject: Subject, 
     first === null ? null : ago(first, Date.now()),
     alarm.acknowledged_by ? t("panel.acked_by", { user: alarm.acknowledged_by }) : null,
     alarm.assignee ? t("panel.assignee", { user: alarm.assignee }) : null,
-    alarm.children > 0 ? t("panel.storm", { n: alarm.children }) : null,
+    alarm.children > 0 ? unreachable(alarm.children) : null,
   ].filter((fact): fact is string => fact !== null);
   const act = (label: string, run: () => Promise<unknown>, name: string): HTMLButtonElement => {
     const button = h("button", { type: "button", class: "small", "data-action": name }, label);

@@ -1,11 +1,13 @@
 /**
- * The wall's alarm line: active alarms, worst first, each placed by building and floor.
- * Only the place and the kind of device are shown: never a resident's name or a message.
+ * The wall's alarm line: active root alarms, worst first, each placed by building and floor; a
+ * storm is one item with the number of devices it cut off. Only the place and the kind of device
+ * are shown: never a resident's name or a message.
  */
 import { colourOf, labelIn, severityRank } from "./catalogue";
 import { h, replace } from "./dom";
 import { t } from "./i18n";
 import { idFromPath, type LiveStore } from "./store";
+import { foldStorms, type StormRoot, stormTitle } from "./storms";
 import type { Alarm, Catalogue, Scene } from "./types";
 
 /** Name the place of an event path in the scene's words: "3号楼 · 18层". */
@@ -17,13 +19,6 @@ export function placeOf(scene: Scene, path: readonly string[]): string {
   return [building?.name, floor?.name].filter(Boolean).join(" · ");
 }
 
-/** An alarm of the ticker: a storm's root stands for its grouped children, counted once. */
-export interface TickerItem {
-  alarm: Alarm;
-  path: string[];
-  children: number;
-}
-
 /** When an alarm was first raised, in epoch milliseconds (0 when the hub did not say). */
 function raisedAt(alarm: Alarm): number {
   const at = alarm.first_at ?? alarm.raised_at;
@@ -32,20 +27,11 @@ function raisedAt(alarm: Alarm): number {
   return Number.isFinite(ms) ? ms : 0;
 }
 
-/** Return the active alarms, storms folded into their roots, the most severe first and, within a severity, the newest first. */
-export function ordered(catalogue: Catalogue, store: LiveStore): TickerItem[] {
-  const held = [...store.alarms.values()];
-  const children = new Map<string, number>();
-  for (const { alarm } of held) {
-    if (alarm.parent_id != null) children.set(String(alarm.parent_id), (children.get(String(alarm.parent_id)) ?? 0) + 1);
-  }
-  const roots = held.filter(({ alarm }) => alarm.parent_id == null || !store.alarms.has(String(alarm.parent_id)));
-  return roots
-    .map(({ alarm, path }) => ({ alarm, path, children: children.get(String(alarm.id)) ?? 0 }))
-    .sort(
-      (a, b) =>
-        severityRank(catalogue, b.alarm.severity) - severityRank(catalogue, a.alarm.severity) || raisedAt(b.alarm) - raisedAt(a.alarm),
-    );
+/** Return the active root alarms, the most severe first and, within a severity, the newest first. */
+export function ordered(catalogue: Catalogue, store: LiveStore): StormRoot[] {
+  return foldStorms(store.alarms.values()).sort(
+    (a, b) => severityRank(catalogue, b.alarm.severity) - severityRank(catalogue, a.alarm.severity) || raisedAt(b.alarm) - raisedAt(a.alarm),
+  );
 }
 
 /** Redraw the ticker from the store. */
@@ -57,14 +43,15 @@ export function renderTicker(element: HTMLElement, catalogue: Catalogue, scene: 
   }
   replace(
     element,
-    ...alarms.slice(0, 12).map(({ alarm, path, children }) => {
-      const kind = (alarm as Alarm & { device_kind?: string }).device_kind;
+    ...alarms.slice(0, 12).map((root) => {
+      const { alarm, path, children } = root;
+      const kind = alarm.device_kind ? labelIn(catalogue, "device_kinds", alarm.device_kind) : t("alarm.unknown_device");
+      const place = placeOf(scene, path);
       return h(
         "span",
-        { class: "item", "data-alarm": String(alarm.id), "data-severity": alarm.severity },
+        { class: "item", "data-alarm": String(alarm.id), "data-severity": alarm.severity, "data-children": children },
         h("span", { class: "badge", style: `--c:${colourOf(catalogue, "alarm_severity", alarm.severity)}` }, labelIn(catalogue, "alarm_severity", alarm.severity)),
-        t("alarm.at", { place: placeOf(scene, path), kind: kind ? labelIn(catalogue, "device_kinds", kind) : t("alarm.unknown_device") }),
-        children > 0 ? t("ticker.storm", { n: children }) : null,
+        children > 0 ? `${place} · ${stormTitle(catalogue, root)}` : t("alarm.at", { place, kind }),
       );
     }),
   );

@@ -77,6 +77,8 @@ export interface Alarm {
   first_at?: string;
   /** The storm root this alarm is grouped under, if any. */
   parent_id?: number | string | null;
+  /** The kind of the alarm's device, which the hub adds to a device's alarm. */
+  device_kind?: string;
   path?: string[];
 }
 

@@ -10,6 +10,7 @@
 import { colourOf } from "./catalogue";
 import { h, replace } from "./dom";
 import { lang, t } from "./i18n";
+import { unreachable } from "./storms";
 import type { Catalogue, Scene } from "./types";
 import type { Figures, Rates } from "./wallcounts";
 
@@ -72,6 +73,7 @@ export function renderCards(cards: Cards, scene: Scene, figures: Figures, catalo
         figure(String(f?.alarms ?? 0), t("counters.alarms"), "alarms"),
         figure(String(f?.overdue ?? 0), t("counters.overdue"), "overdue"),
         figure(percent(f?.rate ?? null), t("counters.payment"), "payment"),
+        f && f.grouped > 0 ? h("div", { class: "storm", "data-grouped": f.grouped }, unreachable(f.grouped)) : null,
       );
     }),
   );

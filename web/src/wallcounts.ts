@@ -4,18 +4,24 @@
  * building); while the socket cannot connect, from the REST counts the fallback re-reads. Counts
  * only: no names.
  *
- * A storm (an alarm grouping children under its root) counts once, as `/api/alarms/counts`
- * counts it. The payment rate is `/api/billing/rates`' own figure (paid over due) for its
- * latest month, named on the wall: the hub's snapshot carries a different one (the share of
- * households that paid), which no screen should show beside the billing page's.
+ * A storm (an alarm grouping children under its root) counts once, in its root's building, as
+ * `/api/alarms/counts` counts it (`storms.ts`); `grouped` says how many devices the building's
+ * storms cut off, wherever those devices are. The payment rate is `/api/billing/rates`' own
+ * figure (paid over due) for its latest month, named on the wall: the hub's snapshot carries a
+ * different one (the share of households that paid), which no screen should show beside the
+ * billing page's.
  */
 import type { Api } from "./api";
 import { worstSeverity } from "./catalogue";
 import { idFromPath, type LiveStore } from "./store";
-import type { Alarm, Catalogue, Scene } from "./types";
+import { foldStorms } from "./storms";
+import type { Catalogue, Scene } from "./types";
 
 export interface BuildingFigures {
+  /** Active root alarms: a storm is one. */
   alarms: number;
+  /** Active alarms grouped under those roots. */
+  grouped: number;
   worst: string | null;
   overdue: number;
   rate: number | null;
@@ -32,19 +38,15 @@ export interface Rates {
 
 export const NO_RATES: Rates = { period: null, byBuilding: new Map() };
 
-/** A child of a storm: counted in its root, not again on its own. */
-export function isGrouped(alarm: Alarm): boolean {
-  const parent = alarm.parent_id;
-  return parent !== undefined && parent !== null;
-}
-
 /** Return each building's figures from the live store and the rates last read. */
 export function liveFigures(scene: Scene, store: LiveStore, catalogue: Catalogue, rates: Rates): Figures {
   const severities = new Map<string, string[]>();
-  for (const { alarm, path } of store.alarms.values()) {
-    if (isGrouped(alarm)) continue;
+  const grouped = new Map<string, number>();
+  for (const { alarm, path, children } of foldStorms(store.alarms.values())) {
     const building = idFromPath(path, "building");
-    if (building !== null) severities.set(building, [...(severities.get(building) ?? []), alarm.severity]);
+    if (building === null) continue;
+    severities.set(building, [...(severities.get(building) ?? []), alarm.severity]);
+    grouped.set(building, (grouped.get(building) ?? 0) + children);
   }
   const figures: Figures = new Map();
   for (const b of scene.buildings) {
@@ -52,6 +54,7 @@ export function liveFigures(scene: Scene, store: LiveStore, catalogue: Catalogue
     const own = severities.get(id) ?? [];
     figures.set(id, {
       alarms: own.length,
+      grouped: grouped.get(id) ?? 0,
       worst: worstSeverity(catalogue, own),
       overdue: store.ops.overdueIn(`building:${id}`),
       rate: rates.byBuilding.get(id) ?? null,
@@ -77,7 +80,7 @@ export async function fetchRates(api: Api, siteId: number | string): Promise<Rat
   return { period, byBuilding };
 }
 
-/** Read the same figures by REST: root alarm counts, overdue tickets, and the rates given. */
+/** Read the same figures by REST: active root alarms and their grouped ones, overdue tickets, the rates given. */
 export async function polledFigures(api: Api, scene: Scene, catalogue: Catalogue, rates: Rates): Promise<Figures> {
   const under = Number(scene.site.id);
   const [alarms, tickets] = await Promise.all([
@@ -87,12 +90,13 @@ export async function polledFigures(api: Api, scene: Scene, catalogue: Catalogue
   const figures: Figures = new Map();
   for (const b of scene.buildings) {
     const id = String(b.id);
-    figures.set(id, { alarms: 0, worst: null, overdue: 0, rate: rates.byBuilding.get(id) ?? null });
+    figures.set(id, { alarms: 0, grouped: 0, worst: null, overdue: 0, rate: rates.byBuilding.get(id) ?? null });
   }
   for (const count of alarms) {
     const entry = figures.get(String(count.place_id));
     if (!entry || count.level !== "building") continue;
     entry.alarms = Object.values(count.counts).reduce((a, n) => a + n, 0);
+    entry.grouped = count.grouped;
     entry.worst = worstSeverity(catalogue, Object.keys(count.counts).filter((s) => (count.counts[s] ?? 0) > 0));
   }
   for (const count of tickets.items) {

@@ -35,4 +35,19 @@ describe("the ticker's order", () => {
     expect(items.map((i) => i.alarm.id)).toEqual([2, 3, 1, 4]);
     expect(items[0]?.children).toBe(2);
   });
+
+  it("leaves out a storm's child whose root is gone, as the server's counts do", () => {
+    const store = new LiveStore();
+    store.applySnapshot({
+      type: "snapshot",
+      sub: "s",
+      stream: "site:1",
+      seq: 1,
+      alarms: [
+        { id: 1, severity: "major", state: "raised" },
+        { id: 2, severity: "major", state: "raised", parent_id: 9 },
+      ],
+    });
+    expect(ordered(catalogue, store).map((i) => [i.alarm.id, i.children])).toEqual([[1, 0]]);
+  });
 });

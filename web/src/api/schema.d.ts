@@ -59,7 +59,7 @@ export interface paths {
         };
         /**
          * Get Alarm Route
-         * @description Return an alarm with the children grouped under it.
+         * @description Return an alarm with the children grouped under it, in any state; ``children`` counts the active ones.
          */
         get: operations["get_alarm_route_api_alarms__alarm_id__get"];
         put?: never;
@@ -179,7 +179,7 @@ export interface paths {
         };
         /**
          * Count Alarms
-         * @description Count open alarms per building and floor, by severity (the overview's numbers).
+         * @description Count active root alarms per building and floor, by severity (the overview's and the wall's): a storm once.
          */
         get: operations["count_alarms_api_alarms_counts_get"];
         put?: never;
@@ -2094,13 +2094,18 @@ export interface components {
         };
         /**
          * AlarmCount
-         * @description Open alarms in one building or floor, by severity.
+         * @description Active root alarms in one building or floor, by severity; a storm counts once.
          */
         AlarmCount: {
             /** Counts */
             counts: {
                 [key: string]: number;
             };
+            /**
+             * Grouped
+             * @description Active alarms grouped under these roots: the devices their storms cut off.
+             */
+            grouped: number;
             /** Level */
             level: string;
             /** Place Id */

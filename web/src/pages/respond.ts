@@ -17,6 +17,7 @@ import { PlanView } from "../plan2d";
 import { centreOf } from "../scene/geometry";
 import { boot, languageButton, showError, type Shell } from "../shell";
 import { idFromPath } from "../store";
+import { ownAlarms } from "../storms";
 import type { FloorPlan, PlacedDevice, Scene, XY } from "../types";
 
 /** The server's walking route between two spaces (GET /api/routes). */
@@ -189,7 +190,7 @@ class ResponderView {
 
   private deviceColour(device: PlacedDevice): string {
     const { catalogue, store } = this.shell;
-    const alarms = store.alarmsOf(String(device.id));
+    const alarms = ownAlarms(store.alarmsOf(String(device.id)));
     if (alarms[0]) return colourOf(catalogue, "alarm_severity", alarms[0].severity);
     return colourOf(catalogue, "device_health", store.devices.get(String(device.id))?.health ?? device.health);
   }

@@ -20,7 +20,8 @@ import { idFromPath } from "../store";
 import { renderTicker, placeOf } from "../ticker";
 import type { Alarm, FloorPlan, XYZ } from "../types";
 import { createCards, fitCards, renderCards } from "../wallcards";
-import { fetchRates, type Figures, isGrouped, liveFigures, NO_RATES, polledFigures, type Rates } from "../wallcounts";
+import { isGrouped } from "../storms";
+import { fetchRates, type Figures, liveFigures, NO_RATES, polledFigures, type Rates } from "../wallcounts";
 import { takesOver } from "../wallseverity";
 import { pickSite } from "./site";
 
@@ -77,6 +78,11 @@ async function wall(): Promise<void> {
   let shown: Held | null = null;
   /** The tour's next stop: a building, or past the last one the whole site. */
   let stop = 0;
+  const fit = (): void => {
+    hooks.set({ wallDensity: fitCards(cards) });
+  };
+  /** The buildings whose cards carry a storm's line: when they change, the layout is fitted again. */
+  let stormLines = "";
   const redraw = (): void => {
     const figures = shell.fallback.active && polled ? polled : liveFigures(scene, store, catalogue, rates);
     const alarming = new Set<string>();
@@ -84,9 +90,11 @@ async function wall(): Promise<void> {
     if (building !== null) alarming.add(building);
     renderCards(cards, scene, figures, catalogue, rates, alarming);
     renderTicker(ticker, catalogue, scene, store);
-  };
-  const fit = (): void => {
-    hooks.set({ wallDensity: fitCards(cards) });
+    const lines = [...figures].filter(([, f]) => f.grouped > 0).map(([id]) => id).join(",");
+    if (lines !== stormLines) {
+      stormLines = lines;
+      fit();
+    }
   };
   redraw();
   fit();

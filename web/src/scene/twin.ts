@@ -10,6 +10,7 @@ import { type LayerName, layerMaxima, type SpaceStats, spaceColour } from "../la
 import type { Fallback } from "../fallback";
 import type { LiveClient, LiveKind } from "../live";
 import { idFromPath, type LiveStore } from "../store";
+import { foldStorms, ownAlarms } from "../storms";
 import type { Catalogue, FloorPlan, FloorSummary, PlacedDevice, Scene, Space, XYZ } from "../types";
 import { flyTo, viewOf } from "./camera";
 import { DeviceLayer } from "./devices";
@@ -150,14 +151,15 @@ export class TwinView {
   }
 
   /**
-   * Tint each building and each opened floor by its worst active alarm. While the socket is live
-   * the store knows every alarm; before that, the scene's counters stand in for the buildings.
+   * Tint each building and each opened floor by its worst active root alarm (a storm's children
+   * tint nothing of their own: their root does). While the socket is live the store knows every
+   * alarm; before that, the scene's counters stand in for the buildings.
    */
   retint(): void {
     if (!this.scene || !this.site) return;
     const live = this.ctx.live.state === "live";
     const under = new Map<string, string[]>();
-    for (const { alarm, path } of this.ctx.store.alarms.values()) {
+    for (const { alarm, path } of foldStorms(this.ctx.store.alarms.values())) {
       for (const place of [idFromPath(path, "building"), idFromPath(path, "floor")]) {
         if (place !== null) under.set(place, [...(under.get(place) ?? []), alarm.severity]);
       }
@@ -336,10 +338,10 @@ export class TwinView {
     return probe && screen ? { colour: probe.colour, x: screen[0], y: screen[1] } : null;
   }
 
-  /** Return the colour of a device: its worst alarm, else its live health. */
+  /** Return the colour of a device: its worst alarm of its own (not a storm's), else its live health. */
   deviceColour(device: PlacedDevice): string {
     const id = String(device.id);
-    const severities = this.ctx.store.alarmsOf(id).map((a) => a.severity);
+    const severities = ownAlarms(this.ctx.store.alarmsOf(id)).map((a) => a.severity);
     const worst = worstSeverity(this.ctx.catalogue, severities);
     if (worst !== null) return colourOf(this.ctx.catalogue, "alarm_severity", worst);
     const health = this.ctx.store.devices.get(id)?.health ?? device.health;
@@ -349,7 +351,7 @@ export class TwinView {
   /** Return the colour of a room under the current layer. */
   spaceColour(space: Space): string {
     const devices = (this.detail?.plan.devices ?? []).filter((d) => String(d.space_id) === String(space.id));
-    const alarmSeverities = devices.flatMap((d) => this.ctx.store.alarmsOf(String(d.id)).map((a) => a.severity));
+    const alarmSeverities = devices.flatMap((d) => ownAlarms(this.ctx.store.alarmsOf(String(d.id))).map((a) => a.severity));
     const deviceHealth = devices.map((d) => this.ctx.store.devices.get(String(d.id))?.health ?? d.health);
     const stats = this.floorStats();
     const facts = { space, alarmSeverities, deviceHealth, stats: stats.get(String(space.id)) };
