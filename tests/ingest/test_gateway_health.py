@@ -131,7 +131,7 @@ SENSORS = 3
 
 @dataclass
 class Site:
-    """A gateway heard every 0.5 s (offline after 1.5 s of silence) with sensors heard every 2 s behind it."""
+    """A gateway expected every second (offline after 3 s of silence) with sensors expected every 4 s behind it."""
 
     graph: Graph
     namespace: str
@@ -149,9 +149,9 @@ class Site:
 
 def build_site(db_url: str, namespace: str) -> Site:
     g = build_graph(db_url)
-    gw = add_device(db_url, g, "GW", DeviceKind.GATEWAY, (namespace, "gw"), {"expected_interval_s": 0.5})
+    gw = add_device(db_url, g, "GW", DeviceKind.GATEWAY, (namespace, "gw"), {"expected_interval_s": 1})
     for i in range(SENSORS):
-        add_device(db_url, g, f"S{i}", DeviceKind.ENV_SENSOR, (namespace, f"s{i}"), {"expected_interval_s": 2}, via=gw)
+        add_device(db_url, g, f"S{i}", DeviceKind.ENV_SENSOR, (namespace, f"s{i}"), {"expected_interval_s": 4}, via=gw)
     return Site(g, namespace)
 
 
@@ -203,7 +203,7 @@ def grouped(site: Site, state: str) -> list[tuple[Any, ...]]:
     return [*children, (GATEWAY_RULE, gw, state, None)]
 
 
-async def report(pub: Publisher, site: Site, seconds: float, every: float = 0.2) -> None:
+async def report(pub: Publisher, site: Site, seconds: float, every: float = 0.25) -> None:
     """Let every sensor report through the gateway for ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -220,7 +220,7 @@ async def test_a_gateway_whose_devices_report_through_it_stays_online_without_a_
     pub = Publisher(mqtt_broker)
     try:
         async with live(db_url, mqtt_broker, tmp_path) as (site, ingest, gateway_health):
-            await report(pub, site, 4.0)  # eight of its intervals, nearly three times its offline threshold
+            await report(pub, site, 6.0)  # six of its intervals, twice its offline threshold
             assert health(ingest, site) == {"GW": "online", "S0": "online", "S1": "online", "S2": "online"}
             assert gateway_health == ["online"]
             await until(
