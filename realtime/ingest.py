@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from realtime.bindings import HEALTH_EVENT, Bindings, BindingTable, Bound, load_bindings
 from realtime.decode import Availability, Decoder, Reading
-from realtime.health import GatewayKey, HealthChange, HealthTracker
+from realtime.health import Gateway, HealthChange, HealthTracker
 from realtime.history import HealthRow, StateRow, TelemetryStore, Unavailable, conninfo_of
 from realtime.maintenance import Maintenance
 from realtime.message import ReceiveMessage
@@ -239,14 +239,17 @@ class Ingest:
             while end < len(readings) and readings[end].identity == identity:
                 end += 1
             bound = lookup(identity)
+            via = self._via(readings[start])
             if bound is None:
                 counts.unknown += end - start
                 self.unbound.saw(identity, readings[start].profile, message.topic, at, readings[start:end])
+                if via is not None:  # an unbound device's message still came through its gateway
+                    health.extend(self.health.relayed(via, at))
                 start = end
                 continue
-            change = self.health.seen(bound, at, self._via(readings[start]))
-            if change is not None:
-                health.append(change)
+            changes = self.health.seen(bound, at, via)
+            if changes:
+                health.extend(changes)
             device_id = bound.device_id
             for reading in readings[start:end]:
                 value = reading.value
@@ -259,11 +262,11 @@ class Ingest:
                     changed.append(((device_id, reading.quantity), Latest(value, reading.unit, reading.time)))
             start = end
 
-    def _via(self, reading: Reading) -> GatewayKey | None:
+    def _via(self, reading: Reading) -> Gateway | None:
+        """Return the gateway a reading came through: its device when bound, else its identity."""
         if reading.via is None:
             return None
-        gateway = self.bindings.table.by_identity.get(reading.via)
-        return gateway.device_id if gateway is not None else reading.via
+        return self.bindings.table.by_identity.get(reading.via) or reading.via
 
     def _availability(self, item: Availability, message: ReceiveMessage) -> list[HealthChange]:
         at = datetime.fromtimestamp(message.received_at, UTC)

@@ -161,7 +161,12 @@ class RuleEngine:
                 bad = None
                 if change.health in OFFLINE:
                     bad = Verdict("raise", rule.severity, None, f"{device.kind} {change.health.value}")
-                verdict = settle(rule, self._watch(rule, device.device_id), bad, now)
+                watch = self._watch(rule, device.device_id)
+                if bad is not None and not watch.active and self._root_held(device):
+                    # Its root's alarm is still held: wait for it, to be raised under it, not beside it.
+                    watch.pending_since, watch.pending = watch.pending_since or now, bad
+                    continue
+                verdict = settle(rule, watch, bad, now)
                 if verdict is not None:
                     self._emit(rule, device, verdict, now)
 
@@ -190,16 +195,27 @@ class RuleEngine:
 
     def _root_of(self, device: Bound) -> tuple[str, str] | None:
         """Return the (rule, subject) of the offline alarm a device's silence is explained by, if any."""
+        for name, root, watch in self._root_watches(device):
+            if watch.active or watch.pending_since is not None:
+                return name, f"device:{root}"
+        return None
+
+    def _root_held(self, device: Bound) -> bool:
+        """Tell whether the offline alarm of a root of the device is pending its hold time (``for_s``)."""
+        return any(not w.active and w.pending_since is not None for _, _, w in self._root_watches(device))
+
+    def _root_watches(self, device: Bound) -> list[tuple[str, int, Watch]]:
+        """Return (rule, root, watch) of the offline rules of the devices whose failure would silence it."""
+        out = []
         for root in self.topology.roots(device):
             bound = self.devices(root)
             if bound is None:
                 continue
             for rule in self.rules_for(bound, None):
-                if rule.condition == "offline":
-                    watch = self._watches.get((rule.name, root))
-                    if watch is not None and (watch.active or watch.pending_since is not None):
-                        return rule.name, f"device:{root}"
-        return None
+                watch = self._watches.get((rule.name, root)) if rule.condition == "offline" else None
+                if watch is not None:
+                    out.append((rule.name, root, watch))
+        return out
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -267,8 +283,10 @@ class RuleEngine:
             rule = self.rules.by_name.get(name)
             if not isinstance(rule, DeviceRule):
                 continue
-            verdict = due(rule, watch, now)
             device = self.devices(device_id)
+            if device is not None and rule.condition == "offline" and self._root_held(device):
+                continue  # raised once its root is, grouped under it
+            verdict = due(rule, watch, now)
             if verdict is not None and device is not None:
                 self._emit(rule, device, verdict, now)
 

@@ -22,15 +22,15 @@ def at(seconds: float) -> datetime:
 def test_a_reading_makes_a_device_online_and_silence_makes_it_stale_then_offline() -> None:
     tracker = HealthTracker()
     sensor = device(1, interval=60)
-    change = tracker.seen(sensor, at(0))
-    assert change is not None and change.health is DeviceHealth.ONLINE
+    [change] = tracker.seen(sensor, at(0))
+    assert change.health is DeviceHealth.ONLINE
     assert tracker.tick(at(89)) == []
     [stale] = tracker.tick(at(91))
     assert stale.previous is DeviceHealth.ONLINE and stale.health is DeviceHealth.STALE
     [offline] = tracker.tick(at(181))
     assert offline.health is DeviceHealth.OFFLINE
-    again = tracker.seen(sensor, at(200))
-    assert again is not None and again.health is DeviceHealth.ONLINE
+    [again] = tracker.seen(sensor, at(200))
+    assert again.health is DeviceHealth.ONLINE
 
 
 def test_a_sleepy_kind_is_not_offline_when_a_pump_would_be() -> None:
@@ -56,7 +56,7 @@ def test_availability_offline_is_immediate_and_a_reading_undoes_it() -> None:
     tracker.seen(sensor, at(0))
     [change] = tracker.availability(sensor, False, at(1))
     assert change.health is DeviceHealth.OFFLINE
-    assert tracker.seen(sensor, at(2)) is not None
+    assert tracker.seen(sensor, at(2))
     assert tracker.nodes[1].health is DeviceHealth.ONLINE
 
 
@@ -74,8 +74,13 @@ def test_devices_behind_an_offline_gateway_are_unreachable_not_offline() -> None
     later = {c.device.device_id: c.health for c in tracker.tick(at(3600))}
     assert later == {12: DeviceHealth.OFFLINE}
     assert tracker.nodes[11].health is DeviceHealth.UNREACHABLE
+    # Back: the child's silence counts from the gateway's return, not from before the outage.
     back = {c.device.device_id: c.health for c in tracker.availability(gateway, True, at(3601))}
-    assert back[10] is DeviceHealth.ONLINE and back[11] is DeviceHealth.OFFLINE
+    assert back == {10: DeviceHealth.ONLINE, 11: DeviceHealth.ONLINE}
+    assert {c.device.device_id: c.health for c in tracker.tick(at(3601 + 91))} == {
+        10: DeviceHealth.STALE,
+        11: DeviceHealth.STALE,
+    }
 
 
 def test_a_child_heard_after_its_gateway_went_quiet_is_reachable() -> None:
