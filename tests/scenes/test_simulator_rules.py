@@ -12,9 +12,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from realtime.simulator import Simulation
+from realtime.simulator.engine import PERIOD_S, UPLOAD_S
 from realtime.simulator.scenarios import scenario_plan
 from tests.scenes.judge import ROOT, Judge
 from twin.alarms.rules import DeviceRule
+from twin.catalogue import DEVICE_KINDS, DeviceKind
 from twin.scenes import Binding, load_scene, plan_community
 from twin.scenes.files import plan_bindings
 
@@ -63,6 +65,14 @@ class Run:
         self.sim.end_plan("scenario", self.at)
         self.until(self.at + 3600)
         return sorted((c.rule, c.tag, c.severity) for c in self.judge.changes[before:] if c.action == "raise")
+
+
+def test_every_device_reports_within_the_interval_its_kind_is_expected_at() -> None:
+    # Health counts silence in the catalogue's intervals: a device reporting slower is called
+    # offline in normal running (cameras and gates once reported every 300 s against 60).
+    for kind, period in PERIOD_S.items():
+        assert period <= DEVICE_KINDS[kind].expected_interval_s, kind
+    assert UPLOAD_S <= DEVICE_KINDS[DeviceKind.GATEWAY].expected_interval_s
 
 
 def test_a_day_of_normal_life_raises_nothing_and_stays_inside_every_rule_with_margin(demo: list[Binding]) -> None:
