@@ -1,7 +1,8 @@
-"""The loaded small scene has what the features need: feeds relations and outdoor walks between buildings."""
+"""The loaded small scene has what the features need: feeds relations, outdoor walks, an example address."""
 
 from __future__ import annotations
 
+import json
 from itertools import combinations
 
 from sqlalchemy import select
@@ -9,10 +10,11 @@ from sqlalchemy import select
 from tests.scenes.conftest import SPEC, Loaded
 from tests.scenes.test_generate import Small
 from twin.alarms.conditions import households_of
+from twin.api.view import site_scene
 from twin.auth.roles import Role
 from twin.auth.users import add_user, grant
 from twin.catalogue import DeviceKind
-from twin.graph.queries import households_fed_by
+from twin.graph.queries import find_unit, households_fed_by
 from twin.graph.walking import PATH_EDGE, route
 from twin.operations.inspection_schemas import RoundCreate
 from twin.operations.rounds import plan_round
@@ -118,5 +120,18 @@ def test_a_site_wide_round_from_building_1_visits_the_other_buildings(loaded: Lo
             lost = set(session.scalars(select(SpaceRow.name).where(SpaceRow.id.in_([s.space_id for s in unreachable]))))
             assert all(s.space_id is None for s in unreachable), lost
             session.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_the_scene_offers_an_example_address_the_site_has(loaded: Loaded) -> None:
+    engine = make_engine(loaded.db_url)
+    try:
+        with session_factory(engine)() as session:
+            scene = json.loads(site_scene(session, loaded.first.site_id).body)
+            example = scene["site"]["example_address"]
+            assert isinstance(example, str)
+            [unit] = find_unit(session, example, loaded.first.site_id)
+            assert unit.address == example and unit.space_kind == "unit"
     finally:
         engine.dispose()

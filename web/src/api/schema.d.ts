@@ -3858,6 +3858,8 @@ export interface components {
          * @description The community the scene draws.
          */
         SceneSite: {
+            /** Example Address */
+            example_address?: string | null;
             /** Id */
             id: number;
             /** Name */
