@@ -14,8 +14,10 @@ from twin.api.view import site_scene
 from twin.auth.roles import Role
 from twin.auth.users import add_user, grant
 from twin.catalogue import DeviceKind
+from twin.events import EventBus
 from twin.graph.queries import find_unit, households_fed_by
 from twin.graph.walking import PATH_EDGE, route
+from twin.imports import ImporterRegistry, ImportKind, ImportRequest, ImportRunner, JobStatus, SiteRef, get_job
 from twin.operations.inspection_schemas import RoundCreate
 from twin.operations.rounds import plan_round
 from twin.scenes.feeds import plan_feeds
@@ -134,4 +136,32 @@ def test_the_scene_offers_an_example_address_the_site_has(loaded: Loaded) -> Non
             [unit] = find_unit(session, example, loaded.first.site_id)
             assert unit.address == example and unit.space_kind == "unit"
     finally:
+        engine.dispose()
+
+
+def test_importing_the_model_again_keeps_the_outdoor_walks(small: Small, loaded: Loaded) -> None:
+    from bim.store import IfcImporter
+
+    scene, _, _ = small
+    site_id = loaded.first.site_id
+    engine = make_engine(loaded.db_url)
+    held = select(WalkEdgeRow.from_space_id, WalkEdgeRow.to_space_id, WalkEdgeRow.length, WalkEdgeRow.via).where(
+        WalkEdgeRow.site_id == site_id, WalkEdgeRow.kind == PATH_EDGE
+    )
+    runner = ImportRunner(engine, EventBus(), ImporterRegistry([IfcImporter()]), loaded.home / "assets")
+    try:
+        with session_factory(engine)() as session:
+            before = set(session.execute(held).all())
+        path = scene.ifc[0]
+        request = ImportRequest(
+            kind=ImportKind.IFC, path=path, file_name=path.name, site=SiteRef(id=site_id),
+            options={"model": path.stem}, created_by="test",
+        )  # fmt: skip
+        job_id = runner.run(request)
+        with session_factory(engine)() as session:
+            assert get_job(session, job_id).status == JobStatus.DONE.value
+            # The model's own edges are re-decided by the import; the map's are not its to drop.
+            assert before and set(session.execute(held).all()) == before
+    finally:
+        runner.close()
         engine.dispose()
