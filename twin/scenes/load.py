@@ -5,8 +5,8 @@ The imports run as import jobs through the same :class:`twin.imports.ImportRunne
 change). Everything else goes in one transaction of its own, through the use cases the API and
 the CLI use: bindings and gateway links, what the plant feeds (a generated scene's pumps and
 transformer), the units' addresses and residents (encrypted), the bills (the billing import),
-the alarm rules (checked against the site's devices) and the inspection plans. A mistake in any of them writes none of them; a second load finds nothing to change and
-writes no audit row.
+the alarm rules (checked against the site's devices) and the inspection plans. A mistake in any
+of them writes none of them; a second load finds nothing to change and writes no audit row.
 """
 
 from __future__ import annotations
