@@ -59,7 +59,8 @@ def join_outdoors(session: Session, site_id: int) -> int:
             a, b = sorted((space.id, attached[goal].id))
             if a != b and (a, b) not in wanted:
                 wanted[(a, b)] = (round(walk.length, 2), (VIA_PREFIX + " → ".join(walk.names))[:VIA_MAX])
-    held = session.scalars(select(WalkEdgeRow).where(WalkEdgeRow.site_id == site_id, WalkEdgeRow.kind == PATH_EDGE))
+    path_edges = select(WalkEdgeRow).where(WalkEdgeRow.site_id == site_id, WalkEdgeRow.kind == PATH_EDGE)
+    held = session.scalars(path_edges).all()
     kept: set[tuple[int, int]] = set()
     for edge in held:
         key = (edge.from_space_id, edge.to_space_id)
