@@ -21,6 +21,7 @@ from bim.sync import SyncState, clipped, ifc_identity
 from twin.audit import snapshot
 from twin.graph.devices import retire_device, update_device
 from twin.graph.geometry import from_db
+from twin.graph.walking import PATH_EDGE
 from twin.imports import ImportInputError
 from twin.imports.changes import (
     MOVE_TOLERANCE_M,
@@ -157,7 +158,8 @@ def write_walks(state: SyncState) -> int:
     owned = [r.id for r in state.places.values() if isinstance(r, SpaceRow) and state.owns(r)]
     for stale in edges_touching(state.session, owned) if not state.new_site else ():
         key = (min(stale.from_space_id, stale.to_space_id), max(stale.from_space_id, stale.to_space_id), stale.kind)
-        if stale.via is not None and key not in wanted:
+        # Outdoor paths join the model's entrances but are the map's (twin.graph.outdoors remakes them).
+        if stale.via is not None and stale.kind != PATH_EDGE and key not in wanted:
             delete_walk_edge(state.session, stale)
     return len(wanted)
 

@@ -1,5 +1,8 @@
 """Write a generated community's map as GeoJSON layers: boundary, footprints, roads, greens, POIs.
 
+The roads layer holds the footways to every entrance beside the roads (``highway=footway``): the
+import joins the buildings' entrances by them, so routes and inspection rounds cross the site.
+
 The layers are what a surveyor or the city would hand a property company, in WGS84 as RFC 7946
 requires, with the attributes the GIS reader classifies (``building``, ``highway``, a ``type``
 column) and each footprint's ``bim_id`` naming the IfcBuilding it outlines, so an import links
@@ -55,7 +58,7 @@ def write_layers(community: Community, folder: Path) -> GisSummary:
             if building.use != "garage"
         ],
         "roads": [
-            ({"id": f"R{i}", "name": road.name, "highway": "service", "width": road.width}, LineString(road.line))
+            ({"id": f"R{i}", "name": road.name, "highway": road.highway, "width": road.width}, LineString(road.line))
             for i, road in enumerate(community.roads, start=1)
         ],
         "greens": [

@@ -3,7 +3,8 @@
 ``gis`` implements the twin's :class:`twin.imports.Importer`; the composition root registers it.
 The layer is read, validated and reprojected by :func:`gis.read_layer` (against the site's origin
 when the site has one, so far features and swapped axes are caught), then footprints become or
-join buildings, points of interest become devices, and every feature is kept in the site's layer.
+join buildings, points of interest become devices, and every feature is kept in the site's layer;
+then the site's entrances are joined again by its roads and footways (``twin.graph.outdoors``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gis.sync import LISTED, LayerSync
 from gis.sync_buildings import write_footprints
 from gis.sync_features import retire_missing, write_devices, write_rows
 from gis.upload import unpack
+from twin.graph.outdoors import join_outdoors
 from twin.imports import ImportContext, ImportInputError, ImportKind, ImportOutcome
 from twin.imports.sites import Origin, find_site, has_no_origin, resolve_site
 
@@ -117,7 +119,9 @@ class GisImporter:
         retire_missing(state)
         context.progress("storing the layer", 0.92)
         rows = write_rows(state)
-        return ImportOutcome(site.id, _counts(state, rows), _summary(state), _warnings(state))
+        context.progress("joining entrances by the outdoor paths", 0.96)
+        counts = _counts(state, rows) | {"outdoor_walks": join_outdoors(session, site.id)}
+        return ImportOutcome(site.id, counts, _summary(state), _warnings(state))
 
 
 def _read(path: Path, name: str, options: GisOptions, origin: LocalFrame | None, context: ImportContext) -> GisLayer:

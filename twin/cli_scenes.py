@@ -156,6 +156,7 @@ def load_scene_folder(scene: Path, tools: Callable[[], SceneTools], as_json: boo
     for key, value in report.totals.items():
         table.add_row(key, str(value))
     table.add_row("bindings added", str(report.bound))
+    table.add_row("gateway / feeds links added", f"{report.via} / {report.feeds}")
     table.add_row("residents added", str(report.residents_added))
     table.add_row("bills read / changed", f"{report.bills_read} / {report.bills_changed}")
     table.add_row("alarm rules changed", str(report.rules_changed))

@@ -201,6 +201,13 @@ class Architecture:
             name = space.key.rsplit("/", 1)[-1]
             self.wall(f"{k}/W-{name}-N", storey, held, (sx0, sy1), (sx1, sy1), (Hole((sx1 - sx0) / 2, "door"),))
             self.wall(f"{k}/W-{name}-E", storey, held, (sx1, sy0), (sx1, sy1))
+        # The garage's zones are fire compartments (防火分区): a wall with a fire door between each
+        # and the hall the plant rooms open onto, so a walk reaches every one of them.
+        zones = sorted((s for s in storey.spaces if s.kind.value == "garage"), key=lambda s: s.area)
+        for space in zones[:-1]:
+            sx0, _, sx1, sy1 = space.rect
+            name = space.key.rsplit("/", 1)[-1]
+            self.wall(f"{k}/W-{name}-N", storey, held, (sx0, sy1), (sx1, sy1), (Hole((sx1 - sx0) / 2, "door"),))
 
 
 def _windows(units: list[Rect], ex: float) -> tuple[Hole, ...]:

@@ -86,6 +86,27 @@ def test_gis_footprints_outline_the_towers(small: Small) -> None:
     assert layers["roads"].features and layers["greens"].features
 
 
+def test_a_footway_reaches_every_entrance_and_the_gatehouse_from_the_roads(small: Small) -> None:
+    scene, community, _ = small
+    frame = LocalFrame(scene.site.latitude, scene.site.longitude, scene.site.height)
+    [roads] = [read_layer(g.path, kind=g.kind, site_origin=frame) for g in scene.gis if g.name == "roads"]
+    lines = {f.attributes["name"]: frame.to_local(f.geometry) for f in roads.features}
+    footways = {f.attributes["name"] for f in roads.features if f.attributes["highway"] == "footway"}
+    towers = [b for b in community.buildings if b.use == "tower"]
+    rows = {t.rect[3] for t in towers}
+    assert len(footways) == sum(len(t.entrances) for t in towers) + len(rows) + 1
+    for tower in towers:
+        north = Polygon.from_bounds(*tower.rect).exterior
+        for entrance in tower.entrances:
+            spur = lines[f"{tower.name}{entrance.number}单元入口 entrance"]
+            assert spur.distance(north) < 0.01, "it starts at the tower's wall"
+            assert min(line.distance(spur) for name, line in lines.items() if name.endswith("walk")) < 0.01
+    [gatehouse] = [b for b in community.buildings if b.use == "gatehouse"]
+    door = lines["门卫室入口 gatehouse door"]
+    assert door.distance(Polygon.from_bounds(*gatehouse.rect)) < 0.01
+    assert door.distance(lines["主入口 main entrance"]) < 0.01
+
+
 def test_bindings_residents_and_bills(small: Small) -> None:
     scene, community, report = small
     assert scene.bindings_file and scene.residents_file and scene.billing_file

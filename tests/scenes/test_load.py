@@ -71,13 +71,14 @@ def test_load_twice(small: Small, loaded: Loaded) -> None:
 
         second = loaded.load_again(scene)
         assert second.site_id == first.site_id and second.totals == totals
-        assert (second.bound, second.via, second.residents_added) == (0, 0, 0)
+        assert (second.bound, second.via, second.feeds, second.residents_added) == (0, 0, 0, 0)
         assert (second.bills_read, second.bills_changed, second.rules_changed, second.plans_changed) == (
             len(bills), 0, 0, 0,
         )  # fmt: skip
         with session_factory(engine)() as session:
             assert session.scalar(select(func.count()).select_from(IdentifierRow)) == identifiers
-            assert session.scalar(select(func.count()).select_from(RelationRow)) == totals["via_links"]
+            links = totals["via_links"] + totals["feeds_links"]
+            assert session.scalar(select(func.count()).select_from(RelationRow)) == links
             assert session.scalar(select(func.count()).select_from(ResidentRow)) == totals["residents"]
             assert session.scalar(select(func.count()).select_from(BillingImportRow)) == imports
             assert {n: spec for n, spec in session.execute(select(AlarmRuleRow.name, AlarmRuleRow.spec))} == rules
@@ -182,7 +183,7 @@ def test_twin_scene_load_again_reports_nothing_changed(small: Small, loaded: Loa
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["site_id"] == loaded.first.site_id and report["bills_read"] == loaded.first.bills_read
-    changed = ("bound", "via", "residents_added", "bills_changed", "rules_changed", "plans_changed")
+    changed = ("bound", "via", "feeds", "residents_added", "bills_changed", "rules_changed", "plans_changed")
     assert {key: report[key] for key in changed} == dict.fromkeys(changed, 0)
     assert all("skipped" in job for job in report["jobs"])
 

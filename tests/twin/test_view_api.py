@@ -30,6 +30,7 @@ def test_site_scene_has_buildings_floors_and_counts(client: TestClient, communit
     assert [f["level"] for f in tower["floors"]] == [-1, 1, 2, 3]
     assert scene["counters"][str(community.tower)]["devices"] == len(community.positions)
     assert set(scene["layers"]) >= {"roads", "green", "boundary"}
+    assert scene["site"]["example_address"] in community.units, "the search box's example is a unit of the site"
 
 
 def test_floor_plan_has_spaces_and_device_pins(client: TestClient, community: Community) -> None:

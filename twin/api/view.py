@@ -109,12 +109,24 @@ def site_scene(session: SessionDep, site_id: Id) -> Response:
     boundary = session.scalar(
         select(func.ST_AsGeoJSON(func.ST_Transform(SiteRow.boundary, proj), 3)).where(SiteRow.id == site.id)
     )
+    example = session.scalar(
+        select(SpaceRow.address)
+        .where(
+            SpaceRow.site_id == site.id,
+            SpaceRow.address.is_not(None),
+            SpaceRow.retired_at.is_(None),
+            place_condition(session, SpaceRow.path),
+        )
+        .order_by(SpaceRow.id)
+        .limit(1)
+    )
     return _json(
         {
             "site": {
                 "id": site.id,
                 "name": site.name,
                 "origin": {"lat": site.origin_lat, "lon": site.origin_lon, "height": site.origin_height},
+                "example_address": example,
             },
             "buildings": [
                 {

@@ -29,6 +29,9 @@ class SceneSite(BaseModel):
     id: int
     name: str
     origin: Origin
+    example_address: str | None = None
+    """A household address the site has (its first unit one may see), which the search box offers
+    as its example; null when it has none."""
 
 
 class SceneFloor(BaseModel):

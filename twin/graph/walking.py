@@ -1,6 +1,7 @@
-"""The walking graph: spaces joined by doors, openings, stairs and elevators, and shortest routes.
+"""The walking graph: spaces joined by doors, openings, stairs, elevators and outdoor paths; shortest routes.
 
-Edges come from BIM (doors and their space boundaries, stairs, elevators) or are declared. A
+Edges come from BIM (doors and their space boundaries, stairs, elevators), from the map (outdoor
+paths between entrances, ``twin.graph.outdoors``) or are declared. A
 route is Dijkstra over one site's edges, loaded in one query: a community has thousands of
 spaces, not millions, and inspection rounds ask for many routes at once.
 """
@@ -24,7 +25,9 @@ from twin.graph.places import get_place
 from twin.schemas import Route, RouteStep
 from twin.store.models import FloorRow, SpaceRow, WalkEdgeRow
 
-EDGE_KINDS = ("door", "opening", "stair", "elevator")
+PATH_EDGE = "path"
+"""An outdoor walk between two buildings' entrances over the site's mapped paths (``twin.graph.outdoors``)."""
+EDGE_KINDS = ("door", "opening", "stair", "elevator", PATH_EDGE)
 ELEVATOR_COST_M = 15.0
 """An elevator ride costs waiting time; counted as this many metres of walking."""
 

@@ -36,6 +36,12 @@ from twin.scenes.plan import (
 TOWER_GAP_M = 25.0
 MARGIN_M = 32.0
 """From the tower block to the site boundary: room for the ring road, hydrants and greens."""
+RING_INSET_M = 12.0
+"""From the site boundary to the ring road's centre line."""
+WALK_OFFSET_M = 3.0
+WALK_W = 2.0
+"""The footway along a row of towers: this far north of their north walls (the greens start at
+6 m), and this wide."""
 
 
 def plan_community(site: SiteSpec, spec: GenerateSpec) -> Community:
@@ -60,7 +66,7 @@ def plan_community(site: SiteSpec, spec: GenerateSpec) -> Community:
     gatehouse = _gatehouse(boundary)
     garage = _garage(block)
     buildings = (*towers, garage, gatehouse)
-    roads = _roads(boundary)
+    roads = (*_roads(boundary), *_footways(towers, gatehouse, boundary))
     greens = _greens(block, boundary, towers)
     devices, pois = equip(site, spec, buildings, boundary, roads)
     return Community(site, spec.seed, boundary, buildings, devices, pois, roads, greens)
@@ -175,13 +181,37 @@ def _gatehouse(boundary: Rect) -> PlanBuilding:
 
 def _roads(boundary: Rect) -> tuple[PlanRoad, ...]:
     x0, y0, x1, y1 = boundary
-    inset = 12.0
+    inset = RING_INSET_M
     ring = ((x0 + inset, y0 + inset), (x1 - inset, y0 + inset), (x1 - inset, y1 - inset), (x0 + inset, y1 - inset))
     cx = (x0 + x1) / 2
     return (
         PlanRoad("环路 ring road", (*ring, ring[0]), 6.0),
         PlanRoad("主入口 main entrance", ((cx, y0 - 5.0), (cx, y0 + inset)), 8.0),
     )
+
+
+def _footways(towers: list[PlanBuilding], gatehouse: PlanBuilding, boundary: Rect) -> tuple[PlanRoad, ...]:
+    """Return the footways to the doors, which the routes between buildings take.
+
+    One runs along the north side of each row of towers, ring road to ring road, with a spur from
+    it to each entrance (单元门, on the north as Chinese towers have it); one leads from the gate's
+    drive to the gatehouse door.
+    """
+    west, east = boundary[0] + RING_INSET_M, boundary[2] - RING_INSET_M
+    out = []
+    for row, north in enumerate(sorted({t.rect[3] for t in towers}), start=1):
+        walk = north + WALK_OFFSET_M
+        out.append(PlanRoad(f"{row}排步道 row {row} walk", ((west, walk), (east, walk)), WALK_W, "footway"))
+        for tower in (t for t in towers if t.rect[3] == north):
+            for entrance in tower.entrances:
+                _, corridor, _ = core_rects(entrance, tower.rect[0], tower.rect[1])
+                x = round((corridor[0] + corridor[2]) / 2, 3)
+                name = f"{tower.name}{entrance.number}单元入口 entrance"
+                out.append(PlanRoad(name, ((x, north), (x, walk)), WALK_W, "footway"))
+    x0, y0, _, y1 = gatehouse.rect
+    drive = (boundary[0] + boundary[2]) / 2
+    out.append(PlanRoad("门卫室入口 gatehouse door", ((drive, (y0 + y1) / 2), (x0, (y0 + y1) / 2)), WALK_W, "footway"))
+    return tuple(out)
 
 
 def _greens(block: Rect, boundary: Rect, towers: list[PlanBuilding]) -> tuple[Rect, ...]:

@@ -3,10 +3,10 @@
 The imports run as import jobs through the same :class:`twin.imports.ImportRunner` as
 ``twin import-ifc`` (each one transaction, updating by GlobalId, so a second load finds nothing to
 change). Everything else goes in one transaction of its own, through the use cases the API and
-the CLI use: bindings and gateway links, the units' addresses and residents (encrypted), the bills
-(the billing import), the alarm rules (checked against the site's devices) and the inspection
-plans. A mistake in any of them writes none of them; a second load finds nothing to change and
-writes no audit row.
+the CLI use: bindings and gateway links, what the plant feeds (a generated scene's pumps and
+transformer), the units' addresses and residents (encrypted), the bills (the billing import),
+the alarm rules (checked against the site's devices) and the inspection plans. A mistake in any
+of them writes none of them; a second load finds nothing to change and writes no audit row.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session
 
 from twin.alarms.rules import Vocabulary
 from twin.auth.pii import PiiKey
+from twin.catalogue import RelationKind
 from twin.events import EventBus
 from twin.graph.places import create_site
 from twin.imports import ImporterRegistry, ImportKind, ImportRequest, ImportRunner, JobStatus, SiteRef, get_job
 from twin.scenes.bind import add_residents, bind_devices, profile_namespaces, units_by_address
 from twin.scenes.charges import store_bills
+from twin.scenes.feeds import plan_feeds, store_feeds
 from twin.scenes.files import read_bindings, read_residents
 from twin.scenes.generate import community_of
 from twin.scenes.inputs import fingerprints, loaded_inputs, remember_inputs
@@ -49,7 +51,9 @@ class LoadReport:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     bound: int = 0
     via: int = 0
-    """Household spaces given their kind and address (0 on a second load)."""
+    """Gateway links added (0 on a second load)."""
+    feeds: int = 0
+    """``feeds`` relations added: pumps to floors, the transformer to buildings (0 on a second load)."""
     residents_added: int = 0
     bills_read: int = 0
     bills_changed: int = 0
@@ -105,6 +109,7 @@ def load(
         session.info["actor"] = actor
         with session.begin():
             counts = bind_devices(session, site_id, bindings, namespaces, gis_layers)
+            report.feeds = store_feeds(session, site_id, list(plan_feeds(community)) if community else [])
             units = units_by_address(session, site_id, guids)
             report.residents_added = add_residents(session, units, residents, pii)
             if scene.billing_file is not None:
@@ -192,15 +197,16 @@ def totals(session: Session, site_id: int) -> dict[str, int]:
         )
         or 0
     )
-    out["via_links"] = (
-        session.scalar(
-            select(func.count())
-            .select_from(RelationRow)
-            .join(DeviceRow, DeviceRow.id == RelationRow.source_device_id)
-            .where(live, RelationRow.kind == "via")
+    for kind in (RelationKind.VIA, RelationKind.FEEDS):
+        out[f"{kind.value}_links"] = (
+            session.scalar(
+                select(func.count())
+                .select_from(RelationRow)
+                .join(DeviceRow, DeviceRow.id == RelationRow.source_device_id)
+                .where(live, RelationRow.kind == kind.value)
+            )
+            or 0
         )
-        or 0
-    )
     out["charges"] = session.scalar(select(func.count()).where(ChargeRow.site_id == site_id)) or 0
     out["inspection_plans"] = session.scalar(select(func.count()).where(InspectionPlanRow.site_id == site_id)) or 0
     site = session.get(SiteRow, site_id)

@@ -128,11 +128,13 @@ class PlanPoi:
 
 @dataclass(frozen=True, slots=True)
 class PlanRoad:
-    """A road's centre line and width."""
+    """A road's or footway's centre line, width and OSM ``highway`` class."""
 
     name: str
     line: tuple[tuple[float, float], ...]
     width: float
+    highway: str = "service"
+    """``service`` for the ring road and the gate's drive, ``footway`` for the paths to the entrances."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,7 +187,7 @@ class RelationRow(Base):
 
 
 class WalkEdgeRow(Base):
-    """A way a person walks between two spaces: a door, an opening, a stair or an elevator."""
+    """A way a person walks between two spaces: a door, an opening, a stair, an elevator or an outdoor path."""
 
     __tablename__ = "walk_edges"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -198,7 +198,7 @@ class WalkEdgeRow(Base):
     length: Mapped[float] = mapped_column(Float)
     via: Mapped[str | None] = mapped_column(String(200))
     __table_args__ = (
-        CheckConstraint("kind IN ('door', 'opening', 'stair', 'elevator')", name="kind"),
+        CheckConstraint("kind IN ('door', 'opening', 'stair', 'elevator', 'path')", name="kind"),
         CheckConstraint("from_space_id <> to_space_id", name="not_self"),
         CheckConstraint("length >= 0", name="length"),
         UniqueConstraint("from_space_id", "to_space_id", "kind", name="uq_walk_edges_pair"),

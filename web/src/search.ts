@@ -12,9 +12,15 @@ export function hitLabel(hit: SearchHit): string {
   return path ? `${name} — ${path}` : name;
 }
 
-/** Build the search box; `onPick` receives the chosen hit. */
-export function searchBox(api: Api, onPick: (hit: SearchHit) => void): HTMLElement {
-  const input = h("input", { type: "search", class: "search-input", placeholder: t("search.placeholder"), "aria-label": t("search.placeholder") });
+/** Return the box's hint: an address the site has (the scene's `example_address`), or none when it has no unit. */
+export function searchHint(example: string | null | undefined): string {
+  return example ? t("search.placeholder", { example }) : t("search.placeholder_no_unit");
+}
+
+/** Build the search box; `example` is a unit address of the site to offer, `onPick` receives the chosen hit. */
+export function searchBox(api: Api, onPick: (hit: SearchHit) => void, example?: string | null): HTMLElement {
+  const hint = searchHint(example);
+  const input = h("input", { type: "search", class: "search-input", placeholder: hint, "aria-label": hint });
   const results = h("ul", { class: "search-results", hidden: true, role: "listbox" });
   let timer: ReturnType<typeof setTimeout> | undefined;
   let asked = "";

@@ -3863,6 +3863,8 @@ export interface components {
          * @description The community the scene draws.
          */
         SceneSite: {
+            /** Example Address */
+            example_address?: string | null;
             /** Id */
             id: number;
             /** Name */

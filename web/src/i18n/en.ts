@@ -50,7 +50,8 @@ export const en: Record<MessageKey, string> = {
   "nav.compass_north": "N",
   "nav.keys": "↑/↓ change floor",
 
-  "search.placeholder": "Search unit 3-2-1801 / device tag / building",
+  "search.placeholder": "Search unit {example} / device tag / building",
+  "search.placeholder_no_unit": "Search device tag / building",
   "search.none": "Nothing found for “{q}”",
   "search.type.unit": "Unit",
   "search.type.device": "Device",

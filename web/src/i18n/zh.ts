@@ -48,7 +48,8 @@ export const zh = {
   "nav.compass_north": "北",
   "nav.keys": "↑/↓ 切换楼层",
 
-  "search.placeholder": "搜索 房号 3-2-1801 / 设备位号 / 楼栋",
+  "search.placeholder": "搜索 房号 {example} / 设备位号 / 楼栋",
+  "search.placeholder_no_unit": "搜索 设备位号 / 楼栋",
   "search.none": "没有找到“{q}”",
   "search.type.unit": "住户",
   "search.type.device": "设备",

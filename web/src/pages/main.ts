@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     must("#top"),
     h("div", { class: "brand" }, h("span", { class: "logo" }), t("app.title")),
     crumbs,
-    searchBox(api, (hit) => void goTo(hit).catch(showError)),
+    searchBox(api, (hit) => void goTo(hit).catch(showError), scene.site.example_address),
     h("a", { class: "ghost link", href: "/wall" }, t("app.wall")),
     h("a", { class: "ghost link", href: "/inspect" }, t("app.inspect")),
     linksSlot,
