@@ -89,9 +89,7 @@ export class TwinView {
       this.spacesDirty = true;
     });
     ctx.store.onDevices((changed) => {
-      if (!this.detail) return;
-      this.detail.devices.recolour(changed);
-      this.viewer.invalidate();
+      if (this.detail?.devices.recolour(changed)) this.viewer.invalidate();
     });
     ctx.store.onAlarm(() => {
       this.retint();
@@ -396,8 +394,7 @@ export class TwinView {
 
   private recolourSpaces(): void {
     this.spacesDirty = false;
-    this.detail?.spaces.recolour((s) => this.spaceColour(s));
-    this.viewer.invalidate();
+    if (this.detail?.spaces.recolour((s) => this.spaceColour(s))) this.viewer.invalidate();
   }
 
   private async loadEnergy(floorId: string): Promise<void> {
