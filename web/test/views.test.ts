@@ -8,6 +8,7 @@ import { slabLooks, stepFloor } from "../src/scene/floors";
 import { ribbon, bounds } from "../src/scene/geometry";
 import { beat } from "../src/scene/pulse";
 import { ease, viewOf } from "../src/scene/camera";
+import { isSoftwareGl } from "../src/scene/viewer";
 import { toThree } from "../src/frame";
 import { formatValue } from "../src/values";
 import { ageText, stateText } from "../src/indicator";
@@ -119,5 +120,14 @@ describe("words", () => {
     setLang("en", null);
     expect(stateText("live", null)).toBe("Live");
     setLang("zh", null);
+  });
+});
+
+describe("software GL", () => {
+  it("is told from a GPU by the renderer's name", () => {
+    expect(isSoftwareGl("ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)")).toBe(true);
+    expect(isSoftwareGl("llvmpipe (LLVM 15.0.6, 256 bits)")).toBe(true);
+    expect(isSoftwareGl("ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0, D3D11)")).toBe(false);
+    expect(isSoftwareGl("Apple M2")).toBe(false);
   });
 });

@@ -15,6 +15,7 @@ export class DeviceLayer {
   private readonly discs: InstancedMesh;
   private readonly index = new Map<string, number>();
   private readonly colour = new Color();
+  private readonly held = new Color();
 
   constructor(
     readonly devices: readonly PlacedDevice[],
@@ -45,16 +46,25 @@ export class DeviceLayer {
     this.group.add(this.discs, this.icons);
   }
 
-  /** Repaint the icons of some devices (all when `ids` is omitted). */
-  recolour(ids?: Iterable<string>): void {
+  /**
+   * Repaint the icons of some devices (all when `ids` is omitted); return whether any colour
+   * changed. Most readings change no colour, and then there is nothing to upload or draw.
+   */
+  recolour(ids?: Iterable<string>): boolean {
     const list = ids ? [...ids] : this.devices.map((d) => String(d.id));
+    let changed = false;
     for (const id of list) {
       const i = this.index.get(id);
       const device = i === undefined ? undefined : this.devices[i];
       if (i === undefined || !device) continue;
-      this.icons.setColorAt(i, this.colour.set(this.statusColour(device)));
+      this.icons.getColorAt(i, this.held);
+      this.colour.set(this.statusColour(device));
+      if (this.colour.equals(this.held)) continue;
+      this.icons.setColorAt(i, this.colour);
+      changed = true;
     }
-    if (this.icons.instanceColor) this.icons.instanceColor.needsUpdate = true;
+    if (changed && this.icons.instanceColor) this.icons.instanceColor.needsUpdate = true;
+    return changed;
   }
 
   /** Return the colour an icon is painted now and where it is in the world (for the browser tests). */

@@ -22,6 +22,7 @@ import { colourOf, mix } from "../catalogue";
 import { FRAME_MATRIX } from "../frame";
 import type { Building, Catalogue, Scene, XY } from "../types";
 import { bounds, centreOf, flat, prism, ribbon } from "./geometry";
+import { mergeByMaterial } from "./merge";
 
 const BUILDING = "#5c7fa8";
 const GROUND = "#111b2c";
@@ -98,15 +99,18 @@ export async function loadBim(view: BuildingView, token: string | null): Promise
   const loader = new GLTFLoader();
   if (token) loader.setRequestHeader({ Authorization: `Bearer ${token}` });
   const models = await Promise.all(files.map((file) => loader.loadAsync(file.url)));
+  const placed = new Group();
+  models.forEach((model, i) => {
+    const storey = new Group();
+    storey.matrixAutoUpdate = false;
+    storey.matrix.copy(placement(files[i]?.modelToSite ?? null).multiply(FRAME_MATRIX.clone().invert()));
+    storey.add(model.scene);
+    placed.add(storey);
+  });
+  // Every storey's elements in one mesh per material: a few draw calls a building, not thousands.
   const holder = new Group();
   holder.name = `bim:${view.data.id}`;
-  models.forEach((model, i) => {
-    const placed = new Group();
-    placed.matrixAutoUpdate = false;
-    placed.matrix.copy(placement(files[i]?.modelToSite ?? null).multiply(FRAME_MATRIX.clone().invert()));
-    placed.add(model.scene);
-    holder.add(placed);
-  });
+  holder.add(...mergeByMaterial(placed));
   view.group.add(holder);
   (view.shell.material as MeshStandardMaterial).visible = false;
   view.edges.visible = false;
@@ -139,15 +143,20 @@ function buildingView(building: Building): BuildingView {
   return { data: building, group, shell, edges, centre: centreOf(building.footprint) };
 }
 
-/** Thin rings at each floor line give a tower its scale from far away. */
-function floorLines(building: Building): Group {
-  const lines = new Group();
-  const material = new LineBasicMaterial({ color: EDGE, transparent: true, opacity: 0.18 });
+/** Thin rings at each floor line give a tower its scale from far away: one draw for all of them. */
+function floorLines(building: Building): LineSegments {
+  const points: number[] = [];
+  const ring = building.footprint;
   for (const floor of building.floors) {
     if (floor.elevation <= 0.5 || floor.elevation >= building.height - 0.5) continue;
-    lines.add(outline(building.footprint, floor.elevation, EDGE, material));
+    ring.forEach(([x, y], i) => {
+      const [nx, ny] = ring[(i + 1) % ring.length] ?? [x, y];
+      points.push(x, y, floor.elevation, nx, ny, floor.elevation);
+    });
   }
-  return lines;
+  const geometry = new BufferGeometry();
+  geometry.setAttribute("position", new Float32BufferAttribute(points, 3));
+  return new LineSegments(geometry, new LineBasicMaterial({ color: EDGE, transparent: true, opacity: 0.18 }));
 }
 
 function ground(extent: [number, number, number, number]): Group {
@@ -176,12 +185,12 @@ function gridLines(extent: [number, number, number, number], step: number): Line
   return new LineSegments(geometry, new LineBasicMaterial({ color: new Color("#1d2b42"), transparent: true, opacity: 0.8 }));
 }
 
-function outline(ring: readonly XY[], z: number, colour: string, material?: LineBasicMaterial): Line {
+function outline(ring: readonly XY[], z: number, colour: string): Line {
   const points: number[] = [];
   for (const [x, y] of ring) points.push(x, y, z);
   const first = ring[0];
   if (first) points.push(first[0], first[1], z);
   const geometry = new BufferGeometry();
   geometry.setAttribute("position", new Float32BufferAttribute(points, 3));
-  return new Line(geometry, material ?? new LineBasicMaterial({ color: colour }));
+  return new Line(geometry, new LineBasicMaterial({ color: colour }));
 }

@@ -77,7 +77,10 @@ export class TwinView {
     this.viewer = new Viewer(container);
     hooks.set({ probe: (id) => this.probeDevice(id), spaceColours: () => this.detail?.spaces.painted() ?? {} });
     this.viewer.onFrame((now) => {
-      this.pulse?.tick(now);
+      if (this.pulse) {
+        this.pulse.tick(now);
+        this.viewer.invalidate();
+      }
       // Ticket and billing events can come by the thousand (a payment import): paint once a frame.
       if (this.spacesDirty) this.recolourSpaces();
     });
@@ -86,7 +89,9 @@ export class TwinView {
       this.stats = null;
       this.spacesDirty = true;
     });
-    ctx.store.onDevices((changed) => this.detail?.devices.recolour(changed));
+    ctx.store.onDevices((changed) => {
+      if (this.detail?.devices.recolour(changed)) this.viewer.invalidate();
+    });
     ctx.store.onAlarm(() => {
       this.retint();
       this.detail?.devices.recolour();
@@ -100,6 +105,7 @@ export class TwinView {
     this.scene = scene;
     this.site = buildSite(scene, this.ctx.catalogue);
     this.viewer.root.add(this.site.group);
+    this.viewer.invalidate();
     hooks.set({ buildings: this.site.buildings.size });
     void this.flyHome(0);
     void this.loadModels(this.site);
@@ -128,6 +134,7 @@ export class TwinView {
     }
     detail.devices.recolour();
     this.recolourSpaces();
+    this.viewer.invalidate();
     hooks.set({ polls: hooks.state.polls + 1 });
     for (const listener of this.refreshListeners) listener();
     return true;
@@ -139,6 +146,7 @@ export class TwinView {
     hooks.set({ storeys, storeysLoaded: 0, storeysMs: null });
     const load = async (view: BuildingView): Promise<void> => {
       await loadBim(view, this.ctx.auth.token);
+      this.viewer.invalidate();
       hooks.set({ storeysLoaded: hooks.state.storeysLoaded + (view.data.glb?.length ?? 0) });
     };
     const results = await Promise.allSettled(views.map(load));
@@ -178,6 +186,7 @@ export class TwinView {
       }
       stack.tint(colours);
     }
+    this.viewer.invalidate();
   }
 
   /** Return the camera to the whole site. */
@@ -210,6 +219,7 @@ export class TwinView {
     }
     stack.mode = this.mode;
     stack.open();
+    this.viewer.invalidate();
     this.building = buildingId;
     this.retint();
     for (const listener of this.floorListeners) listener(null);
@@ -244,6 +254,7 @@ export class TwinView {
     this.site?.buildings.get(found.buildingId)?.group.add(group);
     const sub = this.ctx.live.subscribe(`floor:${floorId}`, FLOOR_KINDS, { rate: FLOOR_RATE });
     this.detail = { plan, spaces, devices, group, sub };
+    this.viewer.invalidate();
     // The rooms were first painted before the floor was the focused one: paint them again.
     this.stats = null;
     this.spacesDirty = true;
@@ -274,6 +285,7 @@ export class TwinView {
     const stack = this.building ? this.stacks.get(this.building) : undefined;
     stack?.setMode(mode);
     if (stack && this.detail) this.detail.group.position.z = stack.offsetOf(String(this.detail.plan.floor.id));
+    this.viewer.invalidate();
   }
 
   /** Colour the rooms by another layer. */
@@ -315,6 +327,7 @@ export class TwinView {
   markAt(at: XYZ | null, colour = "#ff3b3b"): void {
     if (this.pulse) this.pulse.mesh.removeFromParent();
     this.pulse = null;
+    this.viewer.invalidate();
     if (!at || !this.detail) return;
     this.pulse = new Pulse(at, colour);
     this.detail.group.add(this.pulse.mesh);
@@ -383,7 +396,7 @@ export class TwinView {
 
   private recolourSpaces(): void {
     this.spacesDirty = false;
-    this.detail?.spaces.recolour((s) => this.spaceColour(s));
+    if (this.detail?.spaces.recolour((s) => this.spaceColour(s))) this.viewer.invalidate();
   }
 
   private async loadEnergy(floorId: string): Promise<void> {
@@ -427,6 +440,7 @@ export class TwinView {
   private clearDetail(): void {
     if (!this.detail) return;
     this.detail.group.removeFromParent();
+    this.viewer.invalidate();
     if (this.detail.sub) this.ctx.live.unsubscribe(this.detail.sub);
     this.detail = null;
     this.pulse = null;
@@ -436,6 +450,7 @@ export class TwinView {
   private closeBuilding(): void {
     this.clearDetail();
     if (this.building) this.stacks.get(this.building)?.close();
+    this.viewer.invalidate();
     if (this.building) for (const listener of this.floorListeners) listener(null);
     this.building = null;
   }

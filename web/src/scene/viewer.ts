@@ -28,10 +28,17 @@ export type FrameCallback = (nowMs: number, dtMs: number) => void;
 
 const BACKGROUND = "#0b1220";
 /**
- * While the camera rests, redraw at most this often. A site of many GLB storeys costs a
- * software GPU (or a wall display's small one) a lot per frame; a still picture needs few.
+ * The pixel ratio when WebGL runs on the CPU (SwiftShader, llvmpipe: a server or kiosk without a
+ * GPU). A frame's cost there is its pixels times the shading of each, on the cores the page and
+ * the server share; a quarter of the pixels keeps a moving view and the live readings fluid.
  */
-export const IDLE_FRAME_MS = 200;
+export const SOFTWARE_PIXEL_RATIO = 0.5;
+
+/** Return whether a WebGL renderer string names a software rasteriser. */
+export function isSoftwareGl(renderer: string): boolean {
+  return /swiftshader|llvmpipe|softpipe|software/i.test(renderer);
+}
+
 /** Keep drawing every frame this long after the camera last moved, so motion settles smoothly. */
 const SETTLE_MS = 800;
 
@@ -49,11 +56,19 @@ export class Viewer {
   private readonly lastView = new Matrix4();
   private movingUntil = 0;
   private readonly drawn: (() => void)[] = [];
-  private lastRender = -Infinity;
+  /**
+   * Whether something drawn changed since the last frame. A still picture is not drawn again:
+   * on a software GPU (or a wall display's small one) a frame of the site costs hundreds of
+   * milliseconds of the machine's cores, which the live readings and the server also need.
+   */
+  private dirty = true;
+  /** Whether the GL is a software rasteriser, which draws at a lower resolution. */
+  readonly software: boolean;
 
   constructor(readonly container: HTMLElement) {
     this.renderer = new WebGLRenderer({ antialias: true, powerPreference: "high-performance" });
-    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
+    this.software = isSoftwareGl(rendererName(this.renderer.getContext()));
+    this.renderer.setPixelRatio(this.software ? SOFTWARE_PIXEL_RATIO : Math.min(window.devicePixelRatio, 2));
     this.renderer.outputColorSpace = SRGBColorSpace;
     this.renderer.toneMapping = ACESFilmicToneMapping;
     container.appendChild(this.renderer.domElement);
@@ -88,9 +103,14 @@ export class Viewer {
     return () => this.callbacks.delete(callback);
   }
 
-  /** Resolve once the next frame has been rendered (forced, not left to the idle pace). */
+  /** Draw the next frame: something in the scene changed (a colour, a model, a marker). */
+  invalidate(): void {
+    this.dirty = true;
+  }
+
+  /** Resolve once the next frame has been rendered (forced). */
   nextDrawn(): Promise<void> {
-    this.lastRender = 0;
+    this.dirty = true;
     return new Promise((resolve) => this.drawn.push(resolve));
   }
 
@@ -131,6 +151,7 @@ export class Viewer {
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
     this.renderer.setSize(w, h, false);
+    this.dirty = true;
   }
 
   private frame(now: number): void {
@@ -145,11 +166,11 @@ export class Viewer {
       this.lastView.copy(this.camera.matrixWorld);
       this.movingUntil = now + SETTLE_MS;
     }
-    if (now > this.movingUntil && now - this.lastRender < IDLE_FRAME_MS) {
+    if (now > this.movingUntil && !this.dirty) {
       requestAnimationFrame((t) => this.frame(t));
       return;
     }
-    this.lastRender = now;
+    this.dirty = false;
     this.renderer.render(this.scene, this.camera);
     const spent = performance.now() - started;
     this.frameTimes.push(spent);
@@ -159,4 +180,10 @@ export class Viewer {
     for (const resolve of this.drawn.splice(0)) resolve();
     requestAnimationFrame((t) => this.frame(t));
   }
+}
+
+/** Return the name of the GL behind a context (the unmasked one where the browser tells it). */
+function rendererName(gl: WebGLRenderingContext | WebGL2RenderingContext): string {
+  const info = gl.getExtension("WEBGL_debug_renderer_info");
+  return String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
 }
