@@ -165,6 +165,7 @@ class RuleEngine:
                 if bad is not None and not watch.active and self._root_held(device):
                     # Its root's alarm is still held: wait for it, to be raised under it, not beside it.
                     watch.pending_since, watch.pending = watch.pending_since or now, bad
+                    watch.streak += 1  # a health change is one judgement, as a reading is (watch.settle)
                     continue
                 verdict = settle(rule, watch, bad, now)
                 if verdict is not None:
