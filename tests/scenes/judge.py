@@ -3,26 +3,29 @@
 Every message goes through the ingest's decoder and the scene's bindings; every reading goes to
 the rules the live engine picks for its device (``RuleEngine.rules_for``: a rule naming the device
 wins over its kind's) and through the same condition machines (``realtime.rules.watch``), hold
-times and hysteresis included, judged by the reading's own time. Health (``offline`` rules) is not
-judged here: no ingest watches the silences.
+times and hysteresis included, judged by the reading's own time. Health goes through the ingest's
+``HealthTracker`` on the same clock (a device heard, a gateway heard through what it relays, an
+availability message, silence at each tick), and its changes through the ``offline`` rules.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from realtime.bindings import Bound
-from realtime.decode import Decoder
+from realtime.bindings import Bound, expected_interval
+from realtime.decode import Decoder, Identity
+from realtime.health import Gateway, HealthChange, HealthTracker
 from realtime.message import ReceiveMessage
 from realtime.profiles import load_profiles
-from realtime.rules.engine import RuleEngine
+from realtime.rules.engine import OFFLINE, RuleEngine
 from realtime.rules.load import vocabulary
-from realtime.rules.watch import Watch, due, judge
+from realtime.rules.watch import Verdict, Watch, due, judge, settle
 from realtime.simulator import SimMessage
 from realtime.simulator.audit import binding_table
 from twin.alarms.files import scene_rules
@@ -65,9 +68,18 @@ class Judge:
         self.ids = {tag: number for number, tag in enumerate(tags, start=1)}
         self.tags = {number: tag for tag, number in self.ids.items()}
         self.bound = {
-            self.ids[b.tag]: Bound(self.ids[b.tag], b.kind.value, f"d{self.ids[b.tag]}", 600.0, None, "online", None)
+            self.ids[b.tag]: Bound(
+                self.ids[b.tag],
+                b.kind.value,
+                f"d{self.ids[b.tag]}",
+                expected_interval(b.kind.value, None),
+                self.ids.get(b.gateway) if b.gateway else None,
+                "unknown",
+                None,
+            )
             for b in self.bindings
         }
+        self.health = HealthTracker()
         self.engine = RuleEngine(rule_set(devices, places), create_engine("sqlite://"), self.bound.get, tags=self.ids)
         self.decoder = Decoder(PROFILES)
         self.table = binding_table(self.bindings, PROFILES)
@@ -78,11 +90,19 @@ class Judge:
         for message in messages:
             result = self.decoder.decode(ReceiveMessage(message.topic, message.payload, 0, False, received_at))
             assert not result.rejects, result.rejects
+            at = datetime.fromtimestamp(received_at, UTC)
+            for item in result.availability:
+                target: Gateway = self._bound(item.identity) or item.identity
+                self._health(self.health.availability(target, item.online, at), at)
             for reading in result.readings:
-                tag = self.table.get(reading.identity)
-                if tag is None:
+                bound = self._bound(reading.identity)
+                via = None if reading.via is None else self._bound(reading.via) or reading.via
+                if bound is None:
+                    if via is not None:
+                        self._health(self.health.relayed(via, at), at)
                     continue
-                device = self.bound[self.ids[tag]]
+                self._health(self.health.seen(bound, at, via), at)
+                tag, device = self.tags[bound.device_id], bound
                 for rule in self.engine.rules_for(device, reading.quantity):
                     self.judged[rule.name] += 1
                     self._extreme(rule, tag, reading.value)
@@ -91,9 +111,28 @@ class Judge:
                     if verdict is not None:
                         self._note(verdict.action, rule, tag, verdict.severity.value, reading.time, verdict.value)
 
+    def _bound(self, identity: Identity) -> Bound | None:
+        tag = self.table.get(identity)
+        return None if tag is None else self.bound[self.ids[tag]]
+
+    def _health(self, changes: Iterable[HealthChange], at: datetime) -> None:
+        """Judge health changes at ``at`` by the ``offline`` rules, as ``RuleEngine.health`` does (storms aside)."""
+        for change in changes:
+            for rule in self.engine.rules_for(change.device, None):
+                if rule.condition != "offline":
+                    continue
+                self.judged[rule.name] += 1
+                bad = Verdict("raise", rule.severity) if change.health in OFFLINE else None
+                watch = self.watches.setdefault((rule.name, change.device.device_id), Watch())
+                verdict = settle(rule, watch, bad, at)
+                if verdict is not None:
+                    tag = self.tags[change.device.device_id]
+                    self._note(verdict.action, rule, tag, verdict.severity.value, at, None)
+
     def tick(self, epoch: float) -> None:
         """Raise the held conditions whose hold time passed with no new reading, as the engine's tick does."""
         now = datetime.fromtimestamp(epoch, UTC)
+        self._health(self.health.tick(now), now)
         for (name, device_id), watch in self.watches.items():
             rule = self.engine.rules.by_name[name]
             assert isinstance(rule, DeviceRule)

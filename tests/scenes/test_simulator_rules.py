@@ -31,6 +31,7 @@ SMOKE, CALL = "火警 smoke detected", "手动报警 call point pressed"
 MAIN, RISER = "消防管网压力低 fire main pressure low", "消防立管顶部压力低 fire riser top pressure low"
 LIFT, TREND = "电梯振动超限 elevator vibration high", "电梯振动趋势 elevator vibration trend"
 DOMESTIC, LEAK = "生活水压低 domestic pressure low", "水浸 leak detected"
+OFFLINE, GATEWAY = "设备离线 device offline", "网关离线 gateway offline"
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,7 @@ class Run:
         self.at = (start_h - warm_h) * 3600
         self.sim = Simulation(bindings, seed=SEED, t0=self.at, epoch0=MIDNIGHT + self.at)
         self.judge = Judge(DEMO, bindings)
+        self.judge.feed(self.sim.start_messages(), self.sim.stamp(self.at))  # gateways and plugs say online
         self.until(start_h * 3600)
 
     def until(self, t: float) -> None:
@@ -83,6 +85,8 @@ def test_a_day_of_normal_life_raises_nothing_and_stays_inside_every_rule_with_ma
     assert judge.raised() == []
     judged = {name for name, count in judge.judged.items() if count > 0}
     assert {SMOKE, CALL, MAIN, RISER, LIFT, TREND, DOMESTIC, LEAK, "水箱液位低 tank level low"} <= judged
+    assert {OFFLINE, GATEWAY} <= judged  # every device's health, gateways' included, judged all day
+    assert len(judge.health.nodes) == len(judge.bound)  # every bound device was heard
     for (name, tag), low in judge.lowest.items():
         assert low > MARGIN * float(rules[name].threshold), (name, tag, low)  # type: ignore[arg-type]
     for (name, tag), high in judge.highest.items():
@@ -141,3 +145,18 @@ def test_a_gateway_offline_silences_its_devices_until_it_is_back(demo: list[Bind
     back = day.sim.advance(day.at + 1800 + 120)
     assert back[0].topic == f"gw/{gateway}/status" and back[0].payload == b"online"
     assert any(m.source == gateway and m.topic == f"gw/{gateway}/up" for m in back)
+
+
+def test_a_gateway_offline_raises_its_own_alarm_and_its_devices_and_all_clear_when_it_is_back(
+    demo: list[Binding],
+) -> None:
+    day = Run(demo, 10.0)
+    plan = scenario_plan("gateway_offline", day.sim.devices, SEED)
+    [gateway] = plan.steps[0].tags
+    raised = day.scenario("gateway_offline", 30)
+    behind = {tag for tag, d in day.sim.devices.items() if d.gateway == gateway}
+    assert (GATEWAY, gateway, "major") in raised
+    # Each device behind it unreachable: on the live path grouped under the gateway's (tests/ingest).
+    others = [r for r in raised if r[0] != GATEWAY]
+    assert {tag for _, tag, _ in others} == behind and {rule for rule, _, _ in others} == {OFFLINE}
+    assert day.judge.still_open() == set()
