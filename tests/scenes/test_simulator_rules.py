@@ -2,7 +2,7 @@
 
 The demo's own community (its 2,044 bound devices, planned in memory: no IFC) at its natural pace,
 every reading judged by the demo's rules through the live engine's rule choice and condition
-machines (tests/scenes/judge.py), hold times included: simulated time is reading time here.
+machines (realtime/simulator/judge.py), hold times included: simulated time is reading time here.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 
 from realtime.simulator import Simulation
 from realtime.simulator.engine import PERIOD_S, UPLOAD_S
+from realtime.simulator.judge import ROOT, Judge
 from realtime.simulator.scenarios import scenario_plan
-from tests.scenes.judge import ROOT, Judge
 from twin.alarms.rules import DeviceRule
 from twin.catalogue import DEVICE_KINDS, DeviceKind
 from twin.scenes import Binding, load_scene, plan_community

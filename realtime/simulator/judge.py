@@ -1,5 +1,9 @@
 """Judge what the simulator says with a scene's own rules, as the live path would, without a broker or a store.
 
+Why: whether a scene's rules and its devices' normal life agree is a question of days of traffic;
+here a simulated day is judged in seconds (the soak of tests/scenes/test_simulator_rules.py and
+bench/bench_soak.py).
+
 Every message goes through the ingest's decoder and the scene's bindings; every reading goes to
 the rules the live engine picks for its device (``RuleEngine.rules_for``: a rule naming the device
 wins over its kind's) and through the same condition machines (``realtime.rules.watch``), hold
@@ -33,7 +37,8 @@ from twin.alarms.rules import DeviceRule, rule_set
 from twin.scenes import Binding
 
 ROOT = Path(__file__).resolve().parents[2]
-PROFILES = load_profiles([ROOT / "scenes" / "profiles"])
+PROFILES = ROOT / "scenes" / "profiles"
+"""The project's vendor profiles, which the demo's bindings name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,7 @@ class Judge:
 
     folder: Path
     bindings: list[Binding]
+    profiles: Path = PROFILES
     changes: list[Change] = field(default_factory=list)
     lowest: dict[tuple[str, str], float] = field(default_factory=dict)
     """The least value each (rule, tag) of a numeric ``below`` rule saw; ``highest`` for ``above``."""
@@ -81,8 +87,9 @@ class Judge:
         }
         self.health = HealthTracker()
         self.engine = RuleEngine(rule_set(devices, places), create_engine("sqlite://"), self.bound.get, tags=self.ids)
-        self.decoder = Decoder(PROFILES)
-        self.table = binding_table(self.bindings, PROFILES)
+        profiles = load_profiles([self.profiles])
+        self.decoder = Decoder(profiles)
+        self.table = binding_table(self.bindings, profiles)
         self.watches: dict[tuple[str, int], Watch] = {}
 
     def feed(self, messages: list[SimMessage], received_at: float) -> None:
