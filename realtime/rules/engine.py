@@ -26,12 +26,13 @@ from sqlalchemy import Engine
 from realtime.bindings import Bound
 from realtime.health import HealthChange
 from realtime.rules.flapping import NOTE
+from realtime.rules.index import RuleIndex
 from realtime.rules.places import judge_places
 from realtime.rules.topology import Topology
 from realtime.rules.watch import Verdict, Watch, due, judge, settle
 from realtime.state import Latest, StateKey
 from twin.alarms.conditions import Occurrence, clear_condition, escalate_due, open_conditions, raise_alarm
-from twin.alarms.rules import ANY_KIND, DeviceRule, RuleSet
+from twin.alarms.rules import DeviceRule, RuleSet
 from twin.catalogue import DeviceHealth
 from twin.events import EventBus
 from twin.store.engine import session_factory
@@ -79,28 +80,13 @@ class RuleEngine:
         self.use(rules, tags or {})
 
     def use(self, rules: RuleSet, tags: dict[str, int]) -> None:
-        """Index rules by (kind, quantity) and by device: the most specific rule per condition wins."""
+        """Judge by ``rules`` from now on (``tags``: the devices rules name by tag)."""
         self.rules = rules
-        self._by_kind: dict[tuple[str, str | None], list[DeviceRule]] = {}
-        self._by_device: dict[tuple[int, str | None], list[DeviceRule]] = {}
-        for rule in rules.devices:
-            key_q = None if rule.condition == "offline" else rule.quantity
-            if rule.device is not None and rule.device in tags:
-                self._by_device.setdefault((tags[rule.device], key_q), []).append(rule)
-            elif rule.kind is not None:
-                self._by_kind.setdefault((rule.kind, key_q), []).append(rule)
+        self.index = RuleIndex(rules, tags)
 
     def rules_for(self, device: Bound, quantity: str | None) -> list[DeviceRule]:
         """Return the rules that judge a device's quantity (None: its health)."""
-        chosen: dict[str, DeviceRule] = {}
-        for source in (
-            self._by_kind.get((ANY_KIND, quantity), []),
-            self._by_kind.get((device.kind, quantity), []),
-            self._by_device.get((device.device_id, quantity), []),
-        ):
-            for rule in source:
-                chosen[rule.condition] = rule  # later, more specific sources override
-        return list(chosen.values())
+        return self.index.rules_for(device, quantity)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 

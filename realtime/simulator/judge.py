@@ -5,7 +5,7 @@ here a simulated day is judged in seconds (the soak of tests/scenes/test_simulat
 bench/bench_soak.py).
 
 Every message goes through the ingest's decoder and the scene's bindings; every reading goes to
-the rules the live engine picks for its device (``RuleEngine.rules_for``: a rule naming the device
+the rules the live engine picks for its device (``RuleIndex.rules_for``: a rule naming the device
 wins over its kind's) and through the same condition machines (``realtime.rules.watch``), hold
 times and hysteresis included, judged by the reading's own time. Health goes through the ingest's
 ``HealthTracker`` on the same clock (a device heard, a gateway heard through what it relays, an
@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
 from realtime.bindings import Bound, expected_interval
 from realtime.decode import Decoder, Identity
 from realtime.health import Gateway, HealthChange, HealthTracker
 from realtime.message import ReceiveMessage
 from realtime.profiles import load_profiles
-from realtime.rules.engine import OFFLINE, RuleEngine
+from realtime.rules.engine import OFFLINE
+from realtime.rules.index import RuleIndex
 from realtime.rules.load import vocabulary
 from realtime.rules.watch import Verdict, Watch, due, judge, settle
 from realtime.simulator import SimMessage
@@ -86,7 +85,8 @@ class Judge:
             for b in self.bindings
         }
         self.health = HealthTracker()
-        self.engine = RuleEngine(rule_set(devices, places), create_engine("sqlite://"), self.bound.get, tags=self.ids)
+        self.rules = rule_set(devices, places)
+        self.index = RuleIndex(self.rules, self.ids)
         profiles = load_profiles([self.profiles])
         self.decoder = Decoder(profiles)
         self.table = binding_table(self.bindings, profiles)
@@ -110,7 +110,7 @@ class Judge:
                     continue
                 self._health(self.health.seen(bound, at, via), at)
                 tag, device = self.tags[bound.device_id], bound
-                for rule in self.engine.rules_for(device, reading.quantity):
+                for rule in self.index.rules_for(device, reading.quantity):
                     self.judged[rule.name] += 1
                     self._extreme(rule, tag, reading.value)
                     watch = self.watches.setdefault((rule.name, device.device_id), Watch())
@@ -125,7 +125,7 @@ class Judge:
     def _health(self, changes: Iterable[HealthChange], at: datetime) -> None:
         """Judge health changes at ``at`` by the ``offline`` rules, as ``RuleEngine.health`` does (storms aside)."""
         for change in changes:
-            for rule in self.engine.rules_for(change.device, None):
+            for rule in self.index.rules_for(change.device, None):
                 if rule.condition != "offline":
                     continue
                 self.judged[rule.name] += 1
@@ -141,7 +141,7 @@ class Judge:
         now = datetime.fromtimestamp(epoch, UTC)
         self._health(self.health.tick(now), now)
         for (name, device_id), watch in self.watches.items():
-            rule = self.engine.rules.by_name[name]
+            rule = self.rules.by_name[name]
             assert isinstance(rule, DeviceRule)
             verdict = due(rule, watch, now)
             if verdict is not None:

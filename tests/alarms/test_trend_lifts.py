@@ -94,4 +94,5 @@ def test_the_elevator_scenario_raises_its_lift_once_before_the_crossing_and_clea
     assert [(v[1], v[2]) for v in verdicts] == [(lift, "raise"), (lift, "clear")]
     (raised_h, _, _, vibration), (cleared_h, _, _, _) = verdicts
     assert raised_h < 1.0 and vibration < 4.5  # predicted: before even a travelling reading reaches 4.5 (1.1 h)
-    assert 1.2 < cleared_h < 2.5
+    # Not while the lift still wears (the drift stops at 1.2 h), and within the window's hour or so after.
+    assert 1.2 < cleared_h < 2.5, cleared_h

@@ -81,7 +81,7 @@ def test_a_day_of_normal_life_raises_nothing_and_stays_inside_every_rule_with_ma
     day = Run(demo, 0.0, warm_h=0.0)
     day.until(24 * 3600)
     judge = day.judge
-    rules = {r.name: r for r in judge.engine.rules.devices if isinstance(r, DeviceRule)}
+    rules = {r.name: r for r in judge.rules.devices if isinstance(r, DeviceRule)}
     assert judge.raised() == []
     judged = {name for name, count in judge.judged.items() if count > 0}
     assert {SMOKE, CALL, MAIN, RISER, LIFT, TREND, DOMESTIC, LEAK, "水箱液位低 tank level low"} <= judged
